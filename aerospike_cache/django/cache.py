@@ -1,0 +1,257 @@
+"""Django's cache contract onto :class:`~aerospike_cache.store.AerospikeStore`.
+
+Each method below is one row of a table: Django semantics in (key making and
+validation, timeouts, defaults, exceptions), one store call out.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
+
+from django.core.cache.backends.base import DEFAULT_TIMEOUT, BaseCache
+from django.core.exceptions import ImproperlyConfigured
+
+from .. import options
+from ..errors import ConfigurationError
+from ..store import MISSING, AerospikeStore
+
+DEFAULT_SET = "django"
+
+# Django builds a backend per thread (and per async context), so the store,
+# whose construction validates options, is shared per configuration.
+_stores: dict[str, AerospikeStore] = {}
+_stores_lock = threading.Lock()
+
+
+_SPELLING = {"set_name": "SET", "fail_open": "IGNORE_EXCEPTIONS"}
+
+
+def option_name(store_name: str) -> str:
+    """The Django OPTIONS spelling of a store option (``set_name`` -> ``SET``)."""
+    return _SPELLING.get(store_name, store_name.upper())
+
+
+def _store_for(location: Any, opts: Mapping[str, Any]) -> AerospikeStore:
+    ident = repr((location, sorted(opts.items(), key=lambda kv: kv[0])))
+    store = _stores.get(ident)
+    if store is None:
+        with _stores_lock:
+            store = _stores.get(ident)
+            if store is None:
+                where = f"the OPTIONS of the cache with LOCATION {location!r}"
+                try:
+                    kwargs = options.validate(opts, option_name, where)
+                    kwargs.setdefault("namespace", options.BY_NAME["namespace"].default)
+                    kwargs.setdefault("set_name", DEFAULT_SET)
+                    if kwargs.get("client") is None and not location:
+                        raise ConfigurationError(
+                            "the cache's LOCATION is empty: give the Aerospike seed hosts, "
+                            "e.g. '127.0.0.1:3000' or ['h1:3000', 'h2:3000']"
+                        )
+                    store = AerospikeStore(location or None, **kwargs)
+                except ConfigurationError as exc:
+                    raise ImproperlyConfigured(f"aerospike_cache: {exc}") from exc
+                _stores[ident] = store
+    return store
+
+
+class AerospikeCache(BaseCache):
+    """Django cache backend on Aerospike.
+
+    ``LOCATION``: seed hosts, ``"host:port[,host:port]"`` or a list.
+    ``OPTIONS``: see the README's table (``NAMESPACE``, ``SET``, ``CLIENT_CONFIG``,
+    ``SERIALIZER``, ``COMPRESSOR``, ``IGNORE_EXCEPTIONS``, ``TIMEOUT_MS``, ...).
+    """
+
+    def __init__(self, server: Any, params: dict[str, Any]) -> None:
+        super().__init__(params)
+        self._store = _store_for(server, params.get("OPTIONS") or {})
+
+    @property
+    def store(self) -> AerospikeStore:
+        """The underlying store (shared by every backend instance of this configuration)."""
+        return self._store
+
+    def get_backend_timeout(self, timeout: Any = DEFAULT_TIMEOUT) -> float | None:
+        """Django timeout -> store TTL: ``None`` never expires, ``<= 0`` is gone at once."""
+        if timeout is DEFAULT_TIMEOUT:
+            timeout = self.default_timeout
+        if timeout is None:
+            return None
+        return float(timeout) if float(timeout) > 0 else 0.0
+
+    # -- the contract -------------------------------------------------------
+
+    def add(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return self._store.add(key, value, self.get_backend_timeout(timeout))
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        value = self._store.get(self.make_and_validate_key(key, version=version))
+        return default if value is MISSING else value
+
+    def set(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
+        key = self.make_and_validate_key(key, version=version)
+        self._store.set(key, value, self.get_backend_timeout(timeout))
+
+    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return self._store.touch(key, self.get_backend_timeout(timeout))
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        return self._store.delete(self.make_and_validate_key(key, version=version))
+
+    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
+        made = {self.make_and_validate_key(k, version=version): k for k in keys}
+        found = self._store.get_many(made)
+        return {made[k]: v for k, v in found.items()}
+
+    def has_key(self, key: Any, version: int | None = None) -> bool:
+        return self._store.has(self.make_and_validate_key(key, version=version))
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        made = self.make_and_validate_key(key, version=version)
+        try:
+            value = self._store.incr(made, delta)
+        except KeyError:
+            raise ValueError(f"Key '{key}' not found") from None
+        if value is None:  # fail-open outage: the key cannot be found
+            raise ValueError(f"Key '{key}' not found (cache unavailable)")
+        return value
+
+    def set_many(
+        self,
+        data: Mapping[Any, Any],
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+    ) -> list[Any]:
+        made = {self.make_and_validate_key(k, version=version): k for k in data}
+        items = {m: data[k] for m, k in made.items()}
+        failed = self._store.set_many(items, self.get_backend_timeout(timeout))
+        return [made[m] for m in failed]
+
+    def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
+        self._store.delete_many([self.make_and_validate_key(k, version=version) for k in keys])
+
+    def clear(self) -> None:
+        self._store.clear()
+
+    def close(self, **kwargs: Any) -> None:
+        """Called after every request: the client is shared by the process, so nothing to do."""
+
+    def incr_version(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        """Move the value to ``version + delta``, keeping its TTL."""
+        if version is None:
+            version = self.version
+        old = self.make_and_validate_key(key, version=version)
+        new = self.make_and_validate_key(key, version=version + delta)
+        if not self._store.move(old, new):
+            raise ValueError(f"Key '{key}' not found")
+        return version + delta
+
+    # -- extras in the spirit of django-redis -------------------------------
+
+    def ttl(self, key: Any, version: int | None = None) -> int | None:
+        """Seconds until ``key`` expires; ``None`` if it never does; ``0`` if it is absent."""
+        left = self._store.ttl(self.make_and_validate_key(key, version=version))
+        return 0 if left is MISSING else left
+
+    def expire(self, key: Any, timeout: Any, version: int | None = None) -> bool:
+        """Set a new timeout on ``key`` (same rules as ``set``); ``False`` if absent."""
+        return self.touch(key, timeout, version=version)
+
+    def persist(self, key: Any, version: int | None = None) -> bool:
+        """Make ``key`` never expire; ``False`` if absent."""
+        return self.touch(key, None, version=version)
+
+    def iter_keys(self, pattern: str = "*", version: int | None = None) -> Iterator[str]:
+        """Cache keys (as given to ``set``) matching a glob, for the default KEY_FUNCTION."""
+        prefix = self.make_key("", version=version)
+        for made in self._store.keys(self.make_key(pattern, version=version)):
+            if made.startswith(prefix):
+                yield made[len(prefix) :]
+
+    def keys(self, pattern: str = "*", version: int | None = None) -> list[str]:
+        """:meth:`iter_keys` as a list."""
+        return list(self.iter_keys(pattern, version=version))
+
+    def delete_pattern(self, pattern: str, version: int | None = None) -> int:
+        """Delete every key matching a glob; returns how many were deleted."""
+        made = list(self._store.keys(self.make_key(pattern, version=version)))
+        deleted = 0
+        for start in range(0, len(made), 1000):
+            deleted += len(self._store.delete_many(made[start : start + 1000]))
+        return deleted
+
+    # -- async: real concurrency, reads coalesced into batches ---------------
+
+    async def aget(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        value = await self._store.aget(self.make_and_validate_key(key, version=version))
+        return default if value is MISSING else value
+
+    async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
+        made = {self.make_and_validate_key(k, version=version): k for k in keys}
+        found = await self._store.run(self._store.get_many, made)
+        return {made[k]: v for k, v in found.items()}
+
+    async def aadd(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return await self._store.run(self._store.add, key, value, self.get_backend_timeout(timeout))
+
+    async def aset(
+        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> None:
+        key = self.make_and_validate_key(key, version=version)
+        await self._store.run(self._store.set, key, value, self.get_backend_timeout(timeout))
+
+    async def atouch(
+        self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+    ) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return await self._store.run(self._store.touch, key, self.get_backend_timeout(timeout))
+
+    async def adelete(self, key: Any, version: int | None = None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return await self._store.run(self._store.delete, key)
+
+    async def ahas_key(self, key: Any, version: int | None = None) -> bool:
+        key = self.make_and_validate_key(key, version=version)
+        return await self._store.run(self._store.has, key)
+
+    async def aincr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        self.make_and_validate_key(key, version=version)  # warn in the caller's context
+        return await self._store.run(self.incr, key, delta, version)
+
+    async def aset_many(
+        self,
+        data: Mapping[Any, Any],
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+    ) -> list[Any]:
+        made = {self.make_and_validate_key(k, version=version): k for k in data}
+        items = {m: data[k] for m, k in made.items()}
+        failed = await self._store.run(
+            self._store.set_many, items, self.get_backend_timeout(timeout)
+        )
+        return [made[m] for m in failed]
+
+    async def adelete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
+        made = [self.make_and_validate_key(k, version=version) for k in keys]
+        await self._store.run(self._store.delete_many, made)
+
+    async def aclear(self) -> None:
+        await self._store.run(self._store.clear)
+
+    async def aincr_version(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        return await self._store.run(self.incr_version, key, delta, version)
+
+    async def aclose(self, **kwargs: Any) -> None:
+        """Nothing to do per request (see :meth:`close`)."""

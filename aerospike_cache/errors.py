@@ -1,0 +1,44 @@
+"""The package's exception hierarchy.
+
+Every error the store raises is a :class:`CacheError`; errors that come from
+the ``aerospike`` client are chained (``raise ... from exc``) so the original
+code and node stay visible in tracebacks.
+"""
+
+from __future__ import annotations
+
+
+class CacheError(Exception):
+    """Base class of every error raised by aerospike-cache."""
+
+
+class ConfigurationError(CacheError, ValueError):
+    """The cache is configured wrongly; the message says what to change."""
+
+
+class NsupError(ConfigurationError):
+    """The namespace refuses writes that carry a TTL (Aerospike error 22).
+
+    Raised when the namespace's ``nsup-period`` is 0 and
+    ``allow-ttl-without-nsup`` is false, before the first such write is sent
+    when possible, and on a 22 answered at write time.
+    """
+
+
+class CacheUnavailable(CacheError):
+    """The cluster could not be reached in time (down, timed out, circuit open)."""
+
+
+class SerializationError(CacheError, TypeError):
+    """A value could not be serialized; nothing was written."""
+
+
+class CacheOperationError(CacheError):
+    """The cluster answered an operation with an error.
+
+    ``code`` is Aerospike's result code (for example 13, record too big).
+    """
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code

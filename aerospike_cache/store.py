@@ -1,0 +1,840 @@
+"""AerospikeStore: the one module that talks to the ``aerospike`` client.
+
+The store speaks one TTL language: a number of seconds (rounded up, clamped
+to the server's 10-year maximum), ``None`` for "never expires", or zero or
+less for "gone" (a write becomes a delete). The frontends map their
+framework's timeout rules onto it.
+
+Every operation is one round trip: ``get_many``/``set_many``/``delete_many``
+are single batch calls, ``add`` is a create-only put, ``incr`` one
+``operate``, ``has`` a metadata-only ``exists``, ``delete`` one ``remove``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fnmatch
+import functools
+import logging
+import math
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, TypeVar
+
+import aerospike
+from aerospike import exception as aex
+
+from .connection import (
+    DEFAULT_CONNECT_TIMEOUT_MS,
+    DEFAULT_TIMEOUT_MS,
+    CircuitBreaker,
+    ClientEntry,
+    build_client_config,
+    parse_hosts,
+    redact,
+    registry,
+)
+from .errors import (
+    CacheError,
+    CacheOperationError,
+    CacheUnavailable,
+    ConfigurationError,
+    NsupError,
+)
+from .serialization import Codec
+
+logger = logging.getLogger("aerospike_cache")
+
+T = TypeVar("T")
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final[Any] = _Missing()
+"""Returned by :meth:`AerospikeStore.get` for a miss (``None`` is a value that can be cached)."""
+
+VALUE_BIN = "v"
+MAX_TTL = 315_360_000  # the server's ceiling: 10 years
+TTL_NEVER = -1  # wire value: never expires
+TTL_KEEP = -2  # wire value: keep the record's current TTL
+
+# Result codes of outages: the cluster could not be reached or did not answer
+# in time. These trip the circuit breaker; anything else is an answer.
+_OUTAGE_CODES = frozenset({-15, -14, -12, -11, -10, -8, -7, -6, 7, 9, 11})
+
+# Operation codes, inlined into op dicts built by hand: aerospike_helpers'
+# builders cost a Python call per op on the hot path.
+_OP_READ: Final[int] = aerospike.OPERATOR_READ
+_OP_WRITE: Final[int] = aerospike.OPERATOR_WRITE
+_OP_INCR: Final[int] = aerospike.OPERATOR_INCR
+
+
+def wire_ttl(ttl: float | None) -> int:
+    """Map the store's TTL onto the wire: ``None`` -> never, seconds rounded up and clamped.
+
+    Callers handle "gone" (``ttl <= 0``) before calling.
+    """
+    if ttl is None:
+        return TTL_NEVER
+    seconds = math.ceil(ttl)
+    return MAX_TTL if seconds > MAX_TTL else seconds
+
+
+class AerospikeStore:
+    """A cache in one Aerospike namespace and set, shared by any number of frontends.
+
+    Nothing connects until the first operation. Every store with the same
+    hosts and client configuration in a process shares one client; a store
+    given ``client=`` uses that client as is and never closes it.
+
+    Args:
+        hosts: seed hosts (``"h:p,h:p"``, a list of strings or ``(host, port[, tls_name])``).
+        namespace: the Aerospike namespace.
+        set_name: the set (``None``/``""``: the namespace's null set).
+        client: a connected ``aerospike`` client to use instead of building one.
+        client_config: extra ``aerospike.client()`` configuration (``user``,
+            ``password``, ``tls``, ``policies``, ``cluster_name``, ``rack_aware``,
+            ``max_error_rate``, ...).
+        timeout_ms: total and socket timeout of every command (default 1000).
+        connect_timeout_ms: timeout of the initial connection (default 1000).
+        serializer: ``"pickle"`` (default), ``"json"``, ``"msgpack"`` or an object.
+        compressor: ``None`` (default), ``"zlib"``, ``"zstd"``, ``"lz4"`` or an object.
+        compress_min_size: compress serialized values of at least this many bytes.
+        signing_key: HMAC key; unsigned or tampered entries then read as misses.
+        fail_open: turn outages and server errors into misses and no-op writes (logged).
+        store_keys: store the user key with each record (needed by :meth:`keys`).
+        allow_namespace_truncate: let :meth:`clear` truncate a whole namespace
+            when no set is configured.
+        breaker_threshold / breaker_cooldown: consecutive outage errors that open the
+            circuit, and seconds it stays open before a probe.
+    """
+
+    def __init__(
+        self,
+        hosts: Any = None,
+        *,
+        namespace: str,
+        set_name: str | None = "cache",
+        client: Any = None,
+        client_config: Mapping[str, Any] | None = None,
+        timeout_ms: int = DEFAULT_TIMEOUT_MS,
+        connect_timeout_ms: int = DEFAULT_CONNECT_TIMEOUT_MS,
+        serializer: Any = "pickle",
+        compressor: Any = None,
+        compress_min_size: int = 1024,
+        signing_key: str | bytes | None = None,
+        fail_open: bool = False,
+        store_keys: bool = True,
+        allow_namespace_truncate: bool = False,
+        breaker_threshold: int = 3,
+        breaker_cooldown: float = 1.0,
+    ) -> None:
+        if not isinstance(namespace, str) or not namespace or len(namespace) > 31:
+            raise ConfigurationError(
+                f"namespace must be a non-empty name of at most 31 characters, got {namespace!r}"
+            )
+        if set_name is not None and (not isinstance(set_name, str) or len(set_name) > 63):
+            raise ConfigurationError(
+                f"set must be a name of at most 63 characters or None, got {set_name!r}"
+            )
+        for name, value in (("timeout_ms", timeout_ms), ("connect_timeout_ms", connect_timeout_ms)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigurationError(f"{name} must be a positive whole number, got {value!r}")
+        if not isinstance(breaker_threshold, int) or breaker_threshold < 1:
+            raise ConfigurationError(f"breaker_threshold must be >= 1, got {breaker_threshold!r}")
+        self.namespace = namespace
+        self.set_name = set_name or None
+        self.fail_open = bool(fail_open)
+        self.allow_namespace_truncate = bool(allow_namespace_truncate)
+        self.codec = Codec(serializer, compressor, compress_min_size, signing_key)
+        self._user_client = client
+        if client is None:
+            self._config = build_client_config(
+                parse_hosts(hosts), client_config, timeout_ms, connect_timeout_ms
+            )
+        else:
+            if client_config:
+                raise ConfigurationError(
+                    "a pre-built client was given: its configuration is its own, "
+                    "so do not pass client_config as well"
+                )
+            self._config = {"hosts": parse_hosts(hosts) if hosts else []}
+        self._breaker_settings = (breaker_threshold, float(breaker_cooldown))
+        self._entry: ClientEntry | None = None
+        self._ttl_forbidden: bool | None = None
+        self._last_log: dict[tuple[str, int | None], float] = {}
+        self._coalescers: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ReadCoalescer] = (
+            weakref.WeakKeyDictionary()
+        )
+
+        self._aerospike = aerospike
+        self._aex = aex
+        self._pid = os.getpid()
+        self._key_policy = aerospike.POLICY_KEY_SEND if store_keys else aerospike.POLICY_KEY_DIGEST
+        self.store_keys = store_keys
+        self._write_policies: dict[int, dict[str, Any]] = {}
+        self._create_policies: dict[int, dict[str, Any]] = {}
+        self._update_keep = {
+            "key": self._key_policy,
+            "ttl": TTL_KEEP,
+            "exists": aerospike.POLICY_EXISTS_UPDATE,
+        }
+        self._remove_policy = {"key": self._key_policy}
+
+    def __repr__(self) -> str:
+        hosts = self._config.get("hosts")
+        return (
+            f"<AerospikeStore namespace={self.namespace!r} set={self.set_name!r} "
+            f"hosts={hosts!r}{' (user client)' if self._user_client is not None else ''}>"
+        )
+
+    # -- connection ---------------------------------------------------------
+
+    @property
+    def client_config(self) -> dict[str, Any]:
+        """The client configuration with secrets redacted (safe to log)."""
+        return redact(self._config)
+
+    def _resolve_entry(self) -> ClientEntry:
+        entry = self._entry
+        if entry is None or (entry.client is None and self._user_client is None):
+            if self._user_client is not None:
+                entry = ClientEntry(config=self._config, client=self._user_client)
+            else:
+                entry = registry.entry(self._config)
+            if entry.breaker.threshold != self._breaker_settings[0]:
+                entry.breaker = CircuitBreaker(*self._breaker_settings)
+            self._entry = entry
+        return entry
+
+    def _client(self) -> Any:
+        """The connected client, or :class:`CacheUnavailable` when the circuit is open."""
+        entry = self._entry
+        if self._pid != os.getpid():
+            # Forked: the parent's client is the parent's; build our own.
+            self._pid = os.getpid()
+            self._entry = entry = None
+            self._ttl_forbidden = None
+            self._coalescers = weakref.WeakKeyDictionary()
+        if entry is None or entry.client is None:
+            entry = self._resolve_entry()
+        if entry.breaker.failures and not entry.breaker.allow():
+            raise CacheUnavailable(
+                f"Aerospike cluster {self._hosts_text()} is unreachable "
+                "(circuit open after repeated failures; probing again shortly)"
+            )
+        client = entry.client
+        if client is None:
+            try:
+                client = registry.connect(entry)
+            except self._aex.AerospikeError as exc:
+                raise self._outage(exc, "connect") from exc
+        if self._ttl_forbidden is None:
+            self._inspect_namespace(client, entry)
+        return client
+
+    def _inspect_namespace(self, client: Any, entry: ClientEntry) -> None:
+        """Read ``namespace/<ns>`` once per client: does it exist, does it take TTLs?"""
+        info = entry.namespace_info.get(self.namespace)
+        if info is None:
+            try:
+                raw = client.info_random_node(f"namespace/{self.namespace}")
+            except self._aex.AerospikeError as exc:
+                raise self._outage(exc, "info") from exc
+            info = _parse_info_pairs(raw)
+            if "nsup-period" not in info:
+                names = "?"
+                with contextlib.suppress(self._aex.AerospikeError):
+                    names = _info_value(client.info_random_node("namespaces")) or "none"
+                raise ConfigurationError(
+                    f"namespace {self.namespace!r} does not exist on the Aerospike cluster "
+                    f"{self._hosts_text()} (its namespaces: {names.replace(';', ', ')}); "
+                    "set the namespace option to one of them"
+                )
+            entry.namespace_info[self.namespace] = info
+        nsup = info.get("nsup-period", "0")
+        allow = info.get("allow-ttl-without-nsup", "false")
+        self._ttl_forbidden = nsup == "0" and allow != "true"
+        if self._ttl_forbidden:
+            logger.warning("aerospike-cache: %s", self._nsup_message())
+
+    def _nsup_message(self) -> str:
+        ns = self.namespace
+        return (
+            f"namespace {ns!r} refuses writes with a TTL (Aerospike error 22, FAIL_FORBIDDEN): "
+            f"its nsup-period is 0 and allow-ttl-without-nsup is false. Fix the server: add "
+            f"'nsup-period 120' to the 'namespace {ns} {{ ... }}' stanza of aerospike.conf "
+            f"(or run: asinfo -v 'set-config:context=namespace;id={ns};nsup-period=120'), "
+            f"or set allow-ttl-without-nsup true; or cache only with timeouts that never expire"
+        )
+
+    def _hosts_text(self) -> str:
+        hosts = self._config.get("hosts") or []
+        return ",".join(f"{h[0]}:{h[1]}" for h in hosts) or "(user client)"
+
+    def _key(self, key: str) -> tuple[str, str | None, str]:
+        return (self.namespace, self.set_name, key)
+
+    def _write_policy(self, ttl: int) -> dict[str, Any]:
+        pol = self._write_policies.get(ttl)
+        if pol is None:
+            pol = {"key": self._key_policy, "ttl": ttl}
+            if len(self._write_policies) < 256:
+                self._write_policies[ttl] = pol
+        return pol
+
+    def _create_policy(self, ttl: int) -> dict[str, Any]:
+        pol = self._create_policies.get(ttl)
+        if pol is None:
+            pol = {
+                "key": self._key_policy,
+                "ttl": ttl,
+                "exists": self._aerospike.POLICY_EXISTS_CREATE,
+            }
+            if len(self._create_policies) < 256:
+                self._create_policies[ttl] = pol
+        return pol
+
+    def _check_ttl(self, ttl: int) -> None:
+        if ttl > 0 and self._ttl_forbidden:
+            raise NsupError(self._nsup_message())
+
+    # -- errors -------------------------------------------------------------
+
+    def _outage(self, exc: BaseException, op: str) -> CacheError:
+        """Map a client exception onto ours, tripping the breaker on outages."""
+        code = getattr(exc, "code", None)
+        msg = getattr(exc, "msg", None) or str(exc)
+        entry = self._entry
+        if code in _OUTAGE_CODES:
+            if entry is not None:
+                first = entry.breaker.failures == 0
+                entry.breaker.failure()
+                if first:
+                    logger.error(
+                        "aerospike-cache: cluster %s unavailable during %s: code %s: %s",
+                        self._hosts_text(),
+                        op,
+                        code,
+                        msg,
+                    )
+            return CacheUnavailable(
+                f"Aerospike cluster {self._hosts_text()} unavailable during {op}: "
+                f"code {code}: {msg}"
+            )
+        if code == 22:
+            return NsupError(self._nsup_message())
+        if code == 20:
+            return ConfigurationError(
+                f"namespace {self.namespace!r} is not known to the cluster {self._hosts_text()}; "
+                "set the namespace option to an existing namespace"
+            )
+        return CacheOperationError(f"Aerospike {op} failed: code {code}: {msg}", code)
+
+    def _handle(self, op: str, exc: Exception, fallback: T) -> T:
+        """Raise the package's error for ``exc``, or (fail-open) log it and return ``fallback``."""
+        if isinstance(exc, CacheError):
+            err: CacheError = exc
+        else:
+            err = self._outage(exc, op)
+        if not self.fail_open or (
+            isinstance(err, ConfigurationError) and not isinstance(err, NsupError)
+        ):
+            if err is exc:
+                raise err
+            raise err from exc
+        self._log_limited(op, getattr(exc, "code", None), err)
+        return fallback
+
+    def _log_limited(self, op: str, code: int | None, err: Exception) -> None:
+        # Outages are logged once per incident by _outage; other errors at most
+        # once a minute per operation and code.
+        if isinstance(err, CacheUnavailable):
+            return
+        now = time.monotonic()
+        mark = (op, code)
+        if now - self._last_log.get(mark, -1e9) >= 60.0:
+            self._last_log[mark] = now
+            logger.error("aerospike-cache: %s failed (fail-open, treated as a miss): %s", op, err)
+
+    def _recovered(self) -> None:
+        entry = self._entry
+        if entry is not None and entry.breaker.failures:
+            n = entry.breaker.failures
+            entry.breaker.success()
+            logger.warning(
+                "aerospike-cache: cluster %s reachable again after %d failed calls",
+                self._hosts_text(),
+                n,
+            )
+
+    # -- reads --------------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        """The value of ``key``, or :data:`MISSING`."""
+        try:
+            client = self._client()
+            _, _, bins = client.get(self._key(key))
+        except self._aex.RecordNotFound:
+            self._recovered()
+            return MISSING
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("get", exc, MISSING)
+        if self._entry is not None and self._entry.breaker.failures:
+            self._recovered()
+        found, value = self.codec.decode(key, bins.get(VALUE_BIN))
+        return value if found else MISSING
+
+    def get_with_ttl(self, key: str) -> tuple[Any, int | None]:
+        """``(value, ttl)``: ttl in seconds, ``None`` if it never expires; ``(MISSING, None)``."""
+        try:
+            client = self._client()
+            _, meta, bins = client.get(self._key(key))
+        except self._aex.RecordNotFound:
+            return MISSING, None
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("get", exc, (MISSING, None))
+        self._recovered()
+        found, value = self.codec.decode(key, bins.get(VALUE_BIN))
+        if not found:
+            return MISSING, None
+        return value, _meta_ttl(meta)
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The values of the keys that are present, in one batch read."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        try:
+            client = self._client()
+            result = client.batch_read([self._key(k) for k in keys])
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("get_many", exc, {})
+        self._recovered()
+        out: dict[str, Any] = {}
+        decode = self.codec.decode
+        for key, row in zip(keys, result.batch_records, strict=True):
+            if row.result == 0 and row.record is not None:
+                found, value = decode(key, row.record[2].get(VALUE_BIN))
+                if found:
+                    out[key] = value
+            elif row.result != 2:
+                self._row_error("get_many", key, row.result)
+        return out
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is present (metadata only: the value is not read)."""
+        try:
+            _, meta = self._client().exists(self._key(key))
+        except self._aex.RecordNotFound:
+            return False
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("has", exc, False)
+        self._recovered()
+        return meta is not None
+
+    def ttl(self, key: str) -> Any:
+        """Seconds left for ``key``; ``None`` if it never expires; :data:`MISSING` if absent."""
+        try:
+            _, meta = self._client().exists(self._key(key))
+        except self._aex.RecordNotFound:
+            return MISSING
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("ttl", exc, MISSING)
+        self._recovered()
+        if meta is None:
+            return MISSING
+        return _meta_ttl(meta)
+
+    # -- writes -------------------------------------------------------------
+
+    def set(self, key: str, value: Any, ttl: float | None) -> bool:
+        """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone)."""
+        if ttl is not None and ttl <= 0:
+            self.delete(key)
+            return True
+        bin_value = self.codec.encode(key, value)
+        wttl = wire_ttl(ttl)
+        try:
+            client = self._client()
+            self._check_ttl(wttl)
+            client.put(self._key(key), {VALUE_BIN: bin_value}, None, self._write_policy(wttl))
+        except self._aex.RecordTooBig:
+            self._drop_oversized(key)
+            return False
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("set", exc, False)
+        self._recovered()
+        return True
+
+    def add(self, key: str, value: Any, ttl: float | None) -> bool:
+        """Store ``value`` only if ``key`` is absent (one create-only write); ``True`` if stored."""
+        if ttl is not None and ttl <= 0:
+            # Stored and gone at once: it "succeeds" exactly when the key is absent.
+            return not self.has(key)
+        bin_value = self.codec.encode(key, value)
+        wttl = wire_ttl(ttl)
+        try:
+            client = self._client()
+            self._check_ttl(wttl)
+            client.put(self._key(key), {VALUE_BIN: bin_value}, None, self._create_policy(wttl))
+        except self._aex.RecordExistsError:
+            self._recovered()
+            return False
+        except self._aex.RecordTooBig:
+            self._warn_oversized(key)
+            return False
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("add", exc, False)
+        self._recovered()
+        return True
+
+    def set_many(self, mapping: Mapping[str, Any], ttl: float | None) -> list[str]:
+        """Store every item in one batch write; returns the keys that failed."""
+        if not mapping:
+            return []
+        if ttl is not None and ttl <= 0:
+            self.delete_many(list(mapping))
+            return []
+        from aerospike_helpers.batch.records import BatchRecords, Write
+
+        wttl = wire_ttl(ttl)
+        policy = self._write_policy(wttl)
+        encode = self.codec.encode
+        keys = list(mapping)
+        rows = [
+            Write(
+                self._key(k),
+                [{"op": _OP_WRITE, "bin": VALUE_BIN, "val": encode(k, mapping[k])}],
+                policy=policy,
+            )
+            for k in keys
+        ]
+        try:
+            client = self._client()
+            self._check_ttl(wttl)
+            client.batch_write(BatchRecords(rows))
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("set_many", exc, keys)
+        self._recovered()
+        failed: list[str] = []
+        oversized: list[str] = []
+        for key, row in zip(keys, rows, strict=True):
+            if row.result != 0:
+                failed.append(key)
+                if row.result == 13:
+                    oversized.append(key)
+                elif row.result == 22:
+                    raise NsupError(self._nsup_message())
+                else:
+                    self._row_error("set_many", key, row.result)
+        if oversized:
+            for key in oversized:
+                self._warn_oversized(key)
+            self.delete_many(oversized)
+        return failed
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; ``True`` if it existed."""
+        try:
+            self._client().remove(self._key(key), self._remove_policy)
+        except self._aex.RecordNotFound:
+            self._recovered()
+            return False
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("delete", exc, False)
+        self._recovered()
+        return True
+
+    def delete_many(self, keys: Iterable[str]) -> list[str]:
+        """Remove the keys in one batch; returns those that existed."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return []
+        try:
+            result = self._client().batch_remove([self._key(k) for k in keys])
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("delete_many", exc, [])
+        self._recovered()
+        deleted = []
+        for key, row in zip(keys, result.batch_records, strict=True):
+            if row.result == 0:
+                deleted.append(key)
+            elif row.result != 2:
+                self._row_error("delete_many", key, row.result)
+        return deleted
+
+    def touch(self, key: str, ttl: float | None) -> bool:
+        """Give ``key`` a new TTL; ``False`` if it is absent. ``ttl <= 0`` deletes it."""
+        if ttl is not None and ttl <= 0:
+            return self.delete(key)
+        wttl = wire_ttl(ttl)
+        try:
+            client = self._client()
+            self._check_ttl(wttl)
+            client.touch(self._key(key), wttl, None, self._remove_policy)
+        except self._aex.RecordNotFound:
+            self._recovered()
+            return False
+        except (self._aex.AerospikeError, CacheError) as exc:
+            return self._handle("touch", exc, False)
+        self._recovered()
+        return True
+
+    def incr(
+        self, key: str, delta: int = 1, *, create: bool = False, ttl: float | None = None
+    ) -> int | None:
+        """Add ``delta`` atomically on the server and return the new value; the TTL is kept.
+
+        Raises ``KeyError`` if ``key`` is absent (unless ``create``: then it is
+        created with ``delta`` and ``ttl``) and ``TypeError`` if its value is
+        not an integer. Fail-open, an outage returns ``None``.
+        """
+        if type(delta) is not int:
+            if isinstance(delta, int):  # bool and int subclasses
+                delta = int(delta)
+            else:
+                raise TypeError(f"delta must be an int, got {type(delta).__name__}")
+        k = self._key(key)
+        ops = [
+            {"op": _OP_INCR, "bin": VALUE_BIN, "val": delta},
+            {"op": _OP_READ, "bin": VALUE_BIN},
+        ]
+        for _attempt in range(3):
+            try:
+                client = self._client()
+                _, _, bins = client.operate(k, ops, None, self._update_keep)
+            except self._aex.RecordNotFound:
+                if not create:
+                    self._recovered()
+                    raise KeyError(key) from None
+            except self._aex.BinIncompatibleType:
+                raise TypeError(f"the value of key {key!r} is not an integer") from None
+            except (self._aex.AerospikeError, CacheError) as exc:
+                return self._handle("incr", exc, None)
+            else:
+                self._recovered()
+                return int(bins[VALUE_BIN])
+            # Absent and create: create it with its own TTL, or lose the race
+            # to another creator and increment theirs.
+            if ttl is not None and ttl <= 0:
+                return delta
+            wttl = wire_ttl(ttl)
+            try:
+                self._check_ttl(wttl)
+                client.put(k, {VALUE_BIN: delta}, None, self._create_policy(wttl))
+            except self._aex.RecordExistsError:
+                continue
+            except (self._aex.AerospikeError, CacheError) as exc:
+                return self._handle("incr", exc, None)
+            self._recovered()
+            return delta
+        raise CacheOperationError(f"incr of {key!r} kept racing with deletes; try again")
+
+    def move(self, old: str, new: str) -> bool:
+        """Move ``old``'s value to ``new`` keeping its TTL; ``False`` if ``old`` is absent."""
+        value, ttl = self.get_with_ttl(old)
+        if value is MISSING:
+            return False
+        if not self.set(new, value, ttl):
+            return False
+        self.delete(old)
+        return True
+
+    def clear(self) -> None:
+        """Remove every entry of the set, synchronously in effect.
+
+        Truncate spares records written in the very millisecond it runs, so
+        it waits 2 ms first: every write acknowledged before ``clear()`` was
+        called is then strictly older than the truncate threshold.
+        """
+        if self.set_name is None and not self.allow_namespace_truncate:
+            raise ConfigurationError(
+                f"clear() would truncate the whole namespace {self.namespace!r} because no set "
+                "is configured; configure a set, or allow namespace truncation explicitly"
+            )
+        time.sleep(0.002)
+        try:
+            self._client().truncate(self.namespace, self.set_name, 0)
+        except (self._aex.AerospikeError, CacheError) as exc:
+            self._handle("clear", exc, None)
+            return
+        self._recovered()
+
+    def keys(self, pattern: str = "*") -> Iterator[str]:
+        """Stored user keys matching a glob ``pattern`` (a scan of the set)."""
+        if not self.store_keys:
+            raise ConfigurationError("keys() needs stored keys: enable store_keys")
+        try:
+            query = self._client().query(self.namespace, self.set_name)
+            records = query.results({"include_bin_data": False})
+        except (self._aex.AerospikeError, CacheError) as exc:
+            self._handle("keys", exc, None)
+            return
+        match = re_match = None
+        if pattern != "*":
+            re_match = fnmatch.translate(pattern)
+            import re
+
+            match = re.compile(re_match).match
+        for rec in records:
+            user_key = rec[0][2]
+            if isinstance(user_key, str) and (match is None or match(user_key)):
+                yield user_key
+
+    def close(self) -> None:
+        """Nothing to do per request: the client is shared by the process (see :meth:`shutdown`)."""
+
+    def shutdown(self) -> None:
+        """Close the shared client this store uses (never a user-supplied one)."""
+        if self._user_client is None and self._entry is not None:
+            registry.discard(self._entry)
+        self._entry = None
+        self._ttl_forbidden = None
+
+    # -- helpers ------------------------------------------------------------
+
+    def _drop_oversized(self, key: str) -> None:
+        self._warn_oversized(key)
+        # The new value was refused: the old one must not be served instead.
+        self.delete(key)
+
+    def _warn_oversized(self, key: str) -> None:
+        logger.warning(
+            "aerospike-cache: value for key %r is larger than the namespace's max-record-size "
+            "(error 13); it was not cached",
+            key,
+        )
+
+    def _row_error(self, op: str, key: str, code: int) -> None:
+        self._log_limited(
+            op, code, CacheOperationError(f"{op}: key {key!r} failed with code {code}", code)
+        )
+
+    # -- async --------------------------------------------------------------
+
+    async def aget(self, key: str) -> Any:
+        """Like :meth:`get`; concurrent calls on one event loop are coalesced into one batch."""
+        loop = asyncio.get_running_loop()
+        coalescer = self._coalescers.get(loop)
+        if coalescer is None:
+            coalescer = self._coalescers[loop] = _ReadCoalescer(self, loop)
+        return await coalescer.get(key)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking store method on the shared I/O pool (real concurrency)."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(_executor(), functools.partial(fn, *args))
+
+
+class _ReadCoalescer:
+    """Gathers the ``aget`` calls made in one event-loop turn into one batch read."""
+
+    def __init__(self, store: AerospikeStore, loop: asyncio.AbstractEventLoop) -> None:
+        self.store = store
+        self.loop = loop
+        self.pending: dict[str, list[asyncio.Future[Any]]] = {}
+
+    def get(self, key: str) -> asyncio.Future[Any]:
+        fut: asyncio.Future[Any] = self.loop.create_future()
+        if not self.pending:
+            self.loop.call_soon(self._flush)
+        self.pending.setdefault(key, []).append(fut)
+        return fut
+
+    def _flush(self) -> None:
+        pending, self.pending = self.pending, {}
+        keys = list(pending)
+        store = self.store
+        if len(keys) == 1:
+            key = keys[0]
+            job = self.loop.run_in_executor(_executor(), store.get, key)
+
+            def done_one(f: asyncio.Future[Any]) -> None:
+                exc = f.exception()
+                for fut in pending[key]:
+                    if fut.done():
+                        continue
+                    if exc is not None:
+                        fut.set_exception(exc)
+                    else:
+                        fut.set_result(f.result())
+
+            job.add_done_callback(done_one)
+            return
+        batch = self.loop.run_in_executor(_executor(), store.get_many, keys)
+
+        def done_many(f: asyncio.Future[dict[str, Any]]) -> None:
+            exc = f.exception()
+            values = {} if exc is not None else f.result()
+            for key, futs in pending.items():
+                for fut in futs:
+                    if fut.done():
+                        continue
+                    if exc is not None:
+                        fut.set_exception(exc)
+                    else:
+                        fut.set_result(values.get(key, MISSING))
+
+        batch.add_done_callback(done_many)
+
+
+_pool: ThreadPoolExecutor | None = None
+_pool_pid = 0
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ThreadPoolExecutor:
+    """The process-wide pool async calls run on (the client releases the GIL on I/O)."""
+    global _pool, _pool_pid
+    pool = _pool
+    if pool is None or _pool_pid != os.getpid():
+        with _pool_lock:
+            if _pool is None or _pool_pid != os.getpid():
+                _pool = ThreadPoolExecutor(
+                    max_workers=min(32, (os.cpu_count() or 1) * 4 + 4),
+                    thread_name_prefix="aerospike-cache",
+                )
+                _pool_pid = os.getpid()
+            pool = _pool
+    return pool
+
+
+def _meta_ttl(meta: Mapping[str, Any] | None) -> int | None:
+    if not meta:
+        return None
+    ttl = meta.get("ttl")
+    if ttl is None or ttl >= 0xFFFFFFFF or ttl < 0:
+        return None
+    return int(ttl)
+
+
+def _info_value(raw: str) -> str:
+    """The value of a one-line info answer ``"name\\tvalue\\n"``."""
+    _, _, value = raw.partition("\t")
+    return value.strip()
+
+
+def _parse_info_pairs(raw: str) -> dict[str, str]:
+    value = _info_value(raw)
+    if not value or value.startswith("ERROR"):
+        return {}
+    pairs = {}
+    for item in value.split(";"):
+        name, sep, val = item.partition("=")
+        if sep:
+            pairs[name] = val
+    return pairs
