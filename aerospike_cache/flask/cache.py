@@ -1,0 +1,388 @@
+"""cachelib's cache contract, as Flask-Caching uses it, onto the ``AerospikeStore``.
+
+Each method below is one row of a table: cachelib semantics in (key prefix,
+``timeout`` ``None`` = the default and ``0`` = never expires, a miss is
+``None``), one store call out.
+
+============================  ==================================================
+cachelib                      store
+============================  ==================================================
+``get(k)``                    ``get`` (``MISSING`` -> ``None``)
+``get_many(*ks)``             ``get_many``: one batch read (one key: ``get``)
+``get_dict(*ks)``             ``get_many``
+``set(k, v, t)``              ``set`` -> ``True`` / ``False`` (refused)
+``add(k, v, t)``              ``add``: one create-only write
+``set_many(m, t)``            ``set_many``: one batch write; keys *set* returned
+``has(k)``                    ``has``: metadata only
+``delete(k)``                 ``delete`` -> whether it existed
+``delete_many(*ks)``          ``delete_many``: one batch remove (absent keys count)
+``inc``/``dec(k, d)``         ``incr(create=True, ttl=default)``: atomic, TTL kept
+``clear()``                   ``clear``: truncates the configured set
+``unlink(*ks)``               ``delete_many``
+============================  ==================================================
+
+Timeouts: ``None`` -> ``default_timeout``; ``0`` -> never expires; a
+``timedelta`` is rounded up to whole seconds; a negative timeout means the
+entry is gone at once (a write deletes it), as in cachelib's SimpleCache.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import inspect
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from flask import Flask
+from flask_caching.backends.base import BaseCache
+
+from .. import options
+from ..errors import ConfigurationError
+from ..store import MISSING, AerospikeStore
+
+DEFAULT_SET = "flask"
+"""The set the cache lives in unless ``CACHE_AEROSPIKE_SET`` says otherwise."""
+
+PREFIX = "CACHE_AEROSPIKE_"
+HOSTS_SETTING = "CACHE_AEROSPIKE_HOSTS"
+
+# Keyword arguments of AerospikeCache that are not store options, and the
+# Flask-Caching setting each comes from.
+_FRONTEND_SETTINGS = {
+    "hosts": HOSTS_SETTING,
+    "default_timeout": "CACHE_DEFAULT_TIMEOUT",
+    "ignore_delete_many_errors": "CACHE_IGNORE_ERRORS",
+    "key_prefix": "CACHE_KEY_PREFIX",
+}
+
+
+def config_key(store_name: str) -> str:
+    """The Flask config spelling of a store option (``set_name`` -> ``CACHE_AEROSPIKE_SET``)."""
+    return PREFIX + ("SET" if store_name == "set_name" else store_name.upper())
+
+
+def valid_settings() -> list[str]:
+    """Every ``CACHE_AEROSPIKE_*`` setting this backend reads."""
+    return sorted([HOSTS_SETTING, *(config_key(opt.name) for opt in options.STORE_OPTIONS)])
+
+
+def _looks_like_client(obj: Any) -> bool:
+    """A pre-built ``aerospike`` client passed where hosts go (the predecessor's first argument)."""
+    return (
+        obj is not None
+        and not isinstance(obj, (str, bytes, list, tuple))
+        and callable(getattr(obj, "get", None))
+        and callable(getattr(obj, "put", None))
+    )
+
+
+class AerospikeCache(BaseCache):
+    """Flask-Caching backend on Aerospike.
+
+    Configure it with ``CACHE_TYPE = "aerospike_cache.flask.AerospikeCache"``
+    (see :meth:`factory` for the settings), or build it directly::
+
+        AerospikeCache(hosts=[("127.0.0.1", 3000, None)], namespace="cache", set_name="flask")
+        AerospikeCache(client=my_client, namespace="cache")  # a client we never close
+
+    Args:
+        hosts: seed hosts: ``[(host, port, tls_name), ...]`` (``tls_name`` may be
+            ``None``), ``"host:port,host:port"`` or a list of such strings. A
+            pre-built client given here is taken as ``client`` (the
+            ``aerospike-flask-cache`` argument order).
+        namespace: the Aerospike namespace (default ``"cache"``).
+        set_name: the set (default ``"flask"``; ``None``: the namespace's null set).
+        default_timeout: seconds (or a ``timedelta``) used when a call gives no
+            timeout; ``0``: never expires.
+        key_prefix: a string, or a callable returning one, put before every key.
+        ignore_delete_many_errors: if false, :meth:`delete_many` raises
+            ``RuntimeError`` when a key is still there after the attempt.
+        client: a pre-built ``aerospike`` client, used as is and never closed.
+        **store_options: any other :class:`~aerospike_cache.store.AerospikeStore`
+            option (``client_config``, ``timeout_ms``, ``serializer``,
+            ``compressor``, ``fail_open``, ...).
+    """
+
+    def __init__(
+        self,
+        hosts: Any = None,
+        namespace: str = options.BY_NAME["namespace"].default,
+        set_name: str | None = DEFAULT_SET,
+        default_timeout: int | dt.timedelta = 300,
+        key_prefix: str | Callable[[], str] | None = None,
+        ignore_delete_many_errors: bool = False,
+        *,
+        client: Any = None,
+        **store_options: Any,
+    ) -> None:
+        if client is None and _looks_like_client(hosts):
+            client, hosts = hosts, None
+        if isinstance(default_timeout, bool) or not isinstance(
+            default_timeout, (int, float, dt.timedelta)
+        ):
+            raise ConfigurationError(
+                "default_timeout must be a whole number of seconds or a timedelta "
+                f"(0: never expires), got {default_timeout!r}"
+            )
+        # cachelib's own conversion: a timedelta (or a deprecated float) -> whole seconds.
+        super().__init__(
+            default_timeout=BaseCache._to_seconds(default_timeout),
+            ignore_delete_many_errors=ignore_delete_many_errors,
+        )
+        if self.default_timeout < 0:
+            raise ConfigurationError(
+                f"default_timeout must be >= 0 (0: never expires), got {default_timeout!r}"
+            )
+        if not isinstance(ignore_delete_many_errors, bool):
+            raise ConfigurationError(
+                "ignore_delete_many_errors must be True or False, "
+                f"got {ignore_delete_many_errors!r}"
+            )
+        if key_prefix is not None and not (isinstance(key_prefix, str) or callable(key_prefix)):
+            raise ConfigurationError(
+                f"key_prefix must be a string or a callable returning one, got {key_prefix!r}"
+            )
+        self.key_prefix: str | Callable[[], str] = key_prefix or ""
+        given = {"namespace": namespace, "set_name": set_name, "client": client, **store_options}
+        kwargs = options.validate(given, str, "AerospikeCache()")
+        # cachelib style: a subclass may set ``serializer = MySerializer()`` on the class.
+        declared = inspect.getattr_static(type(self), "serializer")
+        if not isinstance(declared, property) and "serializer" not in kwargs:
+            kwargs["serializer"] = declared
+        if kwargs["client"] is None and hosts is None:
+            raise ConfigurationError(
+                "no Aerospike cluster configured: give the seed hosts "
+                "(CACHE_AEROSPIKE_HOSTS = [('127.0.0.1', 3000, None)]) or a pre-built client "
+                "(CACHE_AEROSPIKE_CLIENT)"
+            )
+        self._hosts = hosts
+        self._store_kwargs = kwargs
+        self._store = AerospikeStore(hosts, **kwargs)
+
+    @classmethod
+    def factory(
+        cls,
+        app: Flask,
+        config: dict[str, Any],
+        args: list[Any],
+        kwargs: dict[str, Any],
+    ) -> AerospikeCache:
+        """Build the cache from Flask-Caching's configuration (``Cache(app)``).
+
+        Reads ``CACHE_AEROSPIKE_HOSTS``, ``CACHE_AEROSPIKE_CLIENT``,
+        ``CACHE_AEROSPIKE_NAMESPACE``, ``CACHE_AEROSPIKE_SET`` and every other
+        store option as ``CACHE_AEROSPIKE_<NAME>``; ``CACHE_KEY_PREFIX``; and
+        ``kwargs`` as Flask-Caching passes them (``default_timeout``,
+        ``ignore_delete_many_errors``, plus ``CACHE_OPTIONS``, which may carry
+        store options in lower case). A bad, conflicting or unknown setting
+        raises :class:`~aerospike_cache.errors.ConfigurationError` naming it.
+        """
+        if args:
+            raise ConfigurationError(
+                f"CACHE_ARGS {args!r} is not used by aerospike_cache.flask.AerospikeCache; "
+                "use the CACHE_AEROSPIKE_* settings or CACHE_OPTIONS"
+            )
+        settings = {k: v for k, v in config.items() if isinstance(k, str) and k.startswith(PREFIX)}
+        valid = valid_settings()
+        unknown = sorted(set(settings) - set(valid))
+        if unknown:
+            raise ConfigurationError(
+                f"unknown setting {', '.join(unknown)} in the Flask config; "
+                f"the valid CACHE_AEROSPIKE_* settings are: {', '.join(valid)}"
+            )
+        hosts = settings.pop(HOSTS_SETTING, None)
+        from_config = options.validate(settings, config_key, "the Flask config")
+        origin = {name: config_key(name) for name in from_config}
+
+        extra = dict(kwargs)
+        frontend = {k: extra.pop(k) for k in list(extra) if k in _FRONTEND_SETTINGS}
+        accepted = sorted([*_FRONTEND_SETTINGS, *options.BY_NAME])
+        unknown = sorted(set(extra) - set(accepted))
+        if unknown:
+            raise ConfigurationError(
+                f"unknown option {', '.join(map(repr, unknown))} in CACHE_OPTIONS; "
+                f"valid options: {', '.join(accepted)}"
+            )
+        from_options = options.validate(extra, str, "CACHE_OPTIONS")
+        for name, value in from_options.items():
+            if name in from_config and from_config[name] != value:
+                raise ConfigurationError(
+                    f"{config_key(name)} and CACHE_OPTIONS[{name!r}] disagree "
+                    f"({from_config[name]!r} vs {value!r}); set only one of them"
+                )
+            origin[name] = f"CACHE_OPTIONS[{name!r}]"
+        store_kwargs = {**from_config, **from_options}
+        if store_kwargs.get("serializer") is not None and config.get("CACHE_SERIALIZER"):
+            raise ConfigurationError(
+                "both CACHE_SERIALIZER and the aerospike serializer option are set; "
+                "set only one of them"
+            )
+
+        if "hosts" in frontend:
+            if hosts is not None and frontend["hosts"] != hosts:
+                raise ConfigurationError(
+                    "CACHE_AEROSPIKE_HOSTS and CACHE_OPTIONS['hosts'] disagree; set only one"
+                )
+            hosts = frontend.pop("hosts")
+            origin["hosts"] = "CACHE_OPTIONS['hosts']"
+        else:
+            origin["hosts"] = HOSTS_SETTING
+        for name in ("default_timeout", "ignore_delete_many_errors"):
+            origin[name] = _FRONTEND_SETTINGS[name]
+        if "key_prefix" in frontend:
+            origin["key_prefix"] = "CACHE_OPTIONS['key_prefix']"
+        else:
+            frontend["key_prefix"] = config.get("CACHE_KEY_PREFIX")
+            origin["key_prefix"] = "CACHE_KEY_PREFIX"
+        if store_kwargs.get("client") is None and hosts is None:
+            raise ConfigurationError(
+                "aerospike_cache.flask: set CACHE_AEROSPIKE_HOSTS to the seed hosts, e.g. "
+                "[('127.0.0.1', 3000, None)], or CACHE_AEROSPIKE_CLIENT to a pre-built client"
+            )
+        try:
+            return cls(hosts=hosts, **frontend, **store_kwargs)
+        except ConfigurationError as exc:
+            raise _blame(exc, origin) from exc
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self._store!r} key_prefix={self.key_prefix!r}>"
+
+    # -- configuration ------------------------------------------------------
+
+    @property
+    def store(self) -> AerospikeStore:
+        """The underlying store (for Aerospike-specific calls: ``ttl``, ``touch``, ``keys``...)."""
+        return self._store
+
+    @property
+    def serializer(self) -> Any:
+        """The serializer of new entries: ``"pickle"`` (default), ``"json"``, ``"msgpack"``,
+        or an object with ``dumps``/``loads`` (a cachelib serializer).
+
+        Flask-Caching assigns ``CACHE_SERIALIZER`` here after building the cache.
+        Entries keep the format they were written with, so changing it never
+        makes older entries unreadable.
+        """
+        return self._store_kwargs.get("serializer", options.BY_NAME["serializer"].default)
+
+    @serializer.setter
+    def serializer(self, value: Any) -> None:
+        kwargs = {**self._store_kwargs, "serializer": value}
+        self._store = AerospikeStore(self._hosts, **kwargs)
+        self._store_kwargs = kwargs
+
+    # -- keys and timeouts --------------------------------------------------
+
+    def _key(self, key: str) -> str:
+        prefix = self.key_prefix if isinstance(self.key_prefix, str) else self.key_prefix()
+        if not prefix and type(key) is str:
+            return key
+        return f"{prefix}{key}"
+
+    def _ttl(self, timeout: int | dt.timedelta | None) -> float | None:
+        """cachelib timeout -> store TTL: ``None`` the default, ``0`` never, ``< 0`` gone."""
+        seconds = self._normalize_timeout(timeout)
+        if seconds == 0:
+            return None
+        return float(seconds) if seconds > 0 else 0.0
+
+    # -- the contract -------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        value = self._store.get(self._key(key))
+        return None if value is MISSING else value
+
+    def get_many(self, *keys: str) -> list[Any]:
+        if len(keys) <= 1:
+            return [self.get(k) for k in keys]
+        made = [self._key(k) for k in keys]
+        found = self._store.get_many(made)
+        return [found.get(m) for m in made]
+
+    def get_dict(self, *keys: str) -> dict[str, Any]:
+        return dict(zip(keys, self.get_many(*keys), strict=True))
+
+    def has(self, key: str) -> bool:
+        return self._store.has(self._key(key))
+
+    def set(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
+        return self._store.set(self._key(key), value, self._ttl(timeout))
+
+    def add(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
+        return self._store.add(self._key(key), value, self._ttl(timeout))
+
+    def set_many(
+        self, mapping: Mapping[str, Any], timeout: int | dt.timedelta | None = None
+    ) -> list[Any]:
+        if not mapping:
+            return []
+        made = [(key, self._key(key)) for key in mapping]
+        failed = set(self._store.set_many({m: mapping[k] for k, m in made}, self._ttl(timeout)))
+        return [key for key, m in made if m not in failed]
+
+    def delete(self, key: str) -> bool:
+        return self._store.delete(self._key(key))
+
+    def delete_many(self, *keys: str) -> list[Any]:
+        """Delete in one batch; returns the keys absent afterwards (absent ones count).
+
+        Keys the batch did not report as existing are checked in one more
+        batch read, so a key whose removal failed is not reported as deleted.
+        """
+        if not keys:
+            return []
+        made = [self._key(k) for k in keys]
+        existed = set(self._store.delete_many(made))
+        unsure = [m for m in dict.fromkeys(made) if m not in existed]
+        still = set(self._store.get_many(unsure)) if unsure else set()
+        deleted = [k for k, m in zip(keys, made, strict=True) if m not in still]
+        if still and not self.ignore_delete_many_errors:
+            failed = [k for k, m in zip(keys, made, strict=True) if m in still]
+            raise RuntimeError(f"Failed to delete keys: {failed}")
+        return deleted
+
+    def unlink(self, *keys: str) -> list[Any]:
+        """Same as :meth:`delete_many` (Aerospike removes records at once)."""
+        return self.delete_many(*keys)
+
+    def clear(self) -> bool:
+        """Truncate the configured set (the null set only if namespace truncation is allowed)."""
+        self._store.clear()
+        return True
+
+    def inc(self, key: str, delta: int = 1) -> int | None:
+        """Add ``delta`` atomically on the server; ``None`` if the value is not an integer.
+
+        A missing key is created with ``delta`` and the default timeout; an
+        existing one keeps its TTL.
+        """
+        if not isinstance(delta, int):
+            raise TypeError(f"delta must be an int, got {type(delta).__name__}")
+        try:
+            return self._store.incr(self._key(key), delta, create=True, ttl=self._ttl(None))
+        except TypeError:  # the stored value is not an integer
+            return None
+
+    def dec(self, key: str, delta: int = 1) -> int | None:
+        """``inc(key, -delta)``: a missing key is created with ``-delta``."""
+        if not isinstance(delta, int):
+            raise TypeError(f"delta must be an int, got {type(delta).__name__}")
+        return self.inc(key, -delta)
+
+
+def _subject_pattern(name: str) -> str:
+    words = {
+        "set_name": r"set",
+        "client_config": r"client[ _]config",
+        "hosts": r"hosts?|LOCATION",
+    }.get(name, re.escape(name))
+    return rf"\b(?:{words})\b"
+
+
+def _blame(exc: ConfigurationError, origin: Mapping[str, str]) -> ConfigurationError:
+    """Name the Flask settings a store configuration error is about."""
+    text = str(exc)
+    named = [setting for name, setting in origin.items() if re.search(_subject_pattern(name), text)]
+    hint = f" (check {', '.join(dict.fromkeys(named))})" if named else ""
+    return ConfigurationError(f"aerospike_cache.flask: {text}{hint}")
