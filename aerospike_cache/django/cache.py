@@ -88,7 +88,7 @@ class AerospikeCache(BaseCache):
         return float(timeout) if float(timeout) > 0 else 0.0
 
     def validate_key(self, key: Any) -> None:
-        """Django's check (a ``CacheKeyWarning`` for keys memcached would refuse), fast when clean."""
+        """Django's check (``CacheKeyWarning`` on keys memcached would refuse), fast when clean."""
         if len(key) > MEMCACHE_MAX_KEY_LENGTH or _MEMCACHE_BAD_CHARS(key):
             super().validate_key(key)
 
