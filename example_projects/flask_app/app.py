@@ -103,9 +103,8 @@ def aerospike_location() -> tuple[str, str]:
     from aerospike_cache.server import EmbeddedServer
 
     port = int(os.environ.get("AEROSPIKE_EMBEDDED_PORT", "0"))
-    _server = EmbeddedServer(host="127.0.0.1", port=port)
-    _server.__enter__()
-    atexit.register(_server.__exit__, None, None, None)
+    _server = EmbeddedServer(host="127.0.0.1", port=port).start()
+    atexit.register(_server.stop)
     hosts = f"{_server.host}:{_server.port}"
     os.environ["AEROSPIKE_HOSTS"] = hosts  # a reloader's child uses the same server
     os.environ["AEROSPIKE_NAMESPACE"] = namespace

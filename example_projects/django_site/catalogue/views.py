@@ -28,7 +28,7 @@ def _miss(request: HttpRequest, what: str) -> None:
 
 @cache_page(60)
 def product_list(request: HttpRequest) -> HttpResponse:
-    _miss(request, "the product list page")
+    _miss(request, "the product list page (cache_page)")
     categories: dict[str, list[Product]] = {}
     for product in PRODUCTS:
         categories.setdefault(product.category, []).append(product)
