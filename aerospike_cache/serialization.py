@@ -374,6 +374,14 @@ class Codec:
         self._compressors: dict[int, Compressor] = {}
         if self.compressor is not None:
             self._compressors[self.compressor.format_id] = self.compressor
+        # The common entry, the configured serializer's, unsigned and uncompressed,
+        # decodes without _decode_blob's copies and lookups.
+        self._plain_head = (
+            None if signing_key is not None else bytes((self.serializer.format_id << 3,))
+        )
+        self._plain_loads: Callable[[bytes], Any] = (
+            pickle.loads if type(self.serializer) is PickleSerializer else self.serializer.loads
+        )
 
     def encode(self, key: str, value: Any) -> int | bytes:
         """The bin value for ``value``: an int for exact int64, else a format-tagged blob."""
@@ -411,6 +419,8 @@ class Codec:
             # Written by another tool (a string or float bin): hand it back as is.
             return True, stored
         try:
+            if stored[:1] == self._plain_head:
+                return True, self._plain_loads(bytes(stored[1:]))
             return True, self._decode_blob(key, bytes(stored))
         except _Unreadable as exc:
             logger.warning("aerospike-cache: treating key %r as a miss: %s", key, exc)
