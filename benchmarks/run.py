@@ -27,6 +27,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -97,8 +98,9 @@ def _wait_port(host: str, port: int, timeout: float) -> None:
 
 
 @contextmanager
-def server_from_env() -> Iterator[Server]:
-    """A cluster from ``AEROSPIKE_HOSTS``, else an embedded server in a child process."""
+def server_from_env(cpu: int | None) -> Iterator[Server]:
+    """A cluster from ``AEROSPIKE_HOSTS``, else an embedded server in a child process
+    (pinned to ``cpu`` when given)."""
     hosts = os.environ.get("AEROSPIKE_HOSTS")
     namespace = os.environ.get("AEROSPIKE_NAMESPACE", "test")
     if hosts:
@@ -106,37 +108,46 @@ def server_from_env() -> Iterator[Server]:
 
         yield Server([h[:2] for h in parse_hosts(hosts)], namespace, embedded=False)
         return
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "aerospike_cache.server", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        address = None
-        deadline = time.monotonic() + 30
-        assert proc.stdout is not None
-        while address is None and time.monotonic() < deadline:
-            line = proc.stdout.readline()
-            if not line:
-                break
-            address = re.search(r"(\d+\.\d+\.\d+\.\d+|localhost|\[[0-9a-fA-F:]+\]):(\d+)", line)
-        if address is None:
-            raise RuntimeError("the embedded server did not print the address it listens on")
-        # Keep draining its output so that it never blocks on a full pipe.
-        threading.Thread(target=proc.stdout.read, daemon=True).start()
-        host, port = address.group(1).strip("[]"), int(address.group(2))
-        if host in ("0.0.0.0", "::"):
-            host = "127.0.0.1"
-        _wait_port(host, port, 10)
-        yield Server([(host, port)], namespace, embedded=True)
-    finally:
-        proc.terminate()
+    with tempfile.TemporaryFile("w+") as errors:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "aerospike_cache.server", "--port", "0"],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+            preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}),
+        )
         try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+            yield _embedded_address(proc, errors, namespace)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+
+
+def _embedded_address(proc: subprocess.Popen[str], errors: Any, namespace: str) -> Server:
+    address = None
+    deadline = time.monotonic() + 30
+    assert proc.stdout is not None
+    while address is None and time.monotonic() < deadline:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        address = re.search(r"(\d+\.\d+\.\d+\.\d+|localhost|\[[0-9a-fA-F:]+\]):(\d+)", line)
+    if address is None:
+        errors.seek(0)
+        raise RuntimeError(
+            "the embedded server did not print the address it listens on:\n" + errors.read()[-2000:]
+        )
+    # Keep draining its output so that it never blocks on a full pipe.
+    threading.Thread(target=proc.stdout.read, daemon=True).start()
+    host, port = address.group(1).strip("[]"), int(address.group(2))
+    if host in ("0.0.0.0", "::"):
+        host = "127.0.0.1"
+    _wait_port(host, port, 10)
+    return Server([(host, port)], namespace, embedded=True)
 
 
 # -- the sides ---------------------------------------------------------------
@@ -399,7 +410,10 @@ def build_incr(s: Sides, side: str, tag: str, n: int) -> Any:
     ops = side_ops(s, side)
     keys = _keys(f"{tag}:ctr", 10)
     for k in keys:
-        ops["set"](k, 0)
+        if side == "raw":  # a counter is a native integer bin
+            s.client.put((s.ns, s.set_name, k), {"v": 0}, None, {"key": aerospike.POLICY_KEY_SEND})
+        else:
+            ops["set"](k, 0)
     incr = ops["incr"]
     return _noop, lambda i: incr(keys[i % 10])
 
@@ -773,6 +787,12 @@ def main(argv: list[str] | None = None) -> int:
         + ",async,server",
     )
     parser.add_argument("--rounds", type=int, help="interleaved rounds (default 7, quick 2)")
+    parser.add_argument(
+        "--no-pin",
+        dest="pin",
+        action="store_false",
+        help="do not pin this process and the embedded server to one CPU",
+    )
     parser.add_argument("--scale", type=float, default=1.0, help="multiply iteration counts")
     args = parser.parse_args(argv)
 
@@ -794,7 +814,14 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
 
-    with server_from_env() as server:
+    cpu = None
+    if args.pin and not os.environ.get("AEROSPIKE_HOSTS") and hasattr(os, "sched_setaffinity"):
+        # Client and embedded server on one CPU: a request then never waits for
+        # another CPU to wake up (tens of µs on a VM, at random), so that rounds
+        # compare like with like. Each process still has its own GIL.
+        cpu = max(os.sched_getaffinity(0))
+        os.sched_setaffinity(0, {cpu})
+    with server_from_env(cpu) as server:
         set_name = "bench" if server.embedded else f"bench_{uuid.uuid4().hex[:8]}"
         sides = Sides(server, set_name, with_flask)
         names = sides.available
