@@ -1,0 +1,275 @@
+"""The info protocol (proto type 1): text commands, answered in request order."""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from . import _protocol as p
+
+if TYPE_CHECKING:
+    from ._server import EmbeddedServer
+
+log = logging.getLogger("aerospike_cache.server")
+
+BUILD = "8.1.0.0"
+EDITION = "Aerospike Community Edition"
+_REPLICA_MAP = base64.b64encode(b"\xff" * 512).decode("ascii")  # every partition, 684 chars
+assert len(_REPLICA_MAP) == 684
+FEATURES = (
+    "batch-any;batch-index;blob-bits;float;peers;pipelining;pscans;"
+    "query-show;relaxed-sc;replicas;truncate-namespace"
+)
+#: answered when the request carries no command at all (like a real server's default list)
+_DEFAULT_COMMANDS = ("node", "build", "edition", "version")
+
+
+def _parse_params(arg: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for part in arg.split(";"):
+        if not part:
+            continue
+        k, _, v = part.partition("=")
+        out[k.strip()] = v.strip()
+    return out
+
+
+class InfoHandler:
+    def __init__(self, server: EmbeddedServer) -> None:
+        self.server = server
+
+    def handle(self, body: bytes) -> bytes:
+        text = body.decode("utf-8", "replace")
+        lines = [line for line in text.split("\n") if line]
+        if not lines:
+            lines = list(_DEFAULT_COMMANDS)
+        out = []
+        for line in lines:
+            value = self.answer(line)
+            out.append(f"{line}\t{value}\n")
+        return "".join(out).encode("utf-8")
+
+    # ------------------------------------------------------------------------
+
+    def answer(self, line: str) -> str:
+        srv = self.server
+        name, sep, arg = line.partition(":")
+        if not sep:
+            name, _, arg = line.partition("/")
+            if "/" in line:
+                return self._slash(name, arg, line)
+        simple = self._simple(name)
+        if simple is not None:
+            return simple
+        if name == "user-agent-set":
+            return "ok"
+        if name == "truncate":
+            return self._truncate(_parse_params(arg), whole_namespace=False)
+        if name == "truncate-namespace":
+            return self._truncate(_parse_params(arg), whole_namespace=True)
+        if name == "truncate-undo" or name == "truncate-namespace-undo":
+            return self._unsupported(line)
+        if name == "get-config":
+            return self._get_config(_parse_params(arg))
+        if name in ("sets", "namespaces") and not arg:
+            return self._simple(name) or ""
+        srv.record_unknown_info(line)
+        return "ERROR:4:unrecognized command"
+
+    def _unsupported(self, line: str) -> str:
+        self.server.record_unknown_info(line)
+        log.warning("info command not supported by the embedded server: %r", line)
+        return "ERROR:4:not supported by the embedded server"
+
+    def _simple(self, name: str) -> str | None:
+        srv = self.server
+        port = srv.port
+        if name == "node":
+            return srv.node_name
+        if name == "build":
+            return BUILD
+        if name == "edition":
+            return EDITION
+        if name == "version":
+            return f"{EDITION} build {BUILD}"
+        if name in ("partition-generation", "peers-generation", "rebalance-generation"):
+            return "1"
+        if name in (
+            "peers-clear-std",
+            "peers-clear-alt",
+            "peers-tls-std",
+            "peers-tls-alt",
+            "alumni-clear-std",
+            "alumni-tls-std",
+        ):
+            return f"1,{port},[]"
+        if name in ("service-clear-std", "service-clear-alt", "service", "service-tls-std"):
+            return f"{srv.advertised_host}:{port}"
+        if name in ("services", "services-alumni", "services-alternate"):
+            return ""
+        if name == "replicas":
+            return ";".join(f"{ns}:0,1,{_REPLICA_MAP}" for ns in srv.storage)
+        if name == "replicas-all":
+            return ";".join(f"{ns}:1,{_REPLICA_MAP}" for ns in srv.storage)
+        if name == "replicas-master":
+            return ";".join(f"{ns}:{_REPLICA_MAP}" for ns in srv.storage)
+        if name == "partitions":
+            return "4096"
+        if name == "cluster-name":
+            return srv.cluster_name or "null"
+        if name == "cluster-stable":
+            return srv.cluster_key
+        if name == "namespaces":
+            return ";".join(srv.storage)
+        if name == "features":
+            return FEATURES
+        if name == "status":
+            return "ok"
+        if name == "statistics":
+            return self._statistics()
+        if name == "sets":
+            return self._sets(None)
+        if name == "udf-list":
+            return ""
+        if name == "sindex" or name == "sindex-list":
+            return ""
+        return None
+
+    def _slash(self, name: str, arg: str, line: str) -> str:
+        srv = self.server
+        if name == "namespace":
+            ns = srv.storage.get(arg)
+            if ns is None:
+                return "type=unknown"
+            return self._namespace(arg)
+        if name == "sets":
+            ns_name, _, set_name = arg.partition("/")
+            if ns_name not in srv.storage:
+                return ""
+            return self._sets(ns_name, set_name or None)
+        if name == "bins":
+            if arg not in srv.storage:
+                return "ERROR:2:namespace not found"
+            names = srv.bin_names(arg)
+            return f"bin_names={len(names)},bin_names_quota=65535," + ",".join(names)
+        if name == "sindex":
+            return ""
+        srv.record_unknown_info(line)
+        return "ERROR:4:unrecognized command"
+
+    def _namespace(self, name: str) -> str:
+        srv = self.server
+        ns = srv.storage[name]
+        cfg = ns.config
+        now_s = p.now_ms() // 1000
+        objects = len(ns.live_records(now_s))
+        stats = [
+            ("ns_cluster_size", 1),
+            ("effective_replication_factor", 1),
+            ("objects", objects),
+            ("tombstones", 0),
+            ("master_objects", objects),
+            ("prole_objects", 0),
+            ("stop_writes", "false"),
+            ("hwm_breached", "false"),
+            ("current_time", now_s),
+            ("truncate_lut", ns.truncate_lut),
+            ("nsup-period", cfg.nsup_period),
+            ("default-ttl", cfg.default_ttl),
+            ("allow-ttl-without-nsup", str(cfg.allow_ttl_without_nsup).lower()),
+            ("max-record-size", cfg.max_record_size),
+            ("default-read-touch-ttl-pct", 0),
+            ("replication-factor", 1),
+            ("strong-consistency", "false"),
+            ("storage-engine", "memory"),
+            ("max-ttl", p.MAX_TTL),
+            ("disallow-null-setname", "false"),
+        ]
+        return ";".join(f"{k}={v}" for k, v in stats)
+
+    def _sets(self, ns_name: str | None, only: str | None = None) -> str:
+        srv = self.server
+        now_s = p.now_ms() // 1000
+        parts = []
+        for name, ns in srv.storage.items():
+            if ns_name is not None and name != ns_name:
+                continue
+            counts: dict[bytes, int] = {}
+            for _d, r in ns.live_records(now_s):
+                counts[r.set_name] = counts.get(r.set_name, 0) + 1
+            for set_name in sorted(set(counts) | set(ns.set_truncate_lut)):
+                if not set_name:
+                    continue
+                sname = set_name.decode("utf-8", "replace")
+                if only is not None and sname != only:
+                    continue
+                parts.append(
+                    f"ns={name}:set={sname}:objects={counts.get(set_name, 0)}:tombstones=0:"
+                    f"truncate_lut={ns.set_truncate_lut.get(set_name, 0)}:sindexes=0:"
+                    "index_populating=false:truncating=false:default-ttl=0:"
+                    "disable-eviction=false:enable-index=false:stop-writes-count=0:"
+                    "stop-writes-size=0;"
+                )
+        return "".join(parts)
+
+    def _statistics(self) -> str:
+        srv = self.server
+        now_s = p.now_ms() // 1000
+        objects = sum(len(ns.live_records(now_s)) for ns in srv.storage.values())
+        stats = [
+            ("cluster_size", 1),
+            ("cluster_key", srv.cluster_key),
+            ("cluster_integrity", "true"),
+            ("cluster_is_member", "true"),
+            ("uptime", int(time.monotonic() - srv.started_at)),
+            ("objects", objects),
+            ("client_connections", srv.connection_count),
+            ("reaped_fds", 0),
+        ]
+        return ";".join(f"{k}={v}" for k, v in stats)
+
+    def _get_config(self, params: dict[str, str]) -> str:
+        context = params.get("context", "")
+        if context == "namespace":
+            ns = self.server.storage.get(params.get("id", params.get("namespace", "")))
+            if ns is None:
+                return "ERROR:2:namespace not found"
+            cfg = ns.config
+            return (
+                f"nsup-period={cfg.nsup_period};default-ttl={cfg.default_ttl};"
+                f"allow-ttl-without-nsup={str(cfg.allow_ttl_without_nsup).lower()};"
+                f"max-record-size={cfg.max_record_size};replication-factor=1;"
+                "strong-consistency=false;default-read-touch-ttl-pct=0"
+            )
+        if context == "service" or not context:
+            return f"cluster-name={self.server.cluster_name or 'null'};proto-fd-max=15000"
+        return "ERROR:4:unknown context"
+
+    def _truncate(self, params: dict[str, str], whole_namespace: bool) -> str:
+        srv = self.server
+        ns_name = params.get("namespace")
+        if not ns_name:
+            return "ERROR:4:namespace required"
+        ns = srv.storage.get(ns_name)
+        if ns is None:
+            return "ERROR:4:namespace not found"
+        set_name = None if whole_namespace else params.get("set")
+        if not whole_namespace and not set_name:
+            return "ERROR:4:set required"
+        now = p.now_ms()
+        threshold = now
+        if "lut" in params:
+            try:
+                lut_ns = int(params["lut"])
+            except ValueError:
+                return "ERROR:4:bad lut"
+            threshold = lut_ns // 1_000_000 - p.CITRUSLEAF_EPOCH_MS
+            if threshold > now:
+                return "ERROR:4:lut is in the future"
+            if threshold < 0:
+                return "ERROR:4:bad lut"
+        srv.count("truncate")
+        ns.truncate(set_name.encode("utf-8") if set_name is not None else None, threshold)
+        return "ok"

@@ -1,0 +1,38 @@
+"""Shared helpers of the server conformance suite.
+
+Every test drives the official ``aerospike`` client (or raw protocol frames)
+against ``aerospike_server``: the embedded server by default, a real cluster
+when ``AEROSPIKE_HOSTS`` is set. Nothing here may assume our own server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+Key = tuple[str, str, Any]
+
+
+@pytest.fixture
+def ns(aerospike_server: Any) -> str:
+    return str(aerospike_server.namespace)
+
+
+@pytest.fixture
+def client(aerospike_client: Any) -> Any:
+    return aerospike_client
+
+
+@pytest.fixture
+def make_key(ns: str, aerospike_set: str) -> Callable[[Any], Key]:
+    def make(user_key: Any) -> Key:
+        return (ns, aerospike_set, user_key)
+
+    return make
+
+
+@pytest.fixture
+def key(make_key: Callable[[Any], Key]) -> Key:
+    return make_key("k1")
