@@ -1,0 +1,108 @@
+"""Flask test setup: caches on the test server (embedded, or AEROSPIKE_HOSTS)."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_caching import Cache
+
+from aerospike_cache.flask import AerospikeCache
+
+CACHE_TYPE = "aerospike_cache.flask.AerospikeCache"
+
+
+class _Unset:
+    def __repr__(self) -> str:
+        return "UNSET"
+
+
+UNSET: Any = _Unset()
+"""Pass ``NAME=UNSET`` to ``make_app`` to leave a setting out of the config."""
+
+
+def predecessor_hosts(server: Any) -> list[tuple[str, int, None]]:
+    """The hosts as aerospike-flask-cache users write them: (host, port, tls_name) tuples."""
+    return [(h[0], h[1], None) for h in server.hosts]
+
+
+class CountingClient:
+    """A real ``aerospike`` client that counts the commands sent through it.
+
+    Not a mock: every call goes to the server; this only records which client
+    methods the store used, i.e. the round trips a cache call cost.
+    """
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+        self.calls: Counter[str] = Counter()
+
+    def __getattr__(self, name: str) -> Any:
+        attr = getattr(self._client, name)
+        if not callable(attr) or name.startswith("_") or name in ("is_connected",):
+            return attr
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                self.calls[name] += 1
+            return attr(*args, **kwargs)
+
+        return counted
+
+    def commands(self) -> dict[str, int]:
+        """Data commands counted since the last reset (info requests left out)."""
+        return {k: v for k, v in self.calls.items() if not k.startswith("info")}
+
+    def reset(self) -> None:
+        self.calls.clear()
+
+
+@pytest.fixture
+def make_cache(aerospike_server: Any, aerospike_set: str) -> Callable[..., AerospikeCache]:
+    """Build AerospikeCache directly on the test server; keywords as its constructor's."""
+
+    def make(cls: type[AerospikeCache] = AerospikeCache, **kwargs: Any) -> AerospikeCache:
+        kwargs.setdefault("namespace", aerospike_server.namespace)
+        kwargs.setdefault("set_name", aerospike_set)
+        if "client" not in kwargs:
+            kwargs.setdefault("hosts", predecessor_hosts(aerospike_server))
+            if aerospike_server.cluster_name:
+                kwargs.setdefault("client_config", {"cluster_name": aerospike_server.cluster_name})
+        return cls(**kwargs)
+
+    return make
+
+
+@pytest.fixture
+def counting_client(aerospike_client: Any) -> CountingClient:
+    return CountingClient(aerospike_client)
+
+
+@pytest.fixture
+def make_app(aerospike_server: Any, aerospike_set: str) -> Callable[..., tuple[Flask, Cache]]:
+    """A Flask app whose cache is built by ``Cache(app)`` from configuration only."""
+
+    def make(**config: Any) -> tuple[Flask, Cache]:
+        app = Flask(__name__)
+        app.config.update(
+            CACHE_TYPE=CACHE_TYPE,
+            CACHE_AEROSPIKE_HOSTS=predecessor_hosts(aerospike_server),
+            CACHE_AEROSPIKE_NAMESPACE=aerospike_server.namespace,
+            CACHE_AEROSPIKE_SET=aerospike_set,
+        )
+        if aerospike_server.cluster_name:
+            app.config["CACHE_AEROSPIKE_CLIENT_CONFIG"] = {
+                "cluster_name": aerospike_server.cluster_name
+            }
+        app.config.update(config)
+        for name, value in config.items():
+            if value is UNSET:
+                del app.config[name]
+        return app, Cache(app)
+
+    return make
