@@ -12,10 +12,10 @@ cachelib                      store
 ``get_dict(*ks)``             ``get_many``
 ``set(k, v, t)``              ``set`` -> ``True`` / ``False`` (refused)
 ``add(k, v, t)``              ``add``: one create-only write
-``set_many(m, t)``            ``set_many``: one batch write; keys *set* returned
+``set_many(m, t)``            ``set_many``: one batch write (one key: ``set``)
 ``has(k)``                    ``has``: metadata only
 ``delete(k)``                 ``delete`` -> whether it existed
-``delete_many(*ks)``          ``delete_many``: one batch remove (absent keys count)
+``delete_many(*ks)``          ``delete_many``: one batch remove (one key: ``delete``)
 ``inc``/``dec(k, d)``         ``incr(create=True, ttl=default)``: atomic, TTL kept
 ``clear()``                   ``clear``: truncates the configured set
 ``unlink(*ks)``               ``delete_many``
@@ -261,8 +261,10 @@ class AerospikeCache(BaseCache):
         or an object with ``dumps``/``loads`` (a cachelib serializer).
 
         Flask-Caching assigns ``CACHE_SERIALIZER`` here after building the cache.
-        Entries keep the format they were written with, so changing it never
-        makes older entries unreadable.
+        Entries carry the format they were written with: older entries written
+        by a built-in serializer stay readable after a change, except pickles
+        once pickle is no longer the serializer (they read as misses, never
+        unpickled).
         """
         return self._store_kwargs.get("serializer", options.BY_NAME["serializer"].default)
 
@@ -315,8 +317,8 @@ class AerospikeCache(BaseCache):
     def set_many(
         self, mapping: Mapping[str, Any], timeout: int | dt.timedelta | None = None
     ) -> list[Any]:
-        if not mapping:
-            return []
+        if len(mapping) <= 1:  # one put is cheaper on the server than a batch of one
+            return [key for key, value in mapping.items() if self.set(key, value, timeout)]
         made = [(key, self._key(key)) for key in mapping]
         failed = set(self._store.set_many({m: mapping[k] for k, m in made}, self._ttl(timeout)))
         return [key for key, m in made if m not in failed]
@@ -330,8 +332,11 @@ class AerospikeCache(BaseCache):
         Keys the batch did not report as existing are checked in one more
         batch read, so a key whose removal failed is not reported as deleted.
         """
-        if not keys:
-            return []
+        if len(set(keys)) <= 1:
+            # One remove: "not found" means absent, and anything else raises.
+            for key in set(keys):
+                self.delete(key)
+            return list(keys)
         made = [self._key(k) for k in keys]
         existed = set(self._store.delete_many(made))
         unsure = [m for m in dict.fromkeys(made) if m not in existed]
@@ -369,6 +374,13 @@ class AerospikeCache(BaseCache):
         if not isinstance(delta, int):
             raise TypeError(f"delta must be an int, got {type(delta).__name__}")
         return self.inc(key, -delta)
+
+    # -- extras -------------------------------------------------------------
+
+    def ttl(self, key: str) -> int | None:
+        """Seconds until ``key`` expires; ``None`` if it never does; ``0`` if it is absent."""
+        left = self._store.ttl(self._key(key))
+        return 0 if left is MISSING else left
 
 
 def _subject_pattern(name: str) -> str:
