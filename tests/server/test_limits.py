@@ -1,0 +1,66 @@
+"""Record size limit (13), key mismatch (19), stored keys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aerospike
+import pytest
+from aerospike import exception as ex
+
+from . import _wire
+from .conftest import Key
+
+
+def _max_record_size(client: Any, ns: str) -> int:
+    info = client.info_random_node(f"namespace/{ns}")
+    for part in info.strip().split("\t")[-1].split(";"):
+        if part.startswith("max-record-size="):
+            size = int(part.split("=")[1])
+            if size:
+                return size
+    return 1024 * 1024
+
+
+def test_value_of_max_record_size_is_too_big(client: Any, key: Key, ns: str) -> None:
+    limit = _max_record_size(client, ns)
+    with pytest.raises(ex.RecordTooBig) as info:
+        client.put(key, {"v": b"x" * limit})
+    assert info.value.code == 13
+    assert client.exists(key)[1] is None
+
+
+def test_value_a_little_under_the_limit_fits(client: Any, key: Key, ns: str) -> None:
+    limit = _max_record_size(client, ns)
+    client.put(key, {"v": b"x" * (limit - 1000)})
+    assert len(client.get(key)[2]["v"]) == limit - 1000
+
+
+def test_too_big_update_leaves_the_old_record(client: Any, key: Key, ns: str) -> None:
+    limit = _max_record_size(client, ns)
+    client.put(key, {"v": b"old"})
+    with pytest.raises(ex.RecordTooBig):
+        client.put(key, {"w": b"x" * limit})
+    assert client.get(key)[2] == {"v": b"old"}
+
+
+def test_key_mismatch(aerospike_server: Any, client: Any, ns: str, aerospike_set: str) -> None:
+    # store key "k1", then send the digest of "k1" with KEY field "other"
+    key = (ns, aerospike_set, "k1")
+    client.put(key, {"a": 1}, policy={"key": aerospike.POLICY_KEY_SEND})
+    fields = [
+        _wire.field(0, ns.encode()),
+        _wire.field(1, aerospike_set.encode()),
+        _wire.field(2, b"\x03other"),
+        _wire.field(4, _wire.digest(aerospike_set, "k1")),
+    ]
+    frame = _wire.message(0, 0x01, 0, fields, [_wire.op(2, 1, b"a", (2).to_bytes(8, "big"))])
+    _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
+    assert rc == 19
+    assert client.get(key)[2] == {"a": 1}
+    # the right key is fine
+    fields[2] = _wire.field(2, b"\x03k1")
+    frame = _wire.message(0, 0x01, 0, fields, [_wire.op(2, 1, b"a", (2).to_bytes(8, "big"))])
+    _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
+    assert rc == 0
+    assert client.get(key)[2] == {"a": 2}

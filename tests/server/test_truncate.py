@@ -1,0 +1,103 @@
+"""truncate of a set and of a namespace, with and without lut.
+
+A truncate spares records written in its own millisecond (real server rule), so
+the tests wait a few milliseconds between the last write and the truncate.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from aerospike import exception as ex
+
+from aerospike_cache.server import EmbeddedServer
+
+from .conftest import Key
+
+
+def _count(client: Any, ns: str, set_name: str) -> int:
+    return len(client.query(ns, set_name).results())
+
+
+def test_truncate_set_removes_its_records_only(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    other = (ns, aerospike_set + "_o", "x")
+    for i in range(10):
+        client.put(make_key(i), {"i": i})
+    client.put(other, {"i": 0})
+    time.sleep(0.005)
+    try:
+        client.truncate(ns, aerospike_set, 0)
+        assert _count(client, ns, aerospike_set) == 0
+        with pytest.raises(ex.RecordNotFound):
+            client.get(make_key(3))
+        assert client.get(other)[2] == {"i": 0}
+    finally:
+        client.remove(other)
+
+
+def test_writes_after_truncate_survive(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    client.put(make_key(1), {"i": 1})
+    time.sleep(0.005)
+    client.truncate(ns, aerospike_set, 0)
+    time.sleep(0.005)  # past the truncate's millisecond
+    client.put(make_key(2), {"i": 2})
+    assert client.get(make_key(2))[2] == {"i": 2}
+    assert client.exists(make_key(1))[1] is None
+
+
+def test_truncate_with_lut_keeps_later_records(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    client.put(make_key("old"), {"v": 1})
+    time.sleep(0.01)
+    threshold = time.time_ns()
+    time.sleep(0.01)
+    client.put(make_key("new"), {"v": 2})
+    client.truncate(ns, aerospike_set, threshold)
+    assert client.exists(make_key("old"))[1] is None
+    assert client.get(make_key("new"))[2] == {"v": 2}
+
+
+def test_truncate_with_future_lut_is_rejected(client: Any, ns: str, aerospike_set: str) -> None:
+    with pytest.raises(ex.AerospikeError):
+        client.truncate(ns, aerospike_set, time.time_ns() + 3600 * 10**9)
+
+
+def test_truncate_unknown_set_is_ok(client: Any, ns: str, aerospike_set: str) -> None:
+    client.truncate(ns, aerospike_set + "_never_written", 0)
+
+
+def test_truncate_namespace(embedded_server: EmbeddedServer) -> None:
+    import aerospike
+
+    client = aerospike.client(embedded_server.config)
+    try:
+        client.put(("test", "a", 1), {"v": 1})
+        client.put(("test", "b", 1), {"v": 1})
+        client.put(("cache", "a", 1), {"v": 1})
+        time.sleep(0.005)
+        client.truncate("test", None, 0)
+        assert client.exists(("test", "a", 1))[1] is None
+        assert client.exists(("test", "b", 1))[1] is None
+        assert client.exists(("cache", "a", 1))[1] is not None
+        assert embedded_server.counters.get("truncate") == 1
+    finally:
+        client.close()
+
+
+def test_truncate_spares_records_of_its_own_millisecond() -> None:
+    """The real server's rule, measured on 8.1: strictly-before-the-ms is truncated."""
+    from aerospike_cache.server._engine import Namespace, NamespaceConfig
+
+    ns = Namespace(NamespaceConfig("t"))
+    for digest, lut in ((b"a" * 20, 999), (b"b" * 20, 1000), (b"c" * 20, 1001)):
+        ns.write(digest, b"s", None, 0x01, 0, 0, 0, [(2, 1, b"v", bytes(8))], lut)
+    assert ns.truncate(b"s", 1000) == 1
+    assert set(ns.records) == {b"b" * 20, b"c" * 20}
