@@ -1,0 +1,143 @@
+"""The Flask backend when the cluster misbehaves (embedded server fault controls).
+
+Skipped against a real cluster (the ``embedded_server`` fixture), except the
+``delete_many`` race, which any server can show.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask_caching import Cache
+
+from aerospike_cache.errors import CacheOperationError, CacheUnavailable
+from aerospike_cache.flask import AerospikeCache
+
+from .conftest import CountingClient
+
+TIMEOUT_MS = 300
+
+
+@pytest.fixture
+def make_faulty_app(embedded_server: Any) -> Callable[..., tuple[Flask, Cache]]:
+    def make(**config: Any) -> tuple[Flask, Cache]:
+        app = Flask(__name__)
+        app.config.update(
+            CACHE_TYPE="aerospike_cache.flask.AerospikeCache",
+            CACHE_AEROSPIKE_HOSTS=[(embedded_server.host, embedded_server.port, None)],
+            CACHE_AEROSPIKE_NAMESPACE="test",
+            CACHE_AEROSPIKE_SET="faults",
+            CACHE_AEROSPIKE_TIMEOUT_MS=TIMEOUT_MS,
+            CACHE_AEROSPIKE_CONNECT_TIMEOUT_MS=TIMEOUT_MS,
+            CACHE_AEROSPIKE_BREAKER_COOLDOWN=0.2,
+        )
+        app.config.update(config)
+        return app, Cache(app)
+
+    return make
+
+
+def test_fail_open_turns_an_outage_into_misses(
+    embedded_server: Any, make_faulty_app: Callable[..., tuple[Flask, Cache]]
+) -> None:
+    app, cache = make_faulty_app(CACHE_AEROSPIKE_FAIL_OPEN=True)
+    counter = itertools.count(1)
+
+    @app.route("/")
+    @cache.cached(60)
+    def index() -> str:
+        return f"render {next(counter)}"
+
+    client = app.test_client()
+    assert client.get("/").text == "render 1"
+    assert client.get("/").text == "render 1"
+    embedded_server.stop()
+    with app.app_context():
+        assert cache.get("k") is None
+        assert cache.set("k", "v") is False
+        assert cache.add("k", "v") is False
+        assert cache.get_many("a", "b") == [None, None]
+        assert cache.cache.inc("n") is None
+        assert cache.has("k") is False
+    assert client.get("/").text == "render 2"  # served, uncached
+    assert client.get("/").text == "render 3"
+    embedded_server.start()
+    with app.app_context():
+        for _ in range(100):  # the breaker lets a probe through after its cooldown
+            if cache.set("k", "v"):
+                break
+            time.sleep(0.05)
+        assert cache.get("k") == "v"
+
+
+def test_without_fail_open_errors_surface_and_views_still_render(
+    embedded_server: Any, make_faulty_app: Callable[..., tuple[Flask, Cache]]
+) -> None:
+    app, cache = make_faulty_app()
+    counter = itertools.count(1)
+
+    @app.route("/")
+    @cache.cached(60)
+    def index() -> str:
+        return f"render {next(counter)}"
+
+    client = app.test_client()
+    assert client.get("/").text == "render 1"
+    embedded_server.stop()
+    with app.app_context(), pytest.raises(CacheUnavailable):
+        cache.get("k")
+    # Flask-Caching logs backend errors and calls the view (outside debug mode).
+    assert client.get("/").text == "render 2"
+    app.debug = True
+    with pytest.raises(CacheUnavailable):
+        client.get("/")
+
+
+def test_server_error_codes_become_package_errors(
+    embedded_server: Any, make_faulty_app: Callable[..., tuple[Flask, Cache]]
+) -> None:
+    app, cache = make_faulty_app()
+    with app.app_context():
+        cache.set("k", "v")
+        embedded_server.fail_next(1, 14)  # key busy
+        with pytest.raises(CacheOperationError) as info:
+            cache.set("k", "w")
+        assert info.value.code == 14
+        assert cache.get("k") == "v"
+
+
+class RecreatingClient(CountingClient):
+    """A real client; right after each batch remove another writer re-creates ``key``."""
+
+    def __init__(self, client: Any, key: tuple[str, str, str]) -> None:
+        super().__init__(client)
+        self._recreate = key
+
+    def batch_remove(self, *args: Any, **kwargs: Any) -> Any:
+        result = self._client.batch_remove(*args, **kwargs)
+        self._client.put(self._recreate, {"v": 5})
+        return result
+
+
+@pytest.mark.parametrize("ignore", [False, True])
+def test_delete_many_reports_a_key_still_there(
+    aerospike_server: Any, aerospike_set: str, aerospike_client: Any, ignore: bool
+) -> None:
+    ns = aerospike_server.namespace
+    client = RecreatingClient(aerospike_client, (ns, aerospike_set, "late"))
+    cache = AerospikeCache(
+        client=client, namespace=ns, set_name=aerospike_set, ignore_delete_many_errors=ignore
+    )
+    cache.set("a", 1)
+    if ignore:
+        assert cache.delete_many("a", "late") == ["a"]
+    else:
+        with pytest.raises(RuntimeError, match="late"):
+            cache.delete_many("a", "late")
+    assert cache.has("late")
+    assert cache.get("a") is None
