@@ -379,8 +379,9 @@ class Codec:
         self._plain_head = (
             None if signing_key is not None else bytes((self.serializer.format_id << 3,))
         )
+        self._pickle = type(self.serializer) is PickleSerializer
         self._plain_loads: Callable[[bytes], Any] = (
-            pickle.loads if type(self.serializer) is PickleSerializer else self.serializer.loads
+            pickle.loads if self._pickle else self.serializer.loads
         )
 
     def encode(self, key: str, value: Any) -> int | bytes:
@@ -388,7 +389,10 @@ class Codec:
         if type(value) is int and INT64_MIN <= value <= INT64_MAX:
             return value
         try:
-            payload = self.serializer.dumps(value)
+            if self._pickle:
+                payload = pickle.dumps(value, self.serializer.protocol)  # type: ignore[attr-defined]
+            else:
+                payload = self.serializer.dumps(value)
         except SerializationError:
             raise
         except Exception as exc:
@@ -396,8 +400,10 @@ class Codec:
                 f"cannot serialize the value for key {key!r} "
                 f"({type(value).__name__}): {exc}; nothing was written"
             ) from exc
-        comp_id = 0
         compressor = self.compressor
+        if compressor is None and self._plain_head is not None:
+            return self._plain_head + payload
+        comp_id = 0
         if compressor is not None and len(payload) >= self.compress_min_size:
             packed = compressor.compress(payload)
             if len(packed) < len(payload):
@@ -413,14 +419,15 @@ class Codec:
 
     def decode(self, key: str, stored: Any) -> tuple[bool, Any]:
         """``(True, value)`` for a readable entry, ``(False, None)`` for one to treat as a miss."""
-        if type(stored) is int:
-            return True, stored
-        if not isinstance(stored, (bytes, bytearray)):
-            # Written by another tool (a string or float bin): hand it back as is.
-            return True, stored
         try:
-            if stored[:1] == self._plain_head:
-                return True, self._plain_loads(bytes(stored[1:]))
+            if type(stored) is bytes:
+                if stored[:1] == self._plain_head:
+                    return True, self._plain_loads(stored[1:])
+                return True, self._decode_blob(key, stored)
+            if type(stored) is int or not isinstance(stored, (bytes, bytearray)):
+                # An integer bin, or one written by another tool (a string or
+                # float bin): hand it back as is.
+                return True, stored
             return True, self._decode_blob(key, bytes(stored))
         except _Unreadable as exc:
             logger.warning("aerospike-cache: treating key %r as a miss: %s", key, exc)
