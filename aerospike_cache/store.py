@@ -82,6 +82,20 @@ _OP_WRITE: Final[int] = aerospike.OPERATOR_WRITE
 _OP_INCR: Final[int] = aerospike.OPERATOR_INCR
 
 
+# Forks of this process, counted in the child at fork time: the hot path
+# compares two ints instead of making a getpid() system call per command.
+_forks = 0
+
+
+def _count_fork() -> None:
+    global _forks
+    _forks += 1
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_count_fork)
+
+
 def wire_ttl(ttl: float | None) -> int:
     """Map the store's TTL onto the wire: ``None`` -> never, seconds rounded up and clamped.
 
@@ -182,7 +196,7 @@ class AerospikeStore:
 
         self._aerospike = aerospike
         self._aex = aex
-        self._pid = os.getpid()
+        self._forks = _forks
         self._key_policy = aerospike.POLICY_KEY_SEND if store_keys else aerospike.POLICY_KEY_DIGEST
         self.store_keys = store_keys
         self._write_policies: dict[int, dict[str, Any]] = {}
@@ -223,9 +237,9 @@ class AerospikeStore:
     def _client(self) -> Any:
         """The connected client, or :class:`CacheUnavailable` when the circuit is open."""
         entry = self._entry
-        if self._pid != os.getpid():
+        if self._forks != _forks:
             # Forked: the parent's client is the parent's; build our own.
-            self._pid = os.getpid()
+            self._forks = _forks
             self._entry = entry = None
             self._ttl_forbidden = None
             self._coalescers = weakref.WeakKeyDictionary()
