@@ -313,7 +313,7 @@ class EmbeddedServer:
         ``touch``, ``remove``, ``batch`` (batch requests), ``batch_rows``, ``scan``,
         ``truncate``, ``commands`` (every AS_MSG data command), ``errors`` (data
         commands answered with a non-zero result), ``dropped``, ``failed``
-        (injected faults), ``unsupported``.
+        (injected faults), ``unsupported``, ``compressed`` (type-4 requests).
         """
         if self._remote is not None:
             result: dict[str, int] = self._remote.call("counters")
@@ -516,6 +516,7 @@ class EmbeddedServer:
                 if self._delay and self._delay_info:
                     time.sleep(self._delay)
             elif mtype == p.TYPE_MSG_COMPRESSED:
+                self.count("compressed")
                 answer = self._handle_msg(self._decompress(body))
             elif mtype == p.TYPE_ADMIN:
                 self._unsupported("security/admin commands (no users on the embedded server)")

@@ -1,0 +1,172 @@
+"""Compression, concurrency, generation wrap, configuration parsing, the plugin."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+import threading
+from pathlib import Path
+from typing import Any
+
+import aerospike
+import pytest
+
+from aerospike_cache.server import EmbeddedServer, NamespaceConfig
+from aerospike_cache.server._engine import Namespace
+from aerospike_cache.server.pytest_plugin import parse_hosts
+
+from .conftest import Key
+
+
+def test_compressed_requests(client: Any, key: Key) -> None:
+    value = "x" * 5000
+    client.put(key, {"v": value}, policy={"compress": True})
+    assert client.get(key, policy={"compress": True})[2] == {"v": value}
+    rows = client.batch_read([key] * 20, policy={"compress": True}).batch_records
+    assert all(r.record[2] == {"v": value} for r in rows)
+
+
+@pytest.mark.embedded_only
+def test_compressed_requests_are_counted(embedded_server: EmbeddedServer) -> None:
+    client = aerospike.client(embedded_server.config)
+    try:
+        client.put(("test", "z", 1), {"v": "x" * 5000}, policy={"compress": True})
+    finally:
+        client.close()
+    assert embedded_server.counters.get("compressed", 0) >= 1
+
+
+def test_concurrent_increments(client: Any, key: Key) -> None:
+    from aerospike_helpers.operations import operations as op
+
+    def work() -> None:
+        for _ in range(50):
+            client.operate(key, [op.increment("n", 1)])
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert client.get(key)[2] == {"n": 400}
+
+
+def test_generation_wraps_to_one() -> None:
+    ns = Namespace(NamespaceConfig("t"))
+    d = b"d" * 20
+    ns.write(d, b"s", None, 0x01, 0, 0, 0, [(2, 1, b"v", bytes(8))], 1)
+    ns.records[d].generation = 65535
+    rc, gen, _void, _bins = ns.write(d, b"s", None, 0x01, 0, 0, 0, [(2, 1, b"v", bytes(8))], 2)
+    assert (rc, gen) == (0, 1)
+
+
+def test_namespace_config_validation() -> None:
+    cfg = NamespaceConfig.from_options("n", {"nsup-period": "0", "allow-ttl-without-nsup": "true"})
+    assert cfg.nsup_period == 0 and cfg.allow_ttl_without_nsup
+    with pytest.raises(ValueError):
+        NamespaceConfig.from_options("n", {"nope": 1})
+    with pytest.raises(ValueError):
+        NamespaceConfig("bad:name")
+    with pytest.raises(ValueError):
+        EmbeddedServer(namespaces=[])
+
+
+def test_allow_ttl_without_nsup() -> None:
+    namespaces = {"n": {"nsup_period": 0, "allow_ttl_without_nsup": True}}
+    with EmbeddedServer(namespaces=namespaces) as server:
+        client = aerospike.client(server.config)
+        try:
+            client.put(("n", "s", 1), {"a": 1}, policy={"ttl": 100})
+            assert 90 <= client.exists(("n", "s", 1))[1]["ttl"] <= 100
+        finally:
+            client.close()
+
+
+def test_default_ttl_applies_and_is_forbidden_without_nsup() -> None:
+    from aerospike import exception as ex
+
+    namespaces = {"d": {"default_ttl": 500}, "x": {"default_ttl": 500, "nsup_period": 0}}
+    with EmbeddedServer(namespaces=namespaces) as server:
+        client = aerospike.client(server.config)
+        try:
+            client.put(("d", "s", 1), {"a": 1})
+            assert 490 <= client.exists(("d", "s", 1))[1]["ttl"] <= 500
+            with pytest.raises(ex.ForbiddenError):
+                client.put(("x", "s", 1), {"a": 1})
+            client.put(("x", "s", 1), {"a": 1}, policy={"ttl": -1})
+        finally:
+            client.close()
+
+
+def test_custom_max_record_size() -> None:
+    from aerospike import exception as ex
+
+    with EmbeddedServer(namespaces={"small": {"max_record_size": 4096}}) as server:
+        client = aerospike.client(server.config)
+        try:
+            client.put(("small", "s", 1), {"v": b"x" * 3000})
+            with pytest.raises(ex.RecordTooBig):
+                client.put(("small", "s", 2), {"v": b"x" * 4096})
+        finally:
+            client.close()
+
+
+def test_parse_hosts() -> None:
+    assert parse_hosts("a:1,b:2") == [("a", 1), ("b", 2)]
+    assert parse_hosts("a") == [("a", 3000)]
+    assert parse_hosts("[::1]:3100") == [("::1", 3100)]
+    with pytest.raises(ValueError):
+        parse_hosts(" , ")
+
+
+def test_server_properties() -> None:
+    server = EmbeddedServer(port=0)
+    with server:
+        assert server.port != 0
+        assert server.hosts == [("127.0.0.1", server.port)]
+        assert server.config == {"hosts": [("127.0.0.1", server.port)]}
+        assert server.namespace_names == ["cache", "test"]
+        assert server.running
+    assert not server.running
+
+
+PLUGIN_PROBE = """
+import pytest
+
+def test_server(aerospike_server):
+    assert aerospike_server.embedded is None
+    assert aerospike_server.nonsup_namespace is None
+    assert aerospike_server.hosts == [("127.0.0.1", PORT)]
+
+def test_client(aerospike_client, aerospike_set):
+    aerospike_client.put(("test", aerospike_set, 1), {"a": 1})
+
+def test_embedded(embedded_server):
+    pass
+
+@pytest.mark.embedded_only
+def test_marker():
+    pass
+"""
+
+
+@pytest.mark.embedded_only
+def test_plugin_against_a_real_cluster_address(tmp_path: Path) -> None:
+    """With AEROSPIKE_HOSTS set the plugin starts nothing and skips embedded-only tests."""
+    with EmbeddedServer() as server:
+        probe = tmp_path / "test_probe.py"
+        probe.write_text(textwrap.dedent(PLUGIN_PROBE).replace("PORT", str(server.port)))
+        env = dict(os.environ, AEROSPIKE_HOSTS=f"127.0.0.1:{server.port}")
+        env.pop("AEROSPIKE_NONSUP_NAMESPACE", None)
+        result = subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider", str(probe)],
+            cwd=tmp_path,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert "2 passed, 2 skipped" in result.stdout, result.stdout + result.stderr
+    assert "needs the embedded server's fault controls" in result.stdout
