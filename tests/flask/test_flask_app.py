@@ -537,3 +537,39 @@ def test_round_trips_of_the_batch_calls(
 
 def test_predecessor_hosts_helper_matches_server(aerospike_server: Any) -> None:
     assert [h[:2] for h in predecessor_hosts(aerospike_server)] == aerospike_server.hosts
+
+
+def test_cache_proxies_reach_the_backend(make_app: MakeApp) -> None:
+    app, cache = make_app(CACHE_OPTIONS={"key_prefix": "p:"})
+    with app.app_context():
+        assert cache.set_many({"a": 1, "b": (2,)}) == ["a", "b"]
+        assert cache.get_dict("a", "b", "c") == {"a": 1, "b": (2,), "c": None}
+        assert cache.add("c", None)
+        assert cache.has("c") and cache.get("c") is None
+        assert cache.unlink("a", "b") == ["a", "b"]
+        assert cache.delete_many("c", "d") == ["c", "d"]
+        assert cache.get_many("a", "b", "c") == [None, None, None]
+        assert cache.set("e", 1)
+        assert cache.clear() is True
+        assert cache.get("e") is None
+
+
+def test_hosts_in_cache_options(aerospike_server: Any, aerospike_set: str) -> None:
+    app = Flask(__name__)
+    app.config.update(
+        CACHE_TYPE="aerospike_cache.flask.AerospikeCache",
+        CACHE_OPTIONS={
+            "hosts": ",".join(f"{h}:{p}" for h, p in aerospike_server.hosts),
+            "namespace": aerospike_server.namespace,
+            "set_name": aerospike_set,
+            **(
+                {"client_config": {"cluster_name": aerospike_server.cluster_name}}
+                if aerospike_server.cluster_name
+                else {}
+            ),
+        },
+    )
+    cache = Cache(app)
+    with app.app_context():
+        assert cache.set("k", "v")
+        assert cache.get("k") == "v"
