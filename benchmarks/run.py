@@ -241,16 +241,16 @@ def raw_ops(s: Sides) -> dict[str, Any]:
             return None
         return loads(bins["v"][1:])
 
-    def set_(key: str, value: Any) -> None:
-        c.put((ns, st, key), {"v": b"\x08" + dumps(value, 5)}, None, {"key": send, "ttl": TTL})
+    def set_(key: str, value: Any, ttl: int) -> None:
+        c.put((ns, st, key), {"v": b"\x08" + dumps(value, 5)}, None, {"key": send, "ttl": ttl})
 
-    def add(key: str, value: Any) -> bool:
+    def add(key: str, value: Any, ttl: int) -> bool:
         try:
             c.put(
                 (ns, st, key),
                 {"v": b"\x08" + dumps(value, 5)},
                 None,
-                {"key": send, "ttl": TTL, "exists": create},
+                {"key": send, "ttl": ttl, "exists": create},
             )
         except aex.RecordExistsError:
             return False
@@ -317,8 +317,8 @@ def side_ops(s: Sides, side: str) -> dict[str, Any]:
         st = s.store
         return {
             "get": st.get,
-            "set": lambda k, v: st.set(k, v, TTL),
-            "add": lambda k, v: st.add(k, v, TTL),
+            "set": st.set,
+            "add": st.add,
             "incr": st.incr,
             "has": st.has,
             "delete": st.delete,
@@ -329,8 +329,8 @@ def side_ops(s: Sides, side: str) -> dict[str, Any]:
         dj = s.django
         return {
             "get": dj.get,
-            "set": lambda k, v: dj.set(k, v, TTL),
-            "add": lambda k, v: dj.add(k, v, TTL),
+            "set": dj.set,
+            "add": dj.add,
             "incr": dj.incr,
             "has": dj.has_key,
             "delete": dj.delete,
@@ -343,8 +343,8 @@ def side_ops(s: Sides, side: str) -> dict[str, Any]:
     fl = s.flask.cache
     return {
         "get": fl.get,
-        "set": lambda k, v: fl.set(k, v, timeout=TTL),
-        "add": lambda k, v: fl.add(k, v, timeout=TTL),
+        "set": fl.set,
+        "add": fl.add,
         "incr": fl.inc,
         "has": fl.has,
         "delete": fl.delete,
@@ -377,7 +377,7 @@ def build_get_hit(s: Sides, side: str, tag: str, n: int) -> Any:
     ops = side_ops(s, side)
     keys = _keys(f"{tag}:hit", POOL)
     for k in keys:
-        ops["set"](k, VALUE)
+        ops["set"](k, VALUE, TTL)
     get = ops["get"]
     return _noop, lambda i: get(keys[i % POOL])
 
@@ -393,7 +393,7 @@ def build_set(s: Sides, side: str, tag: str, n: int) -> Any:
     ops = side_ops(s, side)
     keys = _keys(f"{tag}:set", POOL)
     set_ = ops["set"]
-    return _noop, lambda i: set_(keys[i % POOL], VALUE)
+    return _noop, lambda i: set_(keys[i % POOL], VALUE, TTL)
 
 
 def build_add(s: Sides, side: str, tag: str, n: int) -> Any:
@@ -405,7 +405,7 @@ def build_add(s: Sides, side: str, tag: str, n: int) -> Any:
     def prepare(rnd: int) -> None:
         state["round"] = rnd
 
-    return prepare, lambda i: add(f"{tag}:add:{state['round']}:{i}", VALUE)
+    return prepare, lambda i: add(f"{tag}:add:{state['round']}:{i}", VALUE, TTL)
 
 
 def build_incr(s: Sides, side: str, tag: str, n: int) -> Any:
@@ -415,7 +415,7 @@ def build_incr(s: Sides, side: str, tag: str, n: int) -> Any:
         if side == "raw":  # a counter is a native integer bin
             s.client.put((s.ns, s.set_name, k), {"v": 0}, None, {"key": aerospike.POLICY_KEY_SEND})
         else:
-            ops["set"](k, 0)
+            ops["set"](k, 0, TTL)
     incr = ops["incr"]
     return _noop, lambda i: incr(keys[i % 10])
 
@@ -424,7 +424,7 @@ def build_has(s: Sides, side: str, tag: str, n: int) -> Any:
     ops = side_ops(s, side)
     keys = _keys(f"{tag}:has", POOL)
     for k in keys:
-        ops["set"](k, VALUE)
+        ops["set"](k, VALUE, TTL)
     has = ops["has"]
     return _noop, lambda i: has(keys[i % POOL])
 
@@ -473,7 +473,7 @@ def build_proxy_get(s: Sides, side: str, tag: str, n: int) -> Any:
         get = ops["get"]
     keys = _keys(f"{tag}:proxy", POOL)
     for k in keys:
-        ops["set"](k, VALUE)
+        ops["set"](k, VALUE, TTL)
     return _noop, lambda i: get(keys[i % POOL])
 
 
@@ -493,9 +493,9 @@ def build_memoize(s: Sides, side: str, tag: str, n: int) -> Any:
     ops = side_ops(s, side)
     keys = _keys(f"{tag}:memo", POOL)
     version_key = f"{tag}:memver"
-    ops["set"](version_key, "x" * 6)
+    ops["set"](version_key, "x" * 6, TTL)
     for k in keys:
-        ops["set"](k, VALUE)
+        ops["set"](k, VALUE, TTL)
     get = ops["get"]
 
     def run(i: int) -> Any:
@@ -808,7 +808,7 @@ def main(argv: list[str] | None = None) -> int:
         + ",".join(op.name for op in OPS)
         + ",async,server",
     )
-    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 7, quick 2)")
+    parser.add_argument("--rounds", type=int, help="interleaved rounds (default 15, quick 2)")
     parser.add_argument(
         "--no-pin",
         dest="pin",
@@ -818,7 +818,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scale", type=float, default=1.0, help="multiply iteration counts")
     args = parser.parse_args(argv)
 
-    rounds = args.rounds or (2 if args.quick else 7)
+    rounds = args.rounds or (2 if args.quick else 15)
     scale = 0.02 if args.quick else args.scale
     wanted = set(args.ops.split(",")) if args.ops else None
     known = {op.name for op in OPS} | {"async", "server"}
