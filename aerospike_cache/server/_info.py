@@ -40,27 +40,28 @@ class InfoHandler:
     def __init__(self, server: EmbeddedServer) -> None:
         self.server = server
 
-    def handle(self, body: bytes) -> bytes:
+    def handle(self, body: bytes, local_host: str | None = None) -> bytes:
+        """Answer an info request; ``local_host`` = the address the client connected to."""
         text = body.decode("utf-8", "replace")
         lines = [line for line in text.split("\n") if line]
         if not lines:
             lines = list(_DEFAULT_COMMANDS)
         out = []
         for line in lines:
-            value = self.answer(line)
+            value = self.answer(line, local_host)
             out.append(f"{line}\t{value}\n")
         return "".join(out).encode("utf-8")
 
     # ------------------------------------------------------------------------
 
-    def answer(self, line: str) -> str:
+    def answer(self, line: str, local_host: str | None = None) -> str:
         srv = self.server
         name, sep, arg = line.partition(":")
         if not sep:
             name, _, arg = line.partition("/")
             if "/" in line:
                 return self._slash(name, arg, line)
-        simple = self._simple(name)
+        simple = self._simple(name, local_host)
         if simple is not None:
             return simple
         if name == "user-agent-set":
@@ -73,8 +74,6 @@ class InfoHandler:
             return self._unsupported(line)
         if name == "get-config":
             return self._get_config(_parse_params(arg))
-        if name in ("sets", "namespaces") and not arg:
-            return self._simple(name) or ""
         srv.record_unknown_info(line)
         return "ERROR:4:unrecognized command"
 
@@ -83,7 +82,7 @@ class InfoHandler:
         log.warning("info command not supported by the embedded server: %r", line)
         return "ERROR:4:not supported by the embedded server"
 
-    def _simple(self, name: str) -> str | None:
+    def _simple(self, name: str, local_host: str | None = None) -> str | None:
         srv = self.server
         port = srv.port
         if name == "node":
@@ -106,7 +105,10 @@ class InfoHandler:
         ):
             return f"1,{port},[]"
         if name in ("service-clear-std", "service-clear-alt", "service", "service-tls-std"):
-            return f"{srv.advertised_host}:{port}"
+            host = local_host or srv.advertised_host
+            if ":" in host:
+                host = f"[{host}]"
+            return f"{host}:{port}"
         if name in ("services", "services-alumni", "services-alternate"):
             return ""
         if name == "replicas":

@@ -483,6 +483,7 @@ class EmbeddedServer:
     def _client_loop(self, sock: socket.socket) -> None:
         header = bytearray(8)
         hview = memoryview(header)
+        local_host: str = sock.getsockname()[0]
         recv_into = sock.recv_into
         sendall = sock.sendall
         while True:
@@ -512,7 +513,7 @@ class EmbeddedServer:
                 answer = self._handle_msg(body)
             elif mtype == p.TYPE_INFO:
                 self.count("info")
-                answer = p.frame(p.TYPE_INFO, self._info.handle(bytes(body)))
+                answer = p.frame(p.TYPE_INFO, self._info.handle(bytes(body), local_host))
                 if self._delay and self._delay_info:
                     time.sleep(self._delay)
             elif mtype == p.TYPE_MSG_COMPRESSED:
