@@ -11,7 +11,12 @@ import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
-from django.core.cache.backends.base import DEFAULT_TIMEOUT, MEMCACHE_MAX_KEY_LENGTH, BaseCache
+from django.core.cache.backends.base import (
+    DEFAULT_TIMEOUT,
+    MEMCACHE_MAX_KEY_LENGTH,
+    BaseCache,
+    default_key_func,
+)
 from django.core.exceptions import ImproperlyConfigured
 
 from .. import options
@@ -73,6 +78,11 @@ class AerospikeCache(BaseCache):
     def __init__(self, server: Any, params: dict[str, Any]) -> None:
         super().__init__(params)
         self._store = _store_for(server, params.get("OPTIONS") or {})
+        cls = type(self)
+        # Key making in one frame, unless a subclass makes or checks keys its own way.
+        self._inline_keys = (
+            cls.make_key is BaseCache.make_key and cls.validate_key is AerospikeCache.validate_key
+        )
 
     @property
     def store(self) -> AerospikeStore:
@@ -91,6 +101,16 @@ class AerospikeCache(BaseCache):
         """Django's check (``CacheKeyWarning`` on keys memcached would refuse), fast when clean."""
         if len(key) > MEMCACHE_MAX_KEY_LENGTH or _MEMCACHE_BAD_CHARS(key):
             super().validate_key(key)
+
+    def make_and_validate_key(self, key: Any, version: int | None = None) -> str:
+        """Django's ``make_key`` then ``validate_key``; inlined for the default key function."""
+        if self.key_func is not default_key_func or not self._inline_keys:
+            return super().make_and_validate_key(key, version=version)
+        # default_key_func to the letter: %-formatting (str()), not format().
+        made = "%s:%s:%s" % (self.key_prefix, self.version if version is None else version, key)  # noqa: UP031
+        if len(made) > MEMCACHE_MAX_KEY_LENGTH or _MEMCACHE_BAD_CHARS(made):
+            BaseCache.validate_key(self, made)
+        return made
 
     # -- the contract -------------------------------------------------------
 
