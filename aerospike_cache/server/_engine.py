@@ -121,6 +121,8 @@ class Namespace:
         self.lock = threading.Lock()
         self.truncate_lut = 0  # ms since 2010, whole namespace
         self.set_truncate_lut: dict[bytes, int] = {}
+        self.expired_objects = 0
+        self.last_nsup = 0.0  # time.monotonic() of the last nsup cycle
 
     # -- helpers -------------------------------------------------------------
 
@@ -325,6 +327,15 @@ class Namespace:
                 ]
             for d in doomed:
                 del self.records[d]
+            return len(doomed)
+
+    def purge_expired(self, now_s: int) -> int:
+        """nsup: delete expired records (they are already invisible to clients)."""
+        with self.lock:
+            doomed = [d for d, r in self.records.items() if r.void_time and r.void_time < now_s]
+            for d in doomed:
+                del self.records[d]
+            self.expired_objects += len(doomed)
             return len(doomed)
 
     def clear(self) -> None:

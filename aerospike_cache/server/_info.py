@@ -172,6 +172,7 @@ class InfoHandler:
             ("effective_replication_factor", 1),
             ("objects", objects),
             ("tombstones", 0),
+            ("expired_objects", ns.expired_objects),
             ("master_objects", objects),
             ("prole_objects", 0),
             ("stop_writes", "false"),

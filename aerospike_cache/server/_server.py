@@ -160,6 +160,8 @@ class EmbeddedServer:
         self._counters: dict[str, int] = {}
         self._listener: socket.socket | None = None
         self._accept_thread: threading.Thread | None = None
+        self._nsup_thread: threading.Thread | None = None
+        self._nsup_stop = threading.Event()
         self._clients: dict[socket.socket, threading.Thread] = {}
         self._running = False
         self._remote: RemoteServer | None = None
@@ -203,7 +205,25 @@ class EmbeddedServer:
             daemon=True,
         )
         self._accept_thread.start()
+        self._nsup_stop = threading.Event()
+        self._nsup_thread = threading.Thread(
+            target=self._nsup_loop,
+            args=(self._nsup_stop,),
+            name=f"aerospike-embedded-nsup-{self.port}",
+            daemon=True,
+        )
+        self._nsup_thread.start()
         return self
+
+    def _nsup_loop(self, stop: threading.Event) -> None:
+        """Purge expired records every ``nsup_period`` seconds (per namespace)."""
+        while not stop.wait(1.0):
+            now = time.monotonic()
+            for ns in self.storage.values():
+                period = ns.config.nsup_period
+                if period and now - ns.last_nsup >= period:
+                    ns.last_nsup = now
+                    ns.purge_expired(p.now_ms() // 1000)
 
     def stop(self) -> None:
         """Close the listening socket and every client socket; join the threads.
@@ -220,6 +240,10 @@ class EmbeddedServer:
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
         threads = self._close_clients()
+        if self._nsup_thread is not None:
+            self._nsup_stop.set()
+            self._nsup_thread.join(timeout=5)
+            self._nsup_thread = None
         if self._accept_thread is not None:
             self._accept_thread.join(timeout=5)
             self._accept_thread = None

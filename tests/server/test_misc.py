@@ -170,3 +170,14 @@ def test_plugin_against_a_real_cluster_address(tmp_path: Path) -> None:
         )
     assert "2 passed, 2 skipped" in result.stdout, result.stdout + result.stderr
     assert "needs the embedded server's fault controls" in result.stdout
+
+
+def test_nsup_purges_expired_records() -> None:
+    ns = Namespace(NamespaceConfig("t"))
+    now_s = 1000
+    ns.write(b"a" * 20, b"s", None, 0x01, 0, 0, 5, [(2, 1, b"v", bytes(8))], now_s * 1000)
+    ns.write(b"b" * 20, b"s", None, 0x01, 0, 0, 0, [(2, 1, b"v", bytes(8))], now_s * 1000)
+    assert ns.purge_expired(now_s + 3) == 0
+    assert ns.purge_expired(now_s + 10) == 1
+    assert set(ns.records) == {b"b" * 20}
+    assert ns.expired_objects == 1
