@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import socket
+import struct
 import threading
 import time
 import zlib
@@ -239,14 +240,15 @@ class EmbeddedServer:
             with contextlib.suppress(OSError):
                 listener.shutdown(socket.SHUT_RDWR)
             listener.close()
+        if self._accept_thread is not None:
+            self._accept_thread.join(timeout=5)
+            self._accept_thread = None
+        # after the accept loop ended, so that no new client slips in
         threads = self._close_clients()
         if self._nsup_thread is not None:
             self._nsup_stop.set()
             self._nsup_thread.join(timeout=5)
             self._nsup_thread = None
-        if self._accept_thread is not None:
-            self._accept_thread.join(timeout=5)
-            self._accept_thread = None
         current = threading.current_thread()
         for t in threads:
             if t is not current:
@@ -566,27 +568,27 @@ class EmbeddedServer:
     # -- AS_MSG --------------------------------------------------------------------
 
     def _handle_msg(self, body: bytearray) -> bytes:
-        (
-            _hsz,
-            info1,
-            info2,
-            info3,
-            info4,
-            _rc,
-            generation,
-            record_ttl,
-            _tx_ttl,
-            n_fields,
-            n_ops,
-        ) = _MSG_HEADER_unpack_from(body, 0)
         msg = _ParsedMsg()
-        msg.info1 = info1
-        msg.info2 = info2
-        msg.info3 = info3
-        msg.info4 = info4
-        msg.generation = generation
-        msg.record_ttl = record_ttl
-        _parse_fields_ops(body, p.MSG_HEADER_SIZE, n_fields, n_ops, msg)
+        try:
+            (
+                _hsz,
+                info1,
+                msg.info2,
+                msg.info3,
+                msg.info4,
+                _rc,
+                msg.generation,
+                msg.record_ttl,
+                _tx_ttl,
+                n_fields,
+                n_ops,
+            ) = _MSG_HEADER_unpack_from(body, 0)
+            msg.info1 = info1
+            _parse_fields_ops(body, p.MSG_HEADER_SIZE, n_fields, n_ops, msg)
+        except (struct.error, IndexError, UnicodeDecodeError) as exc:
+            log.warning("malformed AS_MSG (%s): answering parameter error", exc)
+            self.count("errors")
+            return p.single_response(p.RC_PARAMETER)
 
         if info1 & p.INFO1_BATCH and p.FIELD_BATCH_INDEX in msg.fields:
             kind = "batch"
@@ -611,7 +613,7 @@ class EmbeddedServer:
         except UnsupportedError as exc:
             self._unsupported(str(exc))
             rc = p.RC_UNSUPPORTED
-        except (ValueError, IndexError, KeyError, UnicodeDecodeError) as exc:
+        except (ValueError, IndexError, KeyError, UnicodeDecodeError, struct.error) as exc:
             log.warning("malformed request (%s): answering parameter error", exc)
             rc = p.RC_PARAMETER
         self.count("errors")
