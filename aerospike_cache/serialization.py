@@ -90,8 +90,11 @@ _TAG = "__aerospike_cache__"
 
 
 def _tag_encode(value: Any) -> Any:
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, (bool, float, str)):
         return value
+    if isinstance(value, int):
+        # msgpack stops at 64 bits; a tagged string keeps big ints exact in both formats
+        return value if INT64_MIN <= value <= 0xFFFFFFFFFFFFFFFF else {_TAG: "int", "v": str(value)}
     if isinstance(value, list):
         return [_tag_encode(v) for v in value]
     if isinstance(value, dict):
@@ -125,6 +128,7 @@ def _tag_encode(value: Any) -> Any:
 
 
 _TAG_DECODERS: dict[str, Callable[[Any], Any]] = {
+    "int": int,
     "tuple": lambda v: tuple(_tag_decode(x) for x in v),
     "set": lambda v: {_tag_decode(x) for x in v},
     "frozenset": lambda v: frozenset(_tag_decode(x) for x in v),

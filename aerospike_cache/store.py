@@ -285,6 +285,17 @@ class AerospikeStore:
         if self._ttl_forbidden:
             logger.warning("aerospike-cache: %s", self._nsup_message())
 
+    def check_ttl_writes(self) -> None:
+        """Connect now and raise if the namespace is missing or refuses writes with a TTL.
+
+        Raises :class:`~aerospike_cache.errors.CacheUnavailable`,
+        :class:`~aerospike_cache.errors.ConfigurationError` or
+        :class:`~aerospike_cache.errors.NsupError` (whatever ``fail_open`` says).
+        """
+        self._client()
+        if self._ttl_forbidden:
+            raise NsupError(self._nsup_message())
+
     def _nsup_message(self) -> str:
         ns = self.namespace
         return (
@@ -564,7 +575,7 @@ class AerospikeStore:
     def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it existed."""
         try:
-            self._client().remove(self._key(key), self._remove_policy)
+            self._client().remove(self._key(key), policy=self._remove_policy)
         except self._aex.RecordNotFound:
             self._recovered()
             return False
@@ -657,6 +668,29 @@ class AerospikeStore:
             self._recovered()
             return delta
         raise CacheOperationError(f"incr of {key!r} kept racing with deletes; try again")
+
+    def remove_if_equal(self, key: str, value: Any) -> bool:
+        """Delete ``key`` only if it still holds ``value`` (generation-checked); ``True`` if so."""
+        try:
+            client = self._client()
+            _, meta, bins = client.get(self._key(key))
+            found, current = self.codec.decode(key, bins.get(VALUE_BIN))
+            if not found or current != value:
+                return False
+            client.remove(
+                self._key(key),
+                policy={
+                    **self._remove_policy,
+                    "gen": aerospike.POLICY_GEN_EQ,
+                    "generation": meta["gen"],
+                },
+            )
+        except (aex.RecordNotFound, aex.RecordGenerationError):
+            return False
+        except (aex.AerospikeError, CacheError) as exc:
+            return self._handle("remove_if_equal", exc, False)
+        self._recovered()
+        return True
 
     def move(self, old: str, new: str) -> bool:
         """Move ``old``'s value to ``new`` keeping its TTL; ``False`` if ``old`` is absent."""
