@@ -21,6 +21,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .. import options
 from ..errors import ConfigurationError
+from ..lock import Lock
 from ..store import MISSING, AerospikeStore
 
 DEFAULT_SET = "django"
@@ -218,6 +219,21 @@ class AerospikeCache(BaseCache):
         for start in range(0, len(made), 1000):
             deleted += len(self._store.delete_many(made[start : start + 1000]))
         return deleted
+
+    def lock(
+        self,
+        key: Any,
+        timeout: float | None = None,
+        sleep: float = 0.1,
+        blocking_timeout: float | None = None,
+        version: int | None = None,
+    ) -> Lock:
+        """A lock named ``key`` (context manager; ``acquire()``/``release()``), as in django-redis.
+
+        ``timeout``: seconds after which a lock whose holder died expires (``None``: never).
+        """
+        made = self.make_and_validate_key(key, version=version)
+        return Lock(self._store, made, timeout, sleep, blocking_timeout)
 
     # -- async: real concurrency, reads coalesced into batches ---------------
 

@@ -1,0 +1,62 @@
+"""System checks: every Aerospike cache in CACHES is configured right.
+
+``manage.py check`` (and runserver) validates the options without touching
+the network; ``manage.py check --deploy`` also connects and checks that the
+namespace exists and accepts writes with a TTL (nsup).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+from django.core.exceptions import ImproperlyConfigured
+
+from ..errors import CacheError
+from .cache import AerospikeCache
+
+BACKEND = "aerospike_cache.django.AerospikeCache"
+
+
+def _our_caches() -> list[tuple[str, dict[str, Any]]]:
+    configured = getattr(settings, "CACHES", {}) or {}
+    return [
+        (alias, conf)
+        for alias, conf in configured.items()
+        if conf.get("BACKEND") in (BACKEND, "aerospike_cache.django.cache.AerospikeCache")
+    ]
+
+
+def _backend(conf: dict[str, Any]) -> AerospikeCache:
+    params = {k: v for k, v in conf.items() if k not in ("BACKEND", "LOCATION")}
+    return AerospikeCache(conf.get("LOCATION", ""), params)
+
+
+@checks.register(checks.Tags.caches)
+def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """E001: the OPTIONS or LOCATION of an Aerospike cache are wrong."""
+    errors: list[checks.CheckMessage] = []
+    for alias, conf in _our_caches():
+        try:
+            _backend(conf)
+        except ImproperlyConfigured as exc:
+            errors.append(
+                checks.Error(str(exc), obj=f"CACHES[{alias!r}]", id="aerospike_cache.E001")
+            )
+    return errors
+
+
+@checks.register(checks.Tags.caches, deploy=True)
+def check_cluster(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
+    """E002: the cluster is unreachable, the namespace is missing or refuses TTL writes."""
+    errors: list[checks.CheckMessage] = []
+    for alias, conf in _our_caches():
+        try:
+            store = _backend(conf).store
+            store.check_ttl_writes()
+        except (ImproperlyConfigured, CacheError) as exc:
+            errors.append(
+                checks.Error(str(exc), obj=f"CACHES[{alias!r}]", id="aerospike_cache.E002")
+            )
+    return errors
