@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CacheTestsConfig(AppConfig):
+    name = "tests.django"
+    label = "cachetests"

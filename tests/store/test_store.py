@@ -1,0 +1,282 @@
+"""AerospikeStore behaviour against the test server through the real client."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from aerospike_cache.connection import registry
+from aerospike_cache.errors import (
+    ConfigurationError,
+    NsupError,
+    SerializationError,
+)
+from aerospike_cache.store import MAX_TTL, MISSING, AerospikeStore, wire_ttl
+
+MakeStore = Callable[..., AerospikeStore]
+
+ROUND_TRIP = [
+    None,
+    True,
+    b"\x00bytes",
+    (1, 2),
+    {1, 2},
+    datetime.datetime(2024, 5, 6, 7, 8, 9, 123456),
+    "unicode ✓ 漢字",
+    12345,
+    2**70,
+    {"nested": [1, (2, 3), {"x": b"y"}]},
+]
+
+
+@pytest.mark.parametrize(
+    ("ttl", "wire"),
+    [(None, -1), (1, 1), (0.1, 1), (1.5, 2), (MAX_TTL, MAX_TTL), (MAX_TTL * 3, MAX_TTL)],
+)
+def test_wire_ttl_rounds_up_and_clamps(ttl: float | None, wire: int) -> None:
+    assert wire_ttl(ttl) == wire
+
+
+def test_miss_is_missing_not_none(store: AerospikeStore) -> None:
+    assert store.get("absent") is MISSING
+    store.set("none", None, 60)
+    assert store.get("none") is None
+
+
+def test_ttl_metadata(store: AerospikeStore) -> None:
+    store.set("t", "v", 100)
+    left = store.ttl("t")
+    assert isinstance(left, int) and 95 <= left <= 100
+    store.set("forever", "v", None)
+    assert store.ttl("forever") is None
+    assert store.ttl("absent") is MISSING
+
+
+def test_clamped_ttl_is_accepted(store: AerospikeStore) -> None:
+    assert store.set("k", "v", 20 * 365 * 24 * 3600) is True
+    assert store.ttl("k") > 9 * 365 * 24 * 3600
+
+
+def test_incr_is_native_and_keeps_ttl(store: AerospikeStore) -> None:
+    store.set("n", 5, 100)
+    assert store.incr("n", 3) == 8
+    assert 95 <= store.ttl("n") <= 100
+    with pytest.raises(KeyError):
+        store.incr("absent")
+    assert store.incr("created", 4, create=True, ttl=50) == 4
+    assert 45 <= store.ttl("created") <= 50
+    store.set("blob", "text", 60)
+    with pytest.raises(TypeError):
+        store.incr("blob")
+
+
+@pytest.mark.parametrize("serializer", ["pickle", "json", "msgpack"])
+@pytest.mark.parametrize("compressor", [None, "zlib", "zstd", "lz4"])
+def test_serializers_and_compressors_round_trip(
+    make_store: MakeStore, serializer: str, compressor: str | None
+) -> None:
+    store = make_store(serializer=serializer, compressor=compressor, compress_min_size=10)
+    values = [*ROUND_TRIP, "x" * 5000]
+    for i, value in enumerate(values):
+        assert store.set(f"k{i}", value, 60)
+    got = store.get_many([f"k{i}" for i in range(len(values))])
+    for i, value in enumerate(values):
+        assert got[f"k{i}"] == value
+        assert type(got[f"k{i}"]) is type(value)
+
+
+def test_old_entries_stay_readable_after_a_codec_change(make_store: MakeStore) -> None:
+    old = make_store(serializer="pickle", compressor="zlib", compress_min_size=1)
+    old.set("k", {"a": (1, 2)}, 60)
+    new = make_store(serializer="pickle", compressor="lz4")
+    assert new.get("k") == {"a": (1, 2)}
+    json_store = make_store(serializer="json")
+    json_store.set("j", [1, 2], 60)
+    assert new.get("j") == [1, 2]
+
+
+def test_json_store_refuses_foreign_pickles(make_store: MakeStore) -> None:
+    make_store(serializer="pickle").set("p", "pickled", 60)
+    assert make_store(serializer="json").get("p") is MISSING
+
+
+def test_signed_entries_reject_tampering(make_store: MakeStore, aerospike_client: Any) -> None:
+    signed = make_store(signing_key="0123456789abcdef-secret")
+    signed.set("k", {"safe": True}, 60)
+    assert signed.get("k") == {"safe": True}
+    other_key = make_store(signing_key="another-key-0123456789")
+    assert other_key.get("k") is MISSING
+    unsigned = make_store()
+    unsigned.set("plain", "x", 60)
+    assert signed.get("plain") is MISSING
+    # Flip a byte of the stored blob through the raw client.
+    key = (signed.namespace, signed.set_name, "k")
+    _, _, bins = aerospike_client.get(key)
+    blob = bytearray(bins["v"])
+    blob[-1] ^= 0x01
+    aerospike_client.put(key, {"v": bytes(blob)})
+    assert signed.get("k") is MISSING
+
+
+def test_unpicklable_value_writes_nothing(store: AerospikeStore) -> None:
+    store.set("k", "old", 60)
+    with pytest.raises(SerializationError, match="'k'"):
+        store.set("k", threading.Lock(), 60)
+    assert store.get("k") == "old"
+
+
+def test_oversized_value_removes_stale_entry(store: AerospikeStore) -> None:
+    store.set("big", "small", 60)
+    assert store.set("big", os.urandom(2 * 1024 * 1024), 60) is False
+    assert store.get("big") is MISSING
+    store.set("ok", "v", 60)
+    store.set("big2", "small", 60)
+    failed = store.set_many({"ok": "new", "big2": os.urandom(2 * 1024 * 1024)}, 60)
+    assert failed == ["big2"]
+    assert store.get("big2") is MISSING
+    assert store.get("ok") == "new"
+
+
+def test_delete_many_reports_existing_keys(store: AerospikeStore) -> None:
+    store.set_many({"a": 1, "b": 2}, 60)
+    assert sorted(store.delete_many(["a", "b", "c"])) == ["a", "b"]
+
+
+def test_keys_lists_stored_keys(store: AerospikeStore) -> None:
+    store.set_many({"user:1": 1, "user:2": 2, "other": 3}, 60)
+    assert sorted(store.keys("user:*")) == ["user:1", "user:2"]
+    assert sorted(store.keys()) == ["other", "user:1", "user:2"]
+
+
+def test_clear_without_set_needs_permission(make_store: MakeStore) -> None:
+    store = make_store(set_name=None)
+    with pytest.raises(ConfigurationError, match="whole namespace"):
+        store.clear()
+
+
+def test_missing_namespace_is_a_clear_error(make_store: MakeStore) -> None:
+    store = make_store(namespace="no_such_ns")
+    with pytest.raises(ConfigurationError, match=r"no_such_ns.*does not exist"):
+        store.get("k")
+
+
+def test_nsup_off_namespace_gives_the_fix(aerospike_server: Any, make_store: MakeStore) -> None:
+    if aerospike_server.nonsup_namespace is None:
+        pytest.skip("set AEROSPIKE_NONSUP_NAMESPACE to a namespace with nsup-period 0")
+    store = make_store(namespace=aerospike_server.nonsup_namespace)
+    with pytest.raises(NsupError) as info:
+        store.set("k", "v", 60)
+    message = str(info.value)
+    for needle in (aerospike_server.nonsup_namespace, "nsup-period", "allow-ttl-without-nsup"):
+        assert needle in message
+    # Writes that never expire are allowed.
+    assert store.set("k", "v", None) is True
+    assert store.get("k") == "v"
+    with pytest.raises(NsupError):
+        store.set_many({"a": 1}, 60)
+    with pytest.raises(NsupError):
+        store.touch("k", 60)
+
+
+def test_one_client_shared_by_threads_and_stores(make_store: MakeStore) -> None:
+    registry.close_all()
+    created_before = registry.clients_created
+    stores = [make_store() for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def work(s: AerospikeStore, n: int) -> None:
+        try:
+            for i in range(20):
+                s.set(f"t{n}-{i}", i, 60)
+                assert s.get(f"t{n}-{i}") == i
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(stores[i % 4], i)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert registry.clients_created == created_before + 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_its_own_client(store: AerospikeStore) -> None:
+    store.set("before", "parent", 60)
+    parent_client = store._client()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            ok = store.get("before") == "parent" and store._client() is not parent_client
+            store.set("child", "wrote", 60)
+            code = 0 if ok else 2
+        finally:
+            os.write(write, bytes([code]))
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"\x00"
+    assert store._client() is parent_client
+    assert store.get("child") == "wrote"
+
+
+def test_user_client_is_never_closed(
+    aerospike_server: Any, aerospike_client: Any, aerospike_set: str
+) -> None:
+    store = AerospikeStore(
+        namespace=aerospike_server.namespace, set_name=aerospike_set, client=aerospike_client
+    )
+    store.set("k", "v", 60)
+    store.close()
+    store.shutdown()
+    assert aerospike_client.is_connected()
+    assert store.get("k") == "v"
+
+
+def test_secrets_never_in_repr_or_logs(
+    make_store: MakeStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = make_store(
+        client_config={"user": "admin", "password": "hunter2-secret"}, fail_open=True
+    )
+    assert "hunter2-secret" not in repr(store)
+    assert "hunter2-secret" not in repr(store.client_config)
+    assert store.client_config["password"] == "***"
+    with caplog.at_level(logging.DEBUG, logger="aerospike_cache"):
+        store.get("k")  # the server refuses or ignores security; whatever happens is logged
+    assert "hunter2-secret" not in caplog.text
+
+
+def test_bad_options_say_what_to_change(aerospike_server: Any) -> None:
+    with pytest.raises(ConfigurationError, match="timeout_ms"):
+        AerospikeStore(aerospike_server.hosts, namespace="test", timeout_ms=-1)
+    with pytest.raises(ConfigurationError, match="serializer"):
+        AerospikeStore(aerospike_server.hosts, namespace="test", serializer="yaml")
+    with pytest.raises(ConfigurationError, match="port"):
+        AerospikeStore("localhost:notaport", namespace="test")
+    with pytest.raises(ConfigurationError, match="hosts"):
+        AerospikeStore("", namespace="test")
+
+
+def test_unreachable_at_first_use_not_at_construction() -> None:
+    store = AerospikeStore("127.0.0.1:9", namespace="test", connect_timeout_ms=200)
+    from aerospike_cache.errors import CacheUnavailable
+
+    with pytest.raises(CacheUnavailable, match=r"127\.0\.0\.1:9"):
+        store.get("k")
+    store_open = AerospikeStore(
+        "127.0.0.1:9", namespace="test", connect_timeout_ms=200, fail_open=True
+    )
+    started = time.monotonic()
+    assert store_open.get("k") is MISSING
+    assert store_open.set("k", "v", 60) is False
+    assert time.monotonic() - started < 5
