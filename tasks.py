@@ -29,11 +29,11 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -271,18 +271,18 @@ class Child:
         self.thread.join(2)
 
 
-def _wait_http(url: str, child: Child, timeout: float) -> None:
+def _wait_listening(host: str, port: int, child: Child, timeout: float) -> None:
+    """Wait until the site accepts connections (no HTTP request: it would fill the cache)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if child.proc.poll() is not None:
             raise TaskError(f"{child.name} exited with code {child.proc.returncode}")
         try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                response.read()
-                return
+            socket.create_connection((host, port), timeout=2).close()
+            return
         except OSError:
             time.sleep(0.3)
-    raise TaskError(f"{url} did not answer within {timeout:.0f}s")
+    raise TaskError(f"{child.name} did not listen on {host}:{port} within {timeout:.0f}s")
 
 
 def _site_command(python: Path, site: str, host: str, port: int) -> list[str | Path]:
@@ -348,7 +348,7 @@ def task_demo(argv: Sequence[str]) -> int:
         say(f"starting the {opts.site} example site on {url}")
         site = Child(opts.site, _site_command(python, opts.site, opts.host, opts.port), env)
         children.append(site)
-        _wait_http(url, site, timeout=60)
+        _wait_listening(opts.host, opts.port, site, timeout=60)
         print(
             "\n"
             f"  The {opts.site} example is running at {url}\n"
@@ -401,6 +401,8 @@ def main(argv: Sequence[str]) -> int:
         return task(list(argv[1:]))
     except TaskError as exc:
         return fail(str(exc))
+    except KeyboardInterrupt:
+        return fail("interrupted", 130)
 
 
 if __name__ == "__main__":
