@@ -19,6 +19,7 @@ import functools
 import logging
 import math
 import os
+import re
 import threading
 import time
 import weakref
@@ -702,8 +703,8 @@ class AerospikeStore:
         self.delete(old)
         return True
 
-    def clear(self) -> None:
-        """Remove every entry of the set, synchronously in effect.
+    def clear(self) -> bool:
+        """Remove every entry of the set, synchronously in effect; ``False`` if it failed.
 
         Truncate spares records written in the very millisecond it runs, so
         it waits 2 ms first: every write acknowledged before ``clear()`` was
@@ -718,9 +719,9 @@ class AerospikeStore:
         try:
             self._client().truncate(self.namespace, self.set_name, 0)
         except (self._aex.AerospikeError, CacheError) as exc:
-            self._handle("clear", exc, None)
-            return
+            return self._handle("clear", exc, False)
         self._recovered()
+        return True
 
     def keys(self, pattern: str = "*") -> Iterator[str]:
         """Stored user keys matching a glob ``pattern`` (a scan of the set)."""
@@ -732,12 +733,7 @@ class AerospikeStore:
         except (self._aex.AerospikeError, CacheError) as exc:
             self._handle("keys", exc, None)
             return
-        match = re_match = None
-        if pattern != "*":
-            re_match = fnmatch.translate(pattern)
-            import re
-
-            match = re.compile(re_match).match
+        match = None if pattern == "*" else re.compile(fnmatch.translate(pattern)).match
         for rec in records:
             user_key = rec[0][2]
             if isinstance(user_key, str) and (match is None or match(user_key)):
