@@ -270,7 +270,7 @@ def raw_ops(s: Sides) -> dict[str, Any]:
 
     def delete(key: str) -> bool:
         try:
-            c.remove((ns, st, key), {"key": send})
+            c.remove((ns, st, key), policy={"key": send})
         except not_found:
             return False
         return True
