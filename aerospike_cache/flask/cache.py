@@ -17,7 +17,7 @@ cachelib                      store
 ``delete(k)``                 ``delete`` -> whether it existed
 ``delete_many(*ks)``          ``delete_many``: one batch remove (one key: ``delete``)
 ``inc``/``dec(k, d)``         ``incr(create=True, ttl=default)``: atomic, TTL kept
-``clear()``                   ``clear``: truncates the configured set
+``clear()``                   ``clear``: truncates the configured set (``False``: it did not)
 ``unlink(*ks)``               ``delete_many``
 ============================  ==================================================
 
@@ -352,9 +352,11 @@ class AerospikeCache(BaseCache):
         return self.delete_many(*keys)
 
     def clear(self) -> bool:
-        """Truncate the configured set (the null set only if namespace truncation is allowed)."""
-        self._store.clear()
-        return True
+        """Truncate the configured set (the null set only if namespace truncation is allowed).
+
+        ``False`` if the truncate did not happen (fail-open swallowed the error).
+        """
+        return self._store.clear()
 
     def inc(self, key: str, delta: int = 1) -> int | None:
         """Add ``delta`` atomically on the server; ``None`` if the value is not an integer.

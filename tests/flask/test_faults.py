@@ -75,6 +75,20 @@ def test_fail_open_turns_an_outage_into_misses(
         assert cache.get("k") == "v"
 
 
+def test_clear_reports_a_truncate_that_did_not_happen(
+    embedded_server: Any, make_faulty_app: Callable[..., tuple[Flask, Cache]]
+) -> None:
+    app, cache = make_faulty_app(CACHE_AEROSPIKE_FAIL_OPEN=True)
+    with app.app_context():
+        cache.set("k", "v")
+        assert cache.clear() is True
+        embedded_server.stop()
+        assert cache.clear() is False  # fail-open swallowed the outage: nothing truncated
+    app, cache = make_faulty_app()
+    with app.app_context(), pytest.raises(CacheUnavailable):
+        cache.clear()
+
+
 def test_without_fail_open_errors_surface_and_views_still_render(
     embedded_server: Any, make_faulty_app: Callable[..., tuple[Flask, Cache]]
 ) -> None:
