@@ -330,7 +330,9 @@ class AerospikeCache(BaseCache):
         """Delete in one batch; returns the keys absent afterwards (absent ones count).
 
         Keys the batch did not report as existing are checked in one more
-        batch read, so a key whose removal failed is not reported as deleted.
+        batch read, so a key whose removal failed is not reported as deleted:
+        the store's ``delete_many`` returns only the keys that existed, leaving
+        out "not found" rows and failed rows alike.
         """
         if len(set(keys)) <= 1:
             # One remove: "not found" means absent, and anything else raises.

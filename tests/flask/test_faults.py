@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aerospike_helpers.batch.records import BatchRecord
 from flask import Flask
 from flask_caching import Cache
 
@@ -154,4 +155,40 @@ def test_delete_many_reports_a_key_still_there(
         with pytest.raises(RuntimeError, match="late"):
             cache.delete_many("a", "late")
     assert cache.has("late")
+    assert cache.get("a") is None
+
+
+class BusyRowClient(CountingClient):
+    """A real client whose batch removes fail on ``key``'s row (14, key busy): it stays."""
+
+    def __init__(self, client: Any, key: tuple[str, str, str]) -> None:
+        super().__init__(client)
+        self._busy = key
+
+    def batch_remove(self, keys: list[Any], *args: Any, **kwargs: Any) -> Any:
+        result = self._client.batch_remove([k for k in keys if k != self._busy], *args, **kwargs)
+        rows = iter(result.batch_records)
+        busy = BatchRecord(self._busy)
+        busy.result = 14
+        result.batch_records = [busy if k == self._busy else next(rows) for k in keys]
+        return result
+
+
+@pytest.mark.parametrize("ignore", [False, True])
+def test_delete_many_does_not_report_a_key_whose_row_failed(
+    aerospike_server: Any, aerospike_set: str, aerospike_client: Any, ignore: bool
+) -> None:
+    """A failed row is not "absent": one batch remove cannot be read as the whole answer."""
+    ns = aerospike_server.namespace
+    client = BusyRowClient(aerospike_client, (ns, aerospike_set, "busy"))
+    cache = AerospikeCache(
+        client=client, namespace=ns, set_name=aerospike_set, ignore_delete_many_errors=ignore
+    )
+    cache.set_many({"a": 1, "busy": 2})
+    if ignore:
+        assert cache.delete_many("a", "busy", "absent") == ["a", "absent"]
+    else:
+        with pytest.raises(RuntimeError, match="busy"):
+            cache.delete_many("a", "busy", "absent")
+    assert cache.get("busy") == 2
     assert cache.get("a") is None
