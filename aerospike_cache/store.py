@@ -344,6 +344,9 @@ class AerospikeStore:
         """Map a client exception onto ours, tripping the breaker on outages."""
         code = getattr(exc, "code", None)
         msg = getattr(exc, "msg", None) or str(exc)
+        if not _NODE_IN_MESSAGE.search(msg):
+            # clients before 19.3 do not name the node that answered: name the seeds
+            msg = f"{msg} (cluster {self._hosts_text()})"
         entry = self._entry
         if code in _OUTAGE_CODES:
             if entry is not None:
@@ -362,7 +365,7 @@ class AerospikeStore:
                 f"code {code}: {msg}"
             )
         if code == 22:
-            return NsupError(self._nsup_message())
+            return NsupError(f"{self._nsup_message()} [{op}: {msg}]")
         if code == 20:
             return ConfigurationError(
                 f"namespace {self.namespace!r} is not known to the cluster {self._hosts_text()}; "
@@ -870,6 +873,9 @@ def _info_value(raw: str) -> str:
     """The value of a one-line info answer ``"name\\tvalue\\n"``."""
     _, _, value = raw.partition("\t")
     return value.strip()
+
+
+_NODE_IN_MESSAGE: Final = re.compile(r"\S+:\d+")
 
 
 def _parse_info_pairs(raw: str) -> dict[str, str]:
