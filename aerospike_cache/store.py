@@ -108,6 +108,24 @@ def wire_ttl(ttl: float | None) -> int:
     return MAX_TTL if seconds > MAX_TTL else seconds
 
 
+class _BatchFailure(Exception):
+    """A batch that failed as a whole (or a failed row), shaped like a client exception.
+
+    The client does not raise for these: it returns the batch with a status
+    (-10 when a node is down, or the node's result code) and per-row codes.
+    """
+
+    def __init__(self, code: int, msg: str) -> None:
+        super().__init__(code, msg)
+        self.code = code
+        self.msg = msg
+
+
+# Batch statuses whose rows are the answer: 0, and the client's -16 ("some
+# rows failed", each row says how). Any other status is the batch failing.
+_BATCH_ANSWERED: Final = frozenset({0, -16})
+
+
 class AerospikeStore:
     """A cache in one Aerospike namespace and set, shared by any number of frontends.
 
@@ -388,7 +406,9 @@ class AerospikeStore:
         self._log_limited(op, getattr(exc, "code", None), err)
         return fallback
 
-    def _log_limited(self, op: str, code: int | None, err: Exception) -> None:
+    def _log_limited(
+        self, op: str, code: int | None, err: Exception, outcome: str = "fail-open: a miss"
+    ) -> None:
         # Outages are logged once per incident by _outage; other errors at most
         # once a minute per operation and code.
         if isinstance(err, CacheUnavailable):
@@ -397,7 +417,7 @@ class AerospikeStore:
         mark = (op, code)
         if now - self._last_log.get(mark, -1e9) >= 60.0:
             self._last_log[mark] = now
-            logger.error("aerospike-cache: %s failed (fail-open, treated as a miss): %s", op, err)
+            logger.error("aerospike-cache: %s failed (%s): %s", op, outcome, err)
 
     def _recovered(self) -> None:
         entry = self._entry
@@ -452,16 +472,22 @@ class AerospikeStore:
             result = client.batch_read([self._key(k) for k in keys])
         except (self._aex.AerospikeError, CacheError) as exc:
             return self._handle("get_many", exc, {})
-        self._recovered()
+        if result.result not in _BATCH_ANSWERED:
+            return self._handle("get_many", self._batch_failure(result.result, keys), {})
         out: dict[str, Any] = {}
         decode = self.codec.decode
+        bad: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0 and row.record is not None:
                 found, value = decode(key, row.record[2].get(VALUE_BIN))
                 if found:
                     out[key] = value
             elif row.result != 2:
-                self._row_error("get_many", key, row.result)
+                bad.append((key, row.result))
+        if bad:
+            # a read has no "failed keys" to report: strict raises, fail-open misses
+            return self._handle("get_many", self._row_failure(bad, len(keys)), out)
+        self._recovered()
         return out
 
     def has(self, key: str) -> bool:
@@ -555,21 +581,22 @@ class AerospikeStore:
         try:
             client = self._client()
             self._check_ttl(wttl)
-            client.batch_write(BatchRecords(rows))
+            status = client.batch_write(BatchRecords(rows)).result
         except (self._aex.AerospikeError, CacheError) as exc:
             return self._handle("set_many", exc, keys)
-        self._recovered()
+        if status not in _BATCH_ANSWERED:
+            return self._handle("set_many", self._batch_failure(status, keys), keys)
         failed: list[str] = []
         oversized: list[str] = []
+        bad: list[tuple[str, int]] = []
         for key, row in zip(keys, rows, strict=True):
             if row.result != 0:
                 failed.append(key)
                 if row.result == 13:
                     oversized.append(key)
-                elif row.result == 22:
-                    raise NsupError(self._nsup_message())
                 else:
-                    self._row_error("set_many", key, row.result)
+                    bad.append((key, row.result))
+        self._rows_failed("set_many", bad, len(keys))
         if oversized:
             for key in oversized:
                 self._warn_oversized(key)
@@ -590,21 +617,32 @@ class AerospikeStore:
 
     def delete_many(self, keys: Iterable[str]) -> list[str]:
         """Remove the keys in one batch; returns those that existed."""
+        return self.remove_many(keys)[0]
+
+    def remove_many(self, keys: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Remove the keys in one batch; returns ``(existed, failed)``.
+
+        Keys in neither list were absent. A failed row (e.g. key busy) is
+        logged; if the whole batch fails under fail-open, every key failed.
+        """
         keys = list(dict.fromkeys(keys))
         if not keys:
-            return []
+            return [], []
         try:
             result = self._client().batch_remove([self._key(k) for k in keys])
         except (self._aex.AerospikeError, CacheError) as exc:
-            return self._handle("delete_many", exc, [])
-        self._recovered()
-        deleted = []
+            return self._handle("delete_many", exc, ([], keys))
+        if result.result not in _BATCH_ANSWERED:
+            return self._handle("delete_many", self._batch_failure(result.result, keys), ([], keys))
+        existed: list[str] = []
+        failed: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0:
-                deleted.append(key)
+                existed.append(key)
             elif row.result != 2:
-                self._row_error("delete_many", key, row.result)
-        return deleted
+                failed.append((key, row.result))
+        self._rows_failed("delete_many", failed, len(keys))
+        return existed, [key for key, _ in failed]
 
     def touch(self, key: str, ttl: float | None) -> bool:
         """Give ``key`` a new TTL; ``False`` if it is absent. ``ttl <= 0`` deletes it."""
@@ -766,10 +804,31 @@ class AerospikeStore:
             key,
         )
 
-    def _row_error(self, op: str, key: str, code: int) -> None:
-        self._log_limited(
-            op, code, CacheOperationError(f"{op}: key {key!r} failed with code {code}", code)
-        )
+    def _batch_failure(self, status: int, keys: list[str]) -> _BatchFailure:
+        return _BatchFailure(status, f"batch of {len(keys)} keys failed")
+
+    def _row_failure(self, bad: list[tuple[str, int]], total: int) -> _BatchFailure:
+        key, code = bad[0]
+        return _BatchFailure(code, f"{len(bad)} of {total} keys failed, first {key!r}")
+
+    def _rows_failed(self, op: str, bad: list[tuple[str, int]], total: int) -> None:
+        """Rows of a write batch that failed; the caller reports their keys as failed.
+
+        A 22 is the nsup rule, and outage codes (a node did not answer) are the
+        cluster failing: both go through :meth:`_handle` (raise, or log under
+        fail-open). Other codes (key busy, ...) are logged, rate limited.
+        """
+        if not bad:
+            self._recovered()
+            return
+        serious = [(k, c) for k, c in bad if c == 22 or c in _OUTAGE_CODES]
+        if serious:
+            self._handle(op, self._row_failure(serious, total), None)
+            return
+        self._recovered()
+        key, code = bad[0]
+        what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
+        self._log_limited(op, code, CacheOperationError(what, code), "keys reported failed")
 
     # -- async --------------------------------------------------------------
 
