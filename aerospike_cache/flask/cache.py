@@ -327,12 +327,12 @@ class AerospikeCache(BaseCache):
         return self._store.delete(self._key(key))
 
     def delete_many(self, *keys: str) -> list[Any]:
-        """Delete in one batch; returns the keys absent afterwards (absent ones count).
+        """Delete in one batch; returns the keys deleted (absent ones count).
 
-        Keys the batch did not report as existing are checked in one more
-        batch read, so a key whose removal failed is not reported as deleted:
-        the store's ``delete_many`` returns only the keys that existed, leaving
-        out "not found" rows and failed rows alike.
+        A key whose row failed (e.g. key busy, or the cluster is down under
+        fail-open) is not reported; without ``ignore_delete_many_errors`` (and
+        without fail-open, which never raises) it raises ``RuntimeError``
+        naming the keys, as cachelib's backends do.
         """
         if len(set(keys)) <= 1:
             # One remove: "not found" means absent, and anything else raises.
@@ -340,14 +340,11 @@ class AerospikeCache(BaseCache):
                 self.delete(key)
             return list(keys)
         made = [self._key(k) for k in keys]
-        existed = set(self._store.delete_many(made))
-        unsure = [m for m in dict.fromkeys(made) if m not in existed]
-        still = set(self._store.get_many(unsure)) if unsure else set()
-        deleted = [k for k, m in zip(keys, made, strict=True) if m not in still]
-        if still and not self.ignore_delete_many_errors:
-            failed = [k for k, m in zip(keys, made, strict=True) if m in still]
-            raise RuntimeError(f"Failed to delete keys: {failed}")
-        return deleted
+        failed = set(self._store.remove_many(made)[1])
+        if failed and not (self.ignore_delete_many_errors or self._store.fail_open):
+            bad = [k for k, m in zip(keys, made, strict=True) if m in failed]
+            raise RuntimeError(f"Failed to delete keys: {bad}")
+        return [k for k, m in zip(keys, made, strict=True) if m not in failed]
 
     def unlink(self, *keys: str) -> list[Any]:
         """Same as :meth:`delete_many` (Aerospike removes records at once)."""
