@@ -1,12 +1,16 @@
 """The store under faults: cluster down, slow answers, dropped connections, error codes.
 
-These need the embedded server's fault controls (the ``embedded_server``
-fixture), so they are skipped against a real cluster.
+The fault tests need the embedded server's fault controls (the
+``embedded_server`` fixture), so they are skipped against a real cluster; the
+bad-key tests at the end run against any server.
 """
 
 from __future__ import annotations
 
 import logging
+import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -15,6 +19,7 @@ from typing import Any
 import pytest
 
 from aerospike_cache.errors import (
+    CacheError,
     CacheOperationError,
     CacheUnavailable,
     NsupError,
@@ -189,3 +194,74 @@ def test_eight_threads_racing_add_one_winner(make_faulty: Callable[..., Aerospik
             t.join()
         assert len(wins) == 1
         assert store.get(f"race{round_}") == wins[0]
+
+
+def test_injected_forbidden_fail_open_is_logged_with_code_and_node(
+    embedded_server: Any, make_faulty: Callable[..., AerospikeStore], caplog: Any
+) -> None:
+    store = make_faulty(fail_open=True)
+    store.set("k", "v", 60)
+    embedded_server.fail_next(2, 22)
+    with caplog.at_level(logging.WARNING, logger="aerospike_cache"):
+        assert store.set("k", "new", 60) is False
+        assert store.set("k", "new", 60) is False
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(errors) == 1, errors  # the second one falls in the same minute: not repeated
+    assert re.search(r"\b22\b", errors[0])
+    assert f"{embedded_server.host}:{embedded_server.port}" in errors[0]
+    assert store.get("k") == "v"  # refused writes left the old value; the next call works
+
+
+# These keys reach the server as they are (store level, no frontend in
+# between), so they run against a real cluster too.
+STRANGE_KEY = "ключ ✓ 漢字 \t\n\r\x01\x1b\x7f " + "x" * 5000
+
+
+def test_long_key_with_control_characters_round_trips(store: AerospikeStore) -> None:
+    assert store.set(STRANGE_KEY, {"v": 1}, 60) is True
+    assert store.get(STRANGE_KEY) == {"v": 1}
+    assert store.get_many([STRANGE_KEY, "other"]) == {STRANGE_KEY: {"v": 1}}
+    assert store.has(STRANGE_KEY)
+    assert list(store.keys()) == [STRANGE_KEY]  # the stored user key is exact
+    assert store.get(STRANGE_KEY[:-1]) is MISSING  # no prefix collision
+    assert store.delete(STRANGE_KEY) is True
+    assert store.get(STRANGE_KEY) is MISSING
+    assert store.delete(STRANGE_KEY) is False
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="the aerospike client cuts string keys at the first NUL: 'a\\0x' and 'a\\0y' "
+    "share one record; the store neither refuses nor encodes such keys",
+)
+def test_keys_differing_after_a_nul_do_not_collide(store: AerospikeStore) -> None:
+    try:
+        store.set("nul\x00a", 1, 60)
+        store.set("nul\x00b", 2, 60)
+    except (CacheError, ValueError):
+        return  # refusing such keys is a fix too
+    assert store.get("nul\x00a") == 1
+    assert store.get("nul\x00b") == 2
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="aerospike 19.x crashes the process (SIGSEGV) on a str key that is not "
+    "encodable as UTF-8 (a lone surrogate); the store passes it through",
+)
+def test_unencodable_key_raises_instead_of_crashing(aerospike_server: Any) -> None:
+    # In a child process: the crash would take pytest down with it. Raising or
+    # a miss are both fine; dying by a signal is not.
+    options: dict[str, Any] = {"namespace": aerospike_server.namespace, "set_name": "strange"}
+    if aerospike_server.cluster_name:
+        options["client_config"] = {"cluster_name": aerospike_server.cluster_name}
+    code = (
+        "from aerospike_cache.store import AerospikeStore\n"
+        f"store = AerospikeStore({aerospike_server.hosts!r}, **{options!r})\n"
+        "try:\n"
+        "    store.get('bad\\ud800')\n"
+        "except Exception:\n"
+        "    pass\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr.decode(errors="replace")[-500:])
