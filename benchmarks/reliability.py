@@ -632,7 +632,10 @@ def _short(line: str, limit: int = 150) -> str:
     line = re.sub(r"\s+", " ", line).replace("|", "\\|")
     if len(line) <= limit:
         return line
-    return line[: limit - 62] + " … " + line[-60:]
+    # keep the start (what failed) and the end (the node and the server's words), whole words
+    head = line[: limit // 2].rsplit(" ", 1)[0]
+    tail = line[-limit // 2 :].split(" ", 1)[-1]
+    return f"{head} … {tail}"
 
 
 def environment(server: EmbeddedServer, quick: bool) -> str:
