@@ -25,6 +25,13 @@ class NsupError(ConfigurationError):
     """
 
 
+class InvalidKeyError(CacheError, ValueError):
+    """A key the store cannot send: not a ``str``, or not encodable as UTF-8.
+
+    Raised whatever ``fail_open`` says: it is a bug in the caller, not an outage.
+    """
+
+
 class CacheUnavailable(CacheError):
     """The cluster could not be reached in time (down, timed out, circuit open)."""
 

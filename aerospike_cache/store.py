@@ -45,6 +45,7 @@ from .errors import (
     CacheOperationError,
     CacheUnavailable,
     ConfigurationError,
+    InvalidKeyError,
     NsupError,
 )
 from .serialization import Codec
@@ -75,6 +76,16 @@ TTL_KEEP = -2  # wire value: keep the record's current TTL
 # Result codes of outages: the cluster could not be reached or did not answer
 # in time. These trip the circuit breaker; anything else is an answer.
 _OUTAGE_CODES = frozenset({-15, -14, -12, -11, -10, -8, -7, -6, 7, 9, 11})
+
+# Operations that write a TTL: a 22 (FAIL_FORBIDDEN) there is the nsup rule.
+_TTL_WRITES: Final = frozenset({"set", "add", "set_many", "incr", "touch"})
+# What fail-open makes of a failed operation, for the log line.
+_FAIL_OPEN_OUTCOME: Final = {
+    "get": "a miss",
+    "get_many": "misses",
+    "has": "absent",
+    "ttl": "absent",
+}
 
 # Operation codes, inlined into op dicts built by hand: aerospike_helpers'
 # builders cost a Python call per op on the hot path.
@@ -329,8 +340,11 @@ class AerospikeStore:
         hosts = self._config.get("hosts") or []
         return ",".join(f"{h[0]}:{h[1]}" for h in hosts) or "(user client)"
 
-    def _key(self, key: str) -> tuple[str, str | None, str]:
-        return (self.namespace, self.set_name, key)
+    def _key(self, key: str) -> tuple[str, str | None, str | bytearray]:
+        # isascii() is O(1) and the NUL search a memchr: the common key costs ~30 ns here
+        if type(key) is str and key.isascii() and "\x00" not in key:
+            return (self.namespace, self.set_name, key)
+        return (self.namespace, self.set_name, _user_key(key))
 
     def _write_policy(self, ttl: int) -> dict[str, Any]:
         pol = self._write_policies.get(ttl)
@@ -382,7 +396,7 @@ class AerospikeStore:
                 f"Aerospike cluster {self._hosts_text()} unavailable during {op}: "
                 f"code {code}: {msg}"
             )
-        if code == 22:
+        if code == 22 and op in _TTL_WRITES:
             return NsupError(f"{self._nsup_message()} [{op}: {msg}]")
         if code == 20:
             return ConfigurationError(
@@ -397,18 +411,19 @@ class AerospikeStore:
             err: CacheError = exc
         else:
             err = self._outage(exc, op)
-        if not self.fail_open or (
-            isinstance(err, ConfigurationError) and not isinstance(err, NsupError)
+        if (
+            not self.fail_open
+            or isinstance(err, InvalidKeyError)
+            or (isinstance(err, ConfigurationError) and not isinstance(err, NsupError))
         ):
             if err is exc:
                 raise err
             raise err from exc
-        self._log_limited(op, getattr(exc, "code", None), err)
+        outcome = _FAIL_OPEN_OUTCOME.get(op, "not done")
+        self._log_limited(op, getattr(exc, "code", None), err, f"fail-open: {outcome}")
         return fallback
 
-    def _log_limited(
-        self, op: str, code: int | None, err: Exception, outcome: str = "fail-open: a miss"
-    ) -> None:
+    def _log_limited(self, op: str, code: int | None, err: Exception, outcome: str) -> None:
         # Outages are logged once per incident by _outage; other errors at most
         # once a minute per operation and code.
         if isinstance(err, CacheUnavailable):
@@ -777,6 +792,8 @@ class AerospikeStore:
         match = None if pattern == "*" else re.compile(fnmatch.translate(pattern)).match
         for rec in records:
             user_key = rec[0][2]
+            if isinstance(user_key, (bytes, bytearray)):  # a key holding a NUL (see _user_key)
+                user_key = bytes(user_key).decode("utf-8", "replace")
             if isinstance(user_key, str) and (match is None or match(user_key)):
                 yield user_key
 
@@ -834,6 +851,7 @@ class AerospikeStore:
 
     async def aget(self, key: str) -> Any:
         """Like :meth:`get`; concurrent calls on one event loop are coalesced into one batch."""
+        self._key(key)  # a bad key fails this caller alone, not the batch it would join
         loop = asyncio.get_running_loop()
         coalescer = self._coalescers.get(loop)
         if coalescer is None:
@@ -935,6 +953,27 @@ def _info_value(raw: str) -> str:
 
 
 _NODE_IN_MESSAGE: Final = re.compile(r"\S+:\d+")
+
+
+def _user_key(key: Any) -> str | bytearray:
+    """The Aerospike user key for an unusual ``key``, or :class:`InvalidKeyError`.
+
+    The client cuts string keys at the first NUL (so "a\\0x" and "a\\0y" would
+    be one record) and crashes the process on strings that are not valid
+    UTF-8; keys holding a NUL travel as a blob of their UTF-8 bytes instead.
+    """
+    if type(key) is not str:
+        raise InvalidKeyError(
+            f"cache keys must be str, got {type(key).__name__} {key!r}; convert the key first"
+        )
+    try:
+        encoded = key.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidKeyError(
+            f"cache key {key!r} is not valid Unicode ({exc.reason}); "
+            "lone surrogates cannot be sent to Aerospike"
+        ) from None
+    return bytearray(encoded) if "\x00" in key else key
 
 
 def _parse_info_pairs(raw: str) -> dict[str, str]:

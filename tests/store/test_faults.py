@@ -19,7 +19,6 @@ from typing import Any
 import pytest
 
 from aerospike_cache.errors import (
-    CacheError,
     CacheOperationError,
     CacheUnavailable,
     NsupError,
@@ -229,39 +228,53 @@ def test_long_key_with_control_characters_round_trips(store: AerospikeStore) -> 
     assert store.delete(STRANGE_KEY) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the aerospike client cuts string keys at the first NUL: 'a\\0x' and 'a\\0y' "
-    "share one record; the store neither refuses nor encodes such keys",
-)
 def test_keys_differing_after_a_nul_do_not_collide(store: AerospikeStore) -> None:
-    try:
-        store.set("nul\x00a", 1, 60)
-        store.set("nul\x00b", 2, 60)
-    except (CacheError, ValueError):
-        return  # refusing such keys is a fix too
+    # the client would cut string keys at the NUL: the store sends such keys as bytes
+    assert store.set("nul\x00a", 1, 60) and store.set("nul\x00b", 2, 60)
+    assert store.set("nul", 3, 60)
     assert store.get("nul\x00a") == 1
+    assert store.get("nul\x00b") == 2
+    assert store.get_many(["nul\x00a", "nul\x00b", "nul"]) == {
+        "nul\x00a": 1,
+        "nul\x00b": 2,
+        "nul": 3,
+    }
+    assert sorted(store.keys("nul*")) == ["nul", "nul\x00a", "nul\x00b"]
+    assert store.delete("nul\x00a") is True
     assert store.get("nul\x00b") == 2
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="aerospike 19.x crashes the process (SIGSEGV) on a str key that is not "
-    "encodable as UTF-8 (a lone surrogate); the store passes it through",
-)
 def test_unencodable_key_raises_instead_of_crashing(aerospike_server: Any) -> None:
-    # In a child process: the crash would take pytest down with it. Raising or
-    # a miss are both fine; dying by a signal is not.
+    # In a child process: a crash (the client segfaults on such strings) would
+    # take pytest down with it. The store must refuse the key with its own error.
     options: dict[str, Any] = {"namespace": aerospike_server.namespace, "set_name": "strange"}
     if aerospike_server.cluster_name:
         options["client_config"] = {"cluster_name": aerospike_server.cluster_name}
     code = (
         "from aerospike_cache.store import AerospikeStore\n"
         f"store = AerospikeStore({aerospike_server.hosts!r}, **{options!r})\n"
-        "try:\n"
-        "    store.get('bad\\ud800')\n"
-        "except Exception:\n"
-        "    pass\n"
+        "from aerospike_cache.errors import InvalidKeyError\n"
+        "for call in (lambda: store.get('bad\\ud800'), lambda: store.set('bad\\ud800', 1, 9)):\n"
+        "    try:\n"
+        "        call()\n"
+        "    except InvalidKeyError as exc:\n"
+        "        assert 'not valid Unicode' in str(exc), exc\n"
+        "    else:\n"
+        "        raise SystemExit('no InvalidKeyError')\n"
     )
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=60)
     assert proc.returncode == 0, (proc.returncode, proc.stderr.decode(errors="replace")[-500:])
+
+
+def test_a_22_on_a_read_is_not_called_an_nsup_problem(
+    embedded_server: Any, make_faulty: Callable[..., AerospikeStore]
+) -> None:
+    store = make_faulty()
+    store.get("warm-up")
+    embedded_server.fail_next(1, 22)
+    with pytest.raises(CacheOperationError) as info:
+        store.get("k")
+    assert info.value.code == 22 and not isinstance(info.value, NsupError)
+    embedded_server.fail_next(1, 22)
+    with pytest.raises(NsupError, match="nsup-period"):  # a TTL write: the nsup rule
+        store.set("k", "v", 60)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
 import os
@@ -15,6 +16,7 @@ import pytest
 from aerospike_cache.connection import registry
 from aerospike_cache.errors import (
     ConfigurationError,
+    InvalidKeyError,
     NsupError,
     SerializationError,
 )
@@ -123,6 +125,11 @@ def test_signed_entries_reject_tampering(make_store: MakeStore, aerospike_client
     blob[-1] ^= 0x01
     aerospike_client.put(key, {"v": bytes(blob)})
     assert signed.get("k") is MISSING
+    # A bin of another type planted by someone else is no more trusted than a blob.
+    aerospike_client.put(key, {"v": "planted"})
+    assert signed.get("k") is MISSING
+    aerospike_client.put(key, {"v": {"planted": 1}})
+    assert signed.get_many(["k"]) == {}
 
 
 def test_unpicklable_value_writes_nothing(store: AerospikeStore) -> None:
@@ -250,9 +257,13 @@ def test_secrets_never_in_repr_or_logs(
     )
     assert "hunter2-secret" not in repr(store)
     assert "hunter2-secret" not in repr(store.client_config)
+    store.get("warm-up")  # the shared registry entry exists from here on
+    assert "hunter2-secret" not in repr(store._entry)
     assert store.client_config["password"] == "***"
     with caplog.at_level(logging.DEBUG, logger="aerospike_cache"):
         store.get("k")  # the server refuses or ignores security; whatever happens is logged
+        store.shutdown()
+        store.get("k")  # connects again: nothing of the config may leak on the way
     assert "hunter2-secret" not in caplog.text
 
 
@@ -280,3 +291,21 @@ def test_unreachable_at_first_use_not_at_construction() -> None:
     assert store_open.get("k") is MISSING
     assert store_open.set("k", "v", 60) is False
     assert time.monotonic() - started < 5
+
+
+@pytest.mark.parametrize("key", [b"bytes", 7, None, ("t",)])
+def test_non_string_keys_are_refused_clearly(make_store: MakeStore, key: Any) -> None:
+    store = make_store(fail_open=True)  # a bad key is a bug: raised even under fail-open
+    with pytest.raises(InvalidKeyError, match="must be str"):
+        store.get(key)
+    with pytest.raises(InvalidKeyError, match="must be str"):
+        store.set(key, "v", 60)
+
+
+async def test_a_bad_key_fails_its_own_aget_only(store: AerospikeStore) -> None:
+    store.set("good", 1, 60)
+    results = await asyncio.gather(
+        store.aget("good"), store.aget(7), store.aget("good"), return_exceptions=True
+    )
+    assert results[0] == 1 and results[2] == 1
+    assert isinstance(results[1], InvalidKeyError)
