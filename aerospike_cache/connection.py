@@ -160,7 +160,7 @@ def _canonical(value: Any) -> Any:
 class ClientEntry:
     """One shared client and what is known about it (per process and configuration)."""
 
-    config: dict[str, Any]
+    config: dict[str, Any] = field(repr=False)  # holds the password
     client: Any = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     # namespace -> namespace/<ns> info, read once per client

@@ -24,6 +24,7 @@ import hmac
 import json
 import logging
 import pickle
+import time
 import uuid
 import zlib
 from collections.abc import Callable, Mapping
@@ -347,6 +348,11 @@ def _resolve(spec: Any, names: Mapping[str, Callable[[], Any]], what: str) -> An
     return spec
 
 
+def _key_bytes(key: str) -> bytes:
+    # never raises: a key the store cannot send is refused there, with a clear error
+    return str(key).encode("utf-8", "surrogatepass")
+
+
 class Codec:
     """Encodes values for the ``v`` bin and decodes them back.
 
@@ -374,6 +380,7 @@ class Codec:
         if signing_key is not None and len(signing_key) < 16:
             raise ConfigurationError("signing_key must be at least 16 bytes long")
         self.signing_key = signing_key
+        self._warned: dict[str, float] = {}
         self._serializers: dict[int, Serializer] = {self.serializer.format_id: self.serializer}
         self._compressors: dict[int, Compressor] = {}
         if self.compressor is not None:
@@ -418,7 +425,7 @@ class Codec:
             return bytes((fmt,)) + payload
         fmt |= SIGNED_FLAG
         head = bytes((fmt,))
-        mac = hmac.new(self.signing_key, key.encode() + b"\0" + head + payload, hashlib.sha256)
+        mac = hmac.new(self.signing_key, _key_bytes(key) + b"\0" + head + payload, hashlib.sha256)
         return head + mac.digest() + payload
 
     def decode(self, key: str, stored: Any) -> tuple[bool, Any]:
@@ -428,22 +435,31 @@ class Codec:
                 if stored[:1] == self._plain_head:
                     return True, self._plain_loads(stored[1:])
                 return True, self._decode_blob(key, stored)
-            if type(stored) is int or not isinstance(stored, (bytes, bytearray)):
-                # An integer bin, or one written by another tool (a string or
-                # float bin): hand it back as is.
+            if type(stored) is int:
+                # exact ints are stored natively (atomic incr), never signed
+                return True, stored
+            if not isinstance(stored, (bytes, bytearray)):
+                # a bin written by another tool (a string, float, map...): as is,
+                # unless entries must be signed
+                if self.signing_key is not None:
+                    raise _Unreadable(f"unsigned {type(stored).__name__} bin, signing is on")
                 return True, stored
             return True, self._decode_blob(key, bytes(stored))
         except _Unreadable as exc:
-            logger.warning("aerospike-cache: treating key %r as a miss: %s", key, exc)
+            self._warn(key, str(exc))
             return False, None
         except Exception as exc:
-            logger.warning(
-                "aerospike-cache: treating key %r as a miss: cannot decode it (%s: %s)",
-                key,
-                type(exc).__name__,
-                exc,
-            )
+            self._warn(key, f"cannot decode it ({type(exc).__name__}: {exc})")
             return False, None
+
+    def _warn(self, key: str, why: str) -> None:
+        # At most once a minute per reason: a cache full of foreign or tampered
+        # entries must not turn every read into a log line.
+        reason = why.split(" (", 1)[0]
+        now = time.monotonic()
+        if now - self._warned.get(reason, -1e9) >= 60.0:
+            self._warned[reason] = now
+            logger.warning("aerospike-cache: treating key %r as a miss: %s", key, why)
 
     def _decode_blob(self, key: str, blob: bytes) -> Any:
         if not blob:
@@ -455,7 +471,7 @@ class Codec:
                 raise _Unreadable("entry is signed but no signing_key is configured")
             mac, body = body[:SIGNATURE_SIZE], body[SIGNATURE_SIZE:]
             expected = hmac.new(
-                self.signing_key, key.encode() + b"\0" + blob[:1] + bytes(body), hashlib.sha256
+                self.signing_key, _key_bytes(key) + b"\0" + blob[:1] + bytes(body), hashlib.sha256
             ).digest()
             if not hmac.compare_digest(bytes(mac), expected):
                 raise _Unreadable("signature mismatch (tampered or written with another key)")
