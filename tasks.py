@@ -9,6 +9,7 @@ Standard library only, so that it runs with nothing but Python 3 and pip:
     python3 tasks.py types                               mypy --strict on the package
     python3 tasks.py tox [tox args]                      the tox matrix (Django 4.2 and 5.2, ...)
     python3 tasks.py bench [args]                        benchmarks/run.py
+    python3 tasks.py reliability [args]                  benchmarks/reliability.py
 
 Every task first makes sure ``.venv`` exists (``python3 -m venv .venv``) and
 has this package installed in editable mode with the extras it needs. The
@@ -188,12 +189,14 @@ def task_tox(args: Sequence[str]) -> int:
 
 
 def task_bench(args: Sequence[str]) -> int:
-    script = ROOT / "benchmarks" / "run.py"
-    if not script.exists():
-        say("benchmarks/run.py does not exist yet: nothing to run")
-        return 0
     python = ensure_venv(TEST_EXTRAS)
-    return run([python, script, *args])
+    return run([python, ROOT / "benchmarks" / "run.py", *args])
+
+
+def task_reliability(args: Sequence[str]) -> int:
+    """The fault scenarios with their figures (exits non-zero if an outcome is violated)."""
+    python = ensure_venv(TEST_EXTRAS)
+    return run([python, ROOT / "benchmarks" / "reliability.py", *args])
 
 
 # -- demo ---------------------------------------------------------------------
@@ -387,6 +390,7 @@ TASKS = {
     "types": task_types,
     "tox": task_tox,
     "bench": task_bench,
+    "reliability": task_reliability,
 }
 
 
