@@ -63,7 +63,7 @@ STORE_OPTIONS: tuple[Option, ...] = (
         "signing_key",
         (str, bytes, type(None)),
         None,
-        "HMAC key (>= 16 bytes): unsigned or tampered entries read as misses.",
+        "HMAC key (>= 16 bytes): unsigned or tampered entries read as misses (ints are native).",
     ),
     Option(
         "fail_open",
