@@ -110,6 +110,14 @@ def _all_bins(bins: dict[bytes, tuple[int, bytes]]) -> list[p.ResponseBin]:
 class UnsupportedError(Exception):
     """A request uses a feature the embedded server does not implement."""
 
+    result_code = p.RC_UNSUPPORTED
+
+
+class EnterpriseOnlyError(UnsupportedError):
+    """An Enterprise Edition feature: a Community Edition server answers 25."""
+
+    result_code = p.RC_ENTERPRISE_ONLY
+
 
 class Namespace:
     """One namespace: its records, truncate thresholds and a lock."""
@@ -156,17 +164,29 @@ class Namespace:
     # -- reads ---------------------------------------------------------------
 
     def read(
-        self, digest: bytes, key: bytes | None, info1: int, ops: list[Op], now: int
+        self,
+        digest: bytes,
+        key: bytes | None,
+        info1: int,
+        ops: list[Op],
+        now: int,
+        touch_pct: int = 0,
     ) -> Outcome:
+        """A read; ``touch_pct`` = the request's ``record_ttl`` (read-touch percent)."""
         now_s = now // 1000
         with self.lock:
             rec = self._live(digest, now_s)
             if rec is None:
                 return p.RC_NOT_FOUND, 0, 0, None
+            # the answer carries the metadata from before a read-touch (a real
+            # server touches asynchronously, after answering)
+            generation, void_time = rec.generation, rec.void_time
+            if not self._read_touch(rec, touch_pct, now):
+                return p.RC_PARAMETER, 0, 0, None
             if key is not None and rec.key is not None and rec.key != key:
                 return p.RC_KEY_MISMATCH, 0, 0, None
             if info1 & p.INFO1_NOBINDATA:
-                return p.RC_OK, rec.generation, rec.void_time, None
+                return p.RC_OK, generation, void_time, None
             out: list[p.ResponseBin] = []
             if info1 & p.INFO1_GET_ALL:
                 out = _all_bins(rec.bins)
@@ -179,13 +199,36 @@ class Namespace:
                 v = rec.bins.get(name)
                 if v is not None:
                     out.append((name, v[0], v[1]))
-            return p.RC_OK, rec.generation, rec.void_time, out
+            return p.RC_OK, generation, void_time, out
+
+    def _read_touch(self, rec: Record, pct: int, now: int) -> bool:
+        """Read-touch (server 7.1+, ``as_read_touch_check``); False = bad percent (error 4).
+
+        A read whose percent is 1..100 resets the record's TTL to the one it was
+        last written with once less than ``pct`` percent of it is left: the
+        generation stays, the last-update time becomes now. 0 = the namespace's
+        ``default-read-touch-ttl-pct`` (0 here: off), 0xFFFFFFFF = never.
+        """
+        if rec.void_time == 0 or pct == p.READ_TOUCH_NEVER or pct == 0:
+            return True
+        if pct > 100:
+            return False
+        now_s = now // 1000
+        write_ttl = rec.void_time - rec.lut // 1000
+        if now_s < rec.void_time - write_ttl * pct // 100:
+            return True
+        if now_s + write_ttl > rec.void_time:
+            rec.void_time = now_s + write_ttl
+            rec.lut = now
+        return True
 
     # -- writes --------------------------------------------------------------
 
     def delete(
         self, digest: bytes, key: bytes | None, info2: int, generation: int, now: int
     ) -> Outcome:
+        if info2 & p.INFO2_DURABLE_DELETE:
+            raise EnterpriseOnlyError("durable delete")
         with self.lock:
             rec = self._live(digest, now // 1000)
             if rec is None:
@@ -213,6 +256,9 @@ class Namespace:
     ) -> Outcome:
         now_s = now // 1000
         respond_all = info2 & p.INFO2_RESPOND_ALL_OPS
+        for op in ops:
+            if len(op[2]) > p.MAX_BIN_NAME:
+                return p.RC_BIN_NAME, 0, 0, None
         with self.lock:
             rec = self._live(digest, now_s)
             # 1-2. existence policies
@@ -298,6 +344,8 @@ class Namespace:
             if not bins:
                 if rec is None:
                     return p.RC_NOT_FOUND, 0, 0, None
+                if info2 & p.INFO2_DURABLE_DELETE:
+                    raise EnterpriseOnlyError("durable delete")
                 del self.records[digest]
                 return p.RC_OK, 0, 0, out
             stored_key = key if key is not None else (rec.key if rec is not None else None)

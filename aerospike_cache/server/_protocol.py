@@ -164,6 +164,7 @@ RC_KEY_MISMATCH = 19
 RC_NAMESPACE = 20
 RC_BIN_NAME = 21
 RC_FORBIDDEN = 22
+RC_ENTERPRISE_ONLY = 25
 RC_SECURITY_NOT_ENABLED = 52
 
 # -- batch row flags ---------------------------------------------------------
@@ -180,6 +181,10 @@ BATCH_INFO4 = 0x10
 CITRUSLEAF_EPOCH = 1262304000
 CITRUSLEAF_EPOCH_MS = CITRUSLEAF_EPOCH * 1000
 MAX_TTL = 315360000  # ten years
+#: read-touch percent 0xFFFFFFFF on a read: never touch (overrides the namespace default)
+READ_TOUCH_NEVER = 0xFFFFFFFF
+#: longest bin name, in bytes
+MAX_BIN_NAME = 15
 TTL_NEVER = 0xFFFFFFFF
 TTL_DONT_UPDATE = 0xFFFFFFFE
 

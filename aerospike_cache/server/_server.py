@@ -612,7 +612,7 @@ class EmbeddedServer:
             return self._handle_single(msg)
         except UnsupportedError as exc:
             self._unsupported(str(exc))
-            rc = p.RC_UNSUPPORTED
+            rc = exc.result_code
         except (ValueError, IndexError, KeyError, UnicodeDecodeError, struct.error) as exc:
             log.warning("malformed request (%s): answering parameter error", exc)
             rc = p.RC_PARAMETER
@@ -668,7 +668,7 @@ class EmbeddedServer:
                 now,
             )
         if msg.info1 & p.INFO1_READ:
-            return ns.read(digest, msg.key, msg.info1, msg.ops, now)
+            return ns.read(digest, msg.key, msg.info1, msg.ops, now, msg.record_ttl)
         raise ValueError(f"neither read nor write (info1={msg.info1:#x}, info2={info2:#x})")
 
     def _handle_single(self, msg: _ParsedMsg) -> bytes:
@@ -774,7 +774,7 @@ class EmbeddedServer:
             return self._execute(ns, row, now)
         except UnsupportedError as exc:
             self._unsupported(f"{exc} in a batch row")
-            return p.RC_UNSUPPORTED, 0, 0, None
+            return exc.result_code, 0, 0, None
 
     # -- scan / query ---------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""Record size limit (13), key mismatch (19), stored keys."""
+"""Record size limit (13), key mismatch (19), bin name length (21)."""
 
 from __future__ import annotations
 
@@ -64,3 +64,19 @@ def test_key_mismatch(aerospike_server: Any, client: Any, ns: str, aerospike_set
     _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
     assert rc == 0
     assert client.get(key)[2] == {"a": 2}
+
+
+def test_bin_name_over_15_bytes_is_error_21(
+    aerospike_server: Any, client: Any, ns: str, aerospike_set: str
+) -> None:
+    # the client refuses such names itself (BinNameError): raw frames reach the server
+    fields = _wire.key_fields(ns, aerospike_set, "bn")
+    value = (1).to_bytes(8, "big")
+    frame = _wire.message(0, 0x01, 0, fields, [_wire.op(2, 1, b"b" * 16, value)])
+    _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
+    assert rc == 21
+    assert client.exists((ns, aerospike_set, "bn"))[1] is None
+    frame = _wire.message(0, 0x01, 0, fields, [_wire.op(2, 1, b"b" * 15, value)])
+    _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
+    assert rc == 0
+    assert client.get((ns, aerospike_set, "bn"))[2] == {"b" * 15: 1}

@@ -156,3 +156,14 @@ def test_large_bin_count(client: Any, key: Key) -> None:
     bins = {f"b{i}": i for i in range(200)}
     client.put(key, bins)
     assert client.get(key)[2] == bins
+
+
+def test_durable_delete_is_enterprise_only(client: Any, key: Key) -> None:
+    edition = client.info_random_node("edition").split("\t")[-1]
+    if "Enterprise" in edition:
+        pytest.skip("durable delete works on an Enterprise Edition server")
+    client.put(key, {"a": 1})
+    with pytest.raises(ex.AerospikeError) as info:
+        client.remove(key, policy={"durable_delete": True})
+    assert info.value.code == 25  # AEROSPIKE_ERR_ENTERPRISE_ONLY, as on a Community server
+    assert client.exists(key)[1] is not None

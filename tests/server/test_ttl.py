@@ -126,3 +126,39 @@ def test_namespace_info_reports_nsup(client: Any, aerospike_server: Any) -> None
     ns = _nonsup(aerospike_server)
     info = client.info_random_node(f"namespace/{ns}")
     assert "nsup-period=0" in info
+
+
+def _default_read_touch_pct(client: Any, ns: str) -> int:
+    info = client.info_random_node(f"namespace/{ns}")
+    for part in info.strip().split("\t")[-1].split(";"):
+        if part.startswith("default-read-touch-ttl-pct="):
+            return int(part.split("=")[1])
+    return 0
+
+
+def test_read_touch(client: Any, make_key: Any, ns: str) -> None:
+    """A read with read_touch_ttl_percent resets the TTL once less than that percent is left."""
+    touched, kept = make_key("touched"), make_key("kept")
+    for k in (touched, kept):
+        client.put(k, {"a": 1}, policy={"ttl": 100})
+    time.sleep(2.1)
+    # 1 % of 100 s is not reached yet; -1 never touches; 0 = namespace default
+    pcts = [1, -1] + ([0] if _default_read_touch_pct(client, ns) == 0 else [])
+    for pct in pcts:
+        client.get(kept, policy={"read_touch_ttl_percent": pct})
+    _k, meta, _b = client.get(touched, policy={"read_touch_ttl_percent": 100})
+    assert meta["ttl"] <= 98  # the answer shows the metadata from before the touch
+    deadline = time.monotonic() + 2  # a real server touches asynchronously
+    while client.exists(touched)[1]["ttl"] < 99 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    meta = client.exists(touched)[1]
+    assert meta["ttl"] >= 99
+    assert meta["gen"] == 1  # a touch by a read does not count as a write
+    assert client.exists(kept)[1]["ttl"] <= 98
+
+
+def test_read_touch_percent_over_100_is_a_parameter_error(client: Any, key: Key) -> None:
+    client.put(key, {"a": 1}, policy={"ttl": 100})
+    with pytest.raises(ex.InvalidRequest) as info:
+        client.get(key, policy={"read_touch_ttl_percent": 101})
+    assert info.value.code == 4
