@@ -59,10 +59,19 @@ def test_fail_next_does_not_touch_info(embedded_server: EmbeddedServer, fclient:
 
 
 def test_fail_next_on_a_batch(embedded_server: EmbeddedServer, fclient: Any) -> None:
-    # the client does not raise for a failed batch: the code lands on the rows
+    # the client does not raise for a failed batch: the LAST message's code is the
+    # batch's result, and rows without an answer report -15 (no response)
+    embedded_server.fail_next(1, 11)
+    result = fclient.batch_read([KEY, ("test", "faults", "k2")], policy=NO_RETRY)
+    assert result.result == 11
+    assert [row.result for row in result.batch_records] == [-15, -15]
+    assert embedded_server.counters["failed"] == 1
+
+
+def test_fail_next_on_a_one_key_batch(embedded_server: EmbeddedServer, fclient: Any) -> None:
+    # one key travels as a single-record command: the code lands on its row
     embedded_server.fail_next(1, 11)
     result = fclient.batch_read([KEY], policy=NO_RETRY)
-    assert result.result != 0
     assert [row.result for row in result.batch_records] == [11]
 
 

@@ -114,10 +114,15 @@ def test_nsup_off_rejects_touch_operate_and_batch(
             client.touch(k, 100)
         with pytest.raises(ex.ForbiddenError):
             client.operate(k, [op.increment("a", 1)], policy={"ttl": 100})
-        batch = br.BatchRecords([br.Write(k, [op.write("a", 2)], policy={"ttl": 100})])
-        (row,) = client.batch_write(batch).batch_records
-        assert row.result == 22
+        # two rows: a one-key batch travels as a single-record command
+        k2 = (k[0], k[1], "n2")
+        batch = br.BatchRecords(
+            [br.Write(x, [op.write("a", 2)], policy={"ttl": 100}) for x in (k, k2)]
+        )
+        rows = client.batch_write(batch).batch_records
+        assert [r.result for r in rows] == [22, 22]
         assert client.get(k)[2] == {"a": 1}
+        assert client.exists(k2)[1] is None
     finally:
         client.remove(k)
 
