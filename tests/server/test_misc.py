@@ -53,13 +53,21 @@ def test_concurrent_increments(client: Any, key: Key) -> None:
     assert client.get(key)[2] == {"n": 400}
 
 
+@pytest.mark.embedded_only
 def test_generation_wraps_to_one() -> None:
-    ns = Namespace(NamespaceConfig("t"))
-    d = b"d" * 20
-    ns.write(d, b"s", None, 0x01, 0, 0, 0, [(2, 1, b"v", bytes(8))], 1)
-    ns.records[d].generation = 65535
-    rc, gen, _void, _bins = ns.write(d, b"s", None, 0x01, 0, 0, 0, [(2, 1, b"v", bytes(8))], 2)
-    assert (rc, gen) == (0, 1)
+    """16-bit generation: 65535 + 1 -> 1 (65535 real writes would take too long)."""
+    with EmbeddedServer() as server:
+        client = aerospike.client(server.config)
+        try:
+            key = ("test", "s", "g")
+            client.put(key, {"v": 1})
+            digest = bytes(aerospike.calc_digest(*key))
+            server.storage["test"].records[digest].generation = 65535
+            assert client.get(key)[1]["gen"] == 65535
+            client.put(key, {"v": 2})
+            assert client.get(key)[1]["gen"] == 1
+        finally:
+            client.close()
 
 
 def test_namespace_config_validation() -> None:
@@ -95,7 +103,14 @@ def test_default_ttl_applies_and_is_forbidden_without_nsup() -> None:
             assert 490 <= client.exists(("d", "s", 1))[1]["ttl"] <= 500
             with pytest.raises(ex.ForbiddenError):
                 client.put(("x", "s", 1), {"a": 1})
+            # -2 on a create means the default: forbidden too (server write.c converts
+            # it to 0 before is_ttl_disallowed)
+            with pytest.raises(ex.ForbiddenError):
+                client.put(("x", "s", 1), {"a": 1}, policy={"ttl": -2})
             client.put(("x", "s", 1), {"a": 1}, policy={"ttl": -1})
+            # on an existing record -2 keeps the void time and passes
+            client.put(("x", "s", 1), {"a": 2}, policy={"ttl": -2})
+            assert client.exists(("x", "s", 1))[1]["ttl"] == 4294967295
         finally:
             client.close()
 

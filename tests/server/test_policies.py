@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 import aerospike
@@ -74,3 +75,24 @@ def test_generation_equal_on_missing_record_counts_as_zero(client: Any, key: Key
         client.put(key, {"a": 1}, meta={"gen": 3}, policy=gen_eq)
     client.put(key, {"a": 1}, meta={"gen": 0}, policy=gen_eq)
     assert client.get(key)[1]["gen"] == 1
+
+
+def test_generation_greater_on_missing_record_counts_as_zero(client: Any, key: Key) -> None:
+    gen_gt = {"gen": aerospike.POLICY_GEN_GT}
+    with pytest.raises(ex.RecordGenerationError):
+        client.put(key, {"a": 1}, meta={"gen": 0}, policy=gen_gt)
+    client.put(key, {"a": 1}, meta={"gen": 1}, policy=gen_gt)
+    assert client.get(key)[1]["gen"] == 1
+
+
+def test_truncated_record_counts_as_absent(client: Any, key: Key) -> None:
+    client.put(key, {"a": 1})
+    client.put(key, {"a": 2})
+    time.sleep(0.005)  # a truncate spares records of its own millisecond
+    client.truncate(key[0], key[1], 0)
+    with pytest.raises(ex.RecordNotFound):
+        client.put(key, {"a": 3}, policy=UPDATE)
+    client.put(key, {"a": 3}, policy=CREATE)
+    _k, meta, bins = client.get(key)
+    assert bins == {"a": 3}
+    assert meta["gen"] == 1

@@ -16,6 +16,7 @@ def test_put_get_roundtrip_types(client: Any, key: Key) -> None:
     bins = {
         "s": "text é",
         "i": -(2**63),
+        "j": 2**63 - 1,
         "f": 1.25,
         "b": b"\x00\xff",
         "t": True,
@@ -29,6 +30,14 @@ def test_put_get_roundtrip_types(client: Any, key: Key) -> None:
     assert type(got["t"]) is bool
     assert type(got["i"]) is int and type(got["f"]) is float
     assert meta["gen"] == 1
+
+
+def test_geojson_round_trip(client: Any, key: Key) -> None:
+    point = aerospike.GeoJSON({"type": "Point", "coordinates": [-122.5, 37.25]})
+    client.put(key, {"g": point})
+    got = client.get(key)[2]["g"]
+    assert isinstance(got, aerospike.GeoJSON)
+    assert got.unwrap() == point.unwrap()
 
 
 def test_bytearray_comes_back_as_bytes(client: Any, key: Key) -> None:

@@ -43,6 +43,19 @@ def test_ttl_dont_update_keeps_void_time(client: Any, key: Key) -> None:
     assert 990 <= client.exists(key)[1]["ttl"] <= 1000
 
 
+def test_ttl_dont_update_on_create_is_the_namespace_default(
+    client: Any, key: Key, aerospike_server: Any
+) -> None:
+    info = client.info_random_node(f"namespace/{aerospike_server.namespace}")
+    default_ttl = int(info.split("default-ttl=")[1].split(";")[0])
+    client.put(key, {"a": 1}, policy={"ttl": -2})
+    ttl = client.exists(key)[1]["ttl"]
+    if default_ttl == 0:
+        assert ttl == NEVER
+    else:
+        assert default_ttl - 10 <= ttl <= default_ttl
+
+
 def test_increment_without_ttl_resets_to_default(client: Any, key: Key) -> None:
     # TTL 0 on the wire = namespace default; -2 keeps the TTL.
     client.put(key, {"n": 1}, policy={"ttl": 1000})
@@ -58,11 +71,16 @@ def test_ttl_too_large_is_a_parameter_error(client: Any, key: Key) -> None:
 
 def test_record_expires(client: Any, key: Key) -> None:
     client.put(key, {"a": 1}, policy={"ttl": 1})
-    assert client.exists(key)[1] is not None
+    assert client.exists(key)[1]["ttl"] == 1  # the client reports at least 1
     time.sleep(2.1)
     assert client.exists(key)[1] is None
     with pytest.raises(ex.RecordNotFound):
         client.get(key)
+    # an expired record is absent for update-only writes and touches
+    with pytest.raises(ex.RecordNotFound):
+        client.put(key, {"a": 2}, policy={"exists": 2})  # POLICY_EXISTS_UPDATE
+    with pytest.raises(ex.RecordNotFound):
+        client.touch(key, 100)
     # an expired record counts as absent for create-only
     client.put(key, {"a": 2}, policy={"exists": 1})  # POLICY_EXISTS_CREATE
     _k, meta, bins = client.get(key)
