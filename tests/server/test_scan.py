@@ -91,3 +91,54 @@ def test_query_skips_expired_records(
     client.put(make_key("long"), {"v": 2})
     time.sleep(2.1)
     assert [r[2] for r in client.query(ns, aerospike_set).results()] == [{"v": 2}]
+
+
+def test_query_without_bins(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    for i in range(3):
+        client.put(make_key(i), {"v": i}, policy={**SEND_KEY, "ttl": 1000})
+    results = client.query(ns, aerospike_set).results(options={"nobins": True})
+    assert sorted(r[0][2] for r in results) == [0, 1, 2]
+    for _key, meta, bins in results:
+        assert not bins
+        assert meta["gen"] == 1
+        assert 990 <= meta["ttl"] <= 1000  # records carry their void time
+
+
+def test_query_one_partition(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    """PID_ARRAY: only the asked partition; partition id = (d[0] | d[1] << 8) & 4095."""
+    for i in range(40):
+        client.put(make_key(i), {"v": i}, policy=SEND_KEY)
+    digest = aerospike.calc_digest(ns, aerospike_set, 7)
+    pid = (digest[0] | digest[1] << 8) & 4095
+    policy = {"partition_filter": {"begin": pid, "count": 1}}
+    results = client.query(ns, aerospike_set).results(policy=policy)
+    assert 7 in [r[0][2] for r in results]
+    for (_ns, _set, _uk, d), _meta, _bins in results:
+        assert (d[0] | d[1] << 8) & 4095 == pid
+
+
+def test_query_max_records_without_paging(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    for i in range(30):
+        client.put(make_key(i), {"v": i})
+    query = client.query(ns, aerospike_set)
+    query.max_records = 10
+    assert 1 <= len(query.results()) <= 10
+
+
+def test_query_of_a_whole_namespace(client: Any, ns: str, aerospike_set: str) -> None:
+    other = aerospike_set + "_2"
+    client.put((ns, aerospike_set, "a"), {"v": 1}, policy=SEND_KEY)
+    client.put((ns, other, "b"), {"v": 2}, policy=SEND_KEY)
+    try:
+        found = {
+            (r[0][1], r[0][2]) for r in client.query(ns, None).results() if r[0][1] is not None
+        }
+        assert {(aerospike_set, "a"), (other, "b")} <= found
+    finally:
+        client.remove((ns, other, "b"))

@@ -1,4 +1,4 @@
-"""truncate of a set and of a namespace, with and without lut.
+"""truncate of a set and of a namespace, with and without lut (reference section 7).
 
 A truncate spares records written in its own millisecond (real server rule), so
 the tests wait a few milliseconds between the last write and the truncate.
@@ -15,7 +15,10 @@ from aerospike import exception as ex
 
 from aerospike_cache.server import EmbeddedServer
 
+from . import _wire
 from .conftest import Key
+
+CITRUSLEAF_EPOCH_MS = 1262304000 * 1000
 
 
 def _count(client: Any, ns: str, set_name: str) -> int:
@@ -67,8 +70,29 @@ def test_truncate_with_lut_keeps_later_records(
 
 
 def test_truncate_with_future_lut_is_rejected(client: Any, ns: str, aerospike_set: str) -> None:
-    with pytest.raises(ex.AerospikeError):
+    with pytest.raises(ex.InvalidRequest) as info:  # the server's ERROR:4
         client.truncate(ns, aerospike_set, time.time_ns() + 3600 * 10**9)
+    assert info.value.code == 4
+
+
+def test_truncate_info_command_answers_ok(
+    aerospike_server: Any, client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    client.put(make_key(1), {"v": 1})
+    time.sleep(0.005)
+    command = f"truncate:namespace={ns};set={aerospike_set}"
+    answer = _wire.info(aerospike_server.host, aerospike_server.port, command)
+    assert answer == f"{command}\tok\n"
+    assert client.exists(make_key(1))[1] is None
+
+
+def test_set_truncate_lut_is_in_ms_since_2010(client: Any, ns: str, aerospike_set: str) -> None:
+    client.put((ns, aerospike_set, "x"), {"v": 1})
+    lut_ns = time.time_ns() - 10**9
+    client.truncate(ns, aerospike_set, lut_ns)
+    value = client.info_random_node(f"sets/{ns}/{aerospike_set}").split("\t")[-1]
+    fields = dict(f.split("=", 1) for f in value.strip().rstrip(";").split(":") if "=" in f)
+    assert int(fields["truncate_lut"]) == lut_ns // 10**6 - CITRUSLEAF_EPOCH_MS
 
 
 def test_truncate_unknown_set_is_ok(client: Any, ns: str, aerospike_set: str) -> None:
@@ -89,16 +113,36 @@ def test_truncate_namespace(embedded_server: EmbeddedServer) -> None:
         assert client.exists(("test", "b", 1))[1] is None
         assert client.exists(("cache", "a", 1))[1] is not None
         assert embedded_server.counters.get("truncate") == 1
+        info = client.info_random_node("namespace/test")
+        assert int(info.split("truncate_lut=")[1].split(";")[0]) > 0
     finally:
         client.close()
 
 
-def test_truncate_spares_records_of_its_own_millisecond() -> None:
-    """The real server's rule, measured on 8.1: strictly-before-the-ms is truncated."""
-    from aerospike_cache.server._engine import Namespace, NamespaceConfig
+def test_truncate_spares_records_of_its_own_millisecond(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real server's rule, measured on 8.1: strictly-before-the-ms is truncated.
 
-    ns = Namespace(NamespaceConfig("t"))
-    for digest, lut in ((b"a" * 20, 999), (b"b" * 20, 1000), (b"c" * 20, 1001)):
-        ns.write(digest, b"s", None, 0x01, 0, 0, 0, [(2, 1, b"v", bytes(8))], lut)
-    assert ns.truncate(b"s", 1000) == 1
-    assert set(ns.records) == {b"b" * 20, b"c" * 20}
+    The server's clock is frozen (in-process server), so the truncate is sent as a
+    raw info command: the client would hold the GIL during ``truncate()``.
+    """
+    import aerospike
+
+    from aerospike_cache.server import _protocol
+
+    clock = [_protocol.now_ms()]
+    monkeypatch.setattr(_protocol, "now_ms", lambda: clock[0])
+    with EmbeddedServer() as server:
+        client = aerospike.client(server.config)
+        try:
+            client.put(("test", "s", "before"), {"v": 1})
+            clock[0] += 1
+            client.put(("test", "s", "same"), {"v": 1})
+            command = "truncate:namespace=test;set=s"
+            assert _wire.info(server.host, server.port, command) == f"{command}\tok\n"
+            assert client.exists(("test", "s", "before"))[1] is None
+            assert client.exists(("test", "s", "same"))[1] is not None
+            clock[0] += 1
+            assert _wire.info(server.host, server.port, command) == f"{command}\tok\n"
+            assert client.exists(("test", "s", "same"))[1] is None
+        finally:
+            client.close()
