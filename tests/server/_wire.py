@@ -1,7 +1,8 @@
 """A tiny raw-protocol client for tests that need bytes the official client never sends.
 
-Every helper here speaks the reference's wire format to ``aerospike_server``
-(so the tests using it run against a real cluster too); nothing assumes our server.
+The helpers speak the reference's wire format and assume nothing about our
+server. Tests sending AS_MSG frames with them are ``embedded_only`` (a raw socket
+skips the client's partition routing and login); info frames run everywhere.
 """
 
 from __future__ import annotations

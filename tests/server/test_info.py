@@ -165,7 +165,10 @@ def test_answers_in_request_order(aerospike_server: Any) -> None:
     assert [line.split("\t", 1)[0] for line in lines] == commands
 
 
-def test_user_agent_set(aerospike_server: Any) -> None:
+def test_user_agent_set(aerospike_server: Any, client: Any) -> None:
+    build = _value(client, "build")
+    if tuple(int(x) for x in build.split("-")[0].split(".")[:2]) < (8, 1):
+        pytest.skip("user-agent-set exists from server 8.1")
     cmd = "user-agent-set:value=" + base64.b64encode(b"1,python-test,x").decode()
     answer = _wire.info(aerospike_server.host, aerospike_server.port, cmd)
     assert answer == f"{cmd}\tok\n"

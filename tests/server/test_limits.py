@@ -44,6 +44,7 @@ def test_too_big_update_leaves_the_old_record(client: Any, key: Key, ns: str) ->
     assert client.get(key)[2] == {"v": b"old"}
 
 
+@pytest.mark.embedded_only  # raw AS_MSG frames to the seed node
 def test_key_mismatch(aerospike_server: Any, client: Any, ns: str, aerospike_set: str) -> None:
     # store key "k1", then send the digest of "k1" with KEY field "other"
     key = (ns, aerospike_set, "k1")
@@ -66,6 +67,7 @@ def test_key_mismatch(aerospike_server: Any, client: Any, ns: str, aerospike_set
     assert client.get(key)[2] == {"a": 2}
 
 
+@pytest.mark.embedded_only  # raw AS_MSG frames to the seed node
 def test_bin_name_over_15_bytes_is_error_21(
     aerospike_server: Any, client: Any, ns: str, aerospike_set: str
 ) -> None:

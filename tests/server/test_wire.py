@@ -1,7 +1,10 @@
 """Raw frames (reference sections 1, 4, 5, 6 and 10): what the answers look like on the wire.
 
-Every test sends its frames to ``aerospike_server``, so they run against a real
-cluster too (a node that does not own a partition proxies the command).
+The assertions are the reference's facts about a real server, but the tests that
+send AS_MSG frames are ``embedded_only``: a raw socket goes to the seed node
+whatever partition the digest belongs to and skips the client's routing, retries
+and login, so against a real cluster they would test the set-up, not the server.
+Info frames (answered by any node) run everywhere.
 """
 
 from __future__ import annotations
@@ -12,8 +15,12 @@ import time
 from typing import Any
 
 import aerospike
+import pytest
 
 from . import _wire
+
+#: sends AS_MSG frames straight to the seed node (see the module docstring)
+RAW_MSG = pytest.mark.embedded_only
 
 
 def _now_2010() -> int:
@@ -43,6 +50,7 @@ def test_info_frame_header(aerospike_server: Any) -> None:
     assert body.startswith(b"build\t") and body.endswith(b"\n")
 
 
+@RAW_MSG
 def test_write_answer_is_a_bare_header(
     aerospike_server: Any, ns: str, aerospike_set: str, client: Any
 ) -> None:
@@ -56,6 +64,7 @@ def test_write_answer_is_a_bare_header(
     assert client.get((ns, aerospike_set, "w"))[2] == {"n": 7}
 
 
+@RAW_MSG
 def test_read_answer_has_no_fields_and_read_ops(
     aerospike_server: Any, ns: str, aerospike_set: str, client: Any
 ) -> None:
@@ -67,6 +76,7 @@ def test_read_answer_has_no_fields_and_read_ops(
     assert sorted(msg.ops) == [(1, 1, b"n", _int(7)), (1, 3, b"s", b"x")]
 
 
+@RAW_MSG
 def test_missing_record_is_rc_2_with_a_bare_header(
     aerospike_server: Any, ns: str, aerospike_set: str
 ) -> None:
@@ -76,6 +86,7 @@ def test_missing_record_is_rc_2_with_a_bare_header(
     assert msg.fields == [] and msg.ops == []
 
 
+@RAW_MSG
 def test_respond_all_ops_answers_one_bin_per_op(
     aerospike_server: Any, ns: str, aerospike_set: str
 ) -> None:
@@ -88,6 +99,7 @@ def test_respond_all_ops_answers_one_bin_per_op(
     assert msg.ops[1][1:] == (1, b"a", _int(5))
 
 
+@RAW_MSG
 def test_python_blob_particle_type_reads_back_as_bytearray(
     aerospike_server: Any, ns: str, aerospike_set: str, client: Any
 ) -> None:
@@ -99,6 +111,7 @@ def test_python_blob_particle_type_reads_back_as_bytearray(
     assert value == bytearray(b"\x80\x04K\x07.")
 
 
+@RAW_MSG
 def test_compressed_request(
     aerospike_server: Any, ns: str, aerospike_set: str, client: Any
 ) -> None:
@@ -111,6 +124,7 @@ def test_compressed_request(
     assert client.get((ns, aerospike_set, "c"))[2] == {"v": value}
 
 
+@RAW_MSG
 def test_batch_answer_rows_carry_their_index(
     aerospike_server: Any, ns: str, aerospike_set: str, client: Any
 ) -> None:
@@ -133,6 +147,7 @@ def test_batch_answer_rows_carry_their_index(
     assert by_index[0].generation == 1
 
 
+@RAW_MSG
 def test_a_frame_over_128_mib_closes_the_connection(aerospike_server: Any) -> None:
     with socket.create_connection(_addr(aerospike_server), timeout=5) as sock:
         sock.sendall(struct.pack(">Q", (2 << 56) | (3 << 48) | (128 * 1024 * 1024 + 1)))
