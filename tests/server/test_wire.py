@@ -77,6 +77,29 @@ def test_read_answer_has_no_fields_and_read_ops(
 
 
 @RAW_MSG
+def test_exists_answer_is_a_bare_header(
+    aerospike_server: Any, ns: str, aerospike_set: str, client: Any
+) -> None:
+    client.put((ns, aerospike_set, "e"), {"n": 7})
+    frame = _wire.message(0x21, 0, 0, _wire.key_fields(ns, aerospike_set, "e"), [])
+    (msg,) = _wire.request(*_addr(aerospike_server), frame)
+    assert (msg.result_code, msg.generation) == (0, 1)
+    assert msg.fields == [] and msg.ops == []
+
+
+@RAW_MSG
+def test_write_that_deletes_the_record_answers_gen_0(
+    aerospike_server: Any, ns: str, aerospike_set: str, client: Any
+) -> None:
+    client.put((ns, aerospike_set, "d"), {"n": 7}, policy={"ttl": 1000})
+    ops = [_wire.op(2, 0, b"n", b"")]  # particle type 0: delete the bin
+    frame = _wire.message(0, 0x01, 0, _wire.key_fields(ns, aerospike_set, "d"), ops)
+    (msg,) = _wire.request(*_addr(aerospike_server), frame)
+    assert (msg.result_code, msg.generation, msg.void_time) == (0, 0, 0)
+    assert client.exists((ns, aerospike_set, "d"))[1] is None
+
+
+@RAW_MSG
 def test_missing_record_is_rc_2_with_a_bare_header(
     aerospike_server: Any, ns: str, aerospike_set: str
 ) -> None:
