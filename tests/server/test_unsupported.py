@@ -71,7 +71,7 @@ def _transaction(c: Any) -> None:
             (16,),
             id="expression-read",
         ),
-        pytest.param(lambda c: c.apply(KEY, "mod", "fn", []), (4, 16), id="udf"),
+        pytest.param(lambda c: c.apply(KEY, "mod", "fn", []), (16,), id="udf"),
         pytest.param(
             lambda c: c.get(KEY, policy={"expressions": exp.Eq(exp.IntBin("i"), 1).compile()}),
             (16,),
@@ -81,7 +81,7 @@ def _transaction(c: Any) -> None:
             lambda c: (
                 c.query("test", "unsupported").where(aerospike.predicates.equals("i", 1)).results()
             ),
-            (4, 16),
+            (16,),
             id="sindex-query",
         ),
         pytest.param(_background_query, (16,), id="background-query"),
