@@ -487,8 +487,6 @@ class AerospikeStore:
             result = client.batch_read([self._key(k) for k in keys])
         except (self._aex.AerospikeError, CacheError) as exc:
             return self._handle("get_many", exc, {})
-        if result.result not in _BATCH_ANSWERED:
-            return self._handle("get_many", self._batch_failure(result.result, keys), {})
         out: dict[str, Any] = {}
         decode = self.codec.decode
         bad: list[tuple[str, int]] = []
@@ -499,6 +497,10 @@ class AerospikeStore:
                     out[key] = value
             elif row.result != 2:
                 bad.append((key, row.result))
+        # Rows are the answer even when the batch failed: a node that did not
+        # answer leaves its rows at -15, the other nodes' rows are real.
+        if result.result not in _BATCH_ANSWERED:
+            return self._handle("get_many", self._batch_failure(result.result, keys), out)
         if bad:
             # a read has no "failed keys" to report: strict raises, fail-open misses
             return self._handle("get_many", self._row_failure(bad, len(keys)), out)
@@ -599,8 +601,6 @@ class AerospikeStore:
             status = client.batch_write(BatchRecords(rows)).result
         except (self._aex.AerospikeError, CacheError) as exc:
             return self._handle("set_many", exc, keys)
-        if status not in _BATCH_ANSWERED:
-            return self._handle("set_many", self._batch_failure(status, keys), keys)
         failed: list[str] = []
         oversized: list[str] = []
         bad: list[tuple[str, int]] = []
@@ -611,7 +611,10 @@ class AerospikeStore:
                     oversized.append(key)
                 else:
                     bad.append((key, row.result))
-        self._rows_failed("set_many", bad, len(keys))
+        if status not in _BATCH_ANSWERED:  # strict: raises; fail-open: the rows say what failed
+            self._handle("set_many", self._batch_failure(status, keys), None)
+        else:
+            self._rows_failed("set_many", bad, len(keys))
         if oversized:
             for key in oversized:
                 self._warn_oversized(key)
@@ -638,7 +641,8 @@ class AerospikeStore:
         """Remove the keys in one batch; returns ``(existed, failed)``.
 
         Keys in neither list were absent. A failed row (e.g. key busy) is
-        logged; if the whole batch fails under fail-open, every key failed.
+        logged; under fail-open, the keys of a node that did not answer are
+        failed (every key, if the call itself failed).
         """
         keys = list(dict.fromkeys(keys))
         if not keys:
@@ -647,8 +651,6 @@ class AerospikeStore:
             result = self._client().batch_remove([self._key(k) for k in keys])
         except (self._aex.AerospikeError, CacheError) as exc:
             return self._handle("delete_many", exc, ([], keys))
-        if result.result not in _BATCH_ANSWERED:
-            return self._handle("delete_many", self._batch_failure(result.result, keys), ([], keys))
         existed: list[str] = []
         failed: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
@@ -656,7 +658,10 @@ class AerospikeStore:
                 existed.append(key)
             elif row.result != 2:
                 failed.append((key, row.result))
-        self._rows_failed("delete_many", failed, len(keys))
+        if result.result not in _BATCH_ANSWERED:
+            self._handle("delete_many", self._batch_failure(result.result, keys), None)
+        else:
+            self._rows_failed("delete_many", failed, len(keys))
         return existed, [key for key, _ in failed]
 
     def touch(self, key: str, ttl: float | None) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from aerospike_helpers.batch.records import BatchRecord
 
 from aerospike_cache.errors import CacheOperationError, CacheUnavailable
 from aerospike_cache.store import AerospikeStore
@@ -84,3 +85,61 @@ def test_a_batch_answered_with_an_error_code_is_not_read_as_absent(
     with pytest.raises(CacheOperationError):
         store.remove_many(KEYS)
     assert store.get_many(KEYS) == dict.fromkeys(KEYS, 1)
+
+
+class OneNodeDown:
+    """A real client whose batches lose the rows of ``lost`` as when its node is down.
+
+    The client then reports the batch status -10 and leaves those rows at -15
+    (no response); the other rows are real answers.
+    """
+
+    def __init__(self, client: Any, lost: str) -> None:
+        self._client = client
+        self._lost = lost
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def _partial(self, keys: list[Any], call: Callable[[list[Any]], Any]) -> Any:
+        kept = [k for k in keys if k[2] != self._lost]
+        result = call(kept)
+        rows = iter(result.batch_records)
+        lost = BatchRecord(next(k for k in keys if k[2] == self._lost))
+        lost.result = -15
+        result.batch_records = [lost if k[2] == self._lost else next(rows) for k in keys]
+        result.result = -10
+        return result
+
+    def batch_read(self, keys: list[Any], *args: Any, **kwargs: Any) -> Any:
+        return self._partial(keys, lambda ks: self._client.batch_read(ks, *args, **kwargs))
+
+    def batch_remove(self, keys: list[Any], *args: Any, **kwargs: Any) -> Any:
+        return self._partial(keys, lambda ks: self._client.batch_remove(ks, *args, **kwargs))
+
+    def batch_write(self, records: Any, *args: Any, **kwargs: Any) -> Any:
+        lost = [r for r in records.batch_records if r.key[2] == self._lost]
+        records.batch_records = [r for r in records.batch_records if r.key[2] != self._lost]
+        result = self._client.batch_write(records, *args, **kwargs)
+        for r in lost:
+            r.result = -15
+        result.result = -10
+        return result
+
+
+def test_fail_open_keeps_the_rows_of_the_nodes_that_answered(
+    aerospike_server: Any, aerospike_set: str, aerospike_client: Any
+) -> None:
+    ns = aerospike_server.namespace
+    seeded = AerospikeStore(client=aerospike_client, namespace=ns, set_name=aerospike_set)
+    seeded.set_many(dict.fromkeys(KEYS, 1), 60)
+    partial = OneNodeDown(aerospike_client, "b")
+    store = AerospikeStore(client=partial, namespace=ns, set_name=aerospike_set, fail_open=True)
+    assert store.get_many(KEYS) == {"a": 1, "c": 1}  # b is a miss, a and c are real hits
+    assert store.set_many(dict.fromkeys(KEYS, 2), 60) == ["b"]
+    assert seeded.get_many(KEYS) == {"a": 2, "b": 1, "c": 2}
+    assert store.remove_many(KEYS) == (["a", "c"], ["b"])
+    assert seeded.get_many(KEYS) == {"b": 1}
+    strict = AerospikeStore(client=partial, namespace=ns, set_name=aerospike_set)
+    with pytest.raises(CacheUnavailable):
+        strict.get_many(KEYS)
