@@ -500,7 +500,7 @@ class AerospikeStore:
         # Rows are the answer even when the batch failed: a node that did not
         # answer leaves its rows at -15, the other nodes' rows are real.
         if result.result not in _BATCH_ANSWERED:
-            return self._handle("get_many", self._batch_failure(result.result, keys), out)
+            return self._handle("get_many", self._batch_failure(result.result, len(keys)), out)
         if bad:
             # a read has no "failed keys" to report: strict raises, fail-open misses
             return self._handle("get_many", self._row_failure(bad, len(keys)), out)
@@ -611,10 +611,7 @@ class AerospikeStore:
                     oversized.append(key)
                 else:
                     bad.append((key, row.result))
-        if status not in _BATCH_ANSWERED:  # strict: raises; fail-open: the rows say what failed
-            self._handle("set_many", self._batch_failure(status, keys), None)
-        else:
-            self._rows_failed("set_many", bad, len(keys))
+        self._rows_failed("set_many", status, bad, len(keys))
         if oversized:
             for key in oversized:
                 self._warn_oversized(key)
@@ -658,10 +655,7 @@ class AerospikeStore:
                 existed.append(key)
             elif row.result != 2:
                 failed.append((key, row.result))
-        if result.result not in _BATCH_ANSWERED:
-            self._handle("delete_many", self._batch_failure(result.result, keys), None)
-        else:
-            self._rows_failed("delete_many", failed, len(keys))
+        self._rows_failed("delete_many", result.result, failed, len(keys))
         return existed, [key for key, _ in failed]
 
     def touch(self, key: str, ttl: float | None) -> bool:
@@ -733,17 +727,19 @@ class AerospikeStore:
 
     def remove_if_equal(self, key: str, value: Any) -> bool:
         """Delete ``key`` only if it still holds ``value`` (generation-checked); ``True`` if so."""
+        aex = self._aex
         try:
             client = self._client()
-            _, meta, bins = client.get(self._key(key))
+            record_key = self._key(key)
+            _, meta, bins = client.get(record_key)
             found, current = self.codec.decode(key, bins.get(VALUE_BIN))
             if not found or current != value:
                 return False
             client.remove(
-                self._key(key),
+                record_key,
                 policy={
                     **self._remove_policy,
-                    "gen": aerospike.POLICY_GEN_EQ,
+                    "gen": self._aerospike.POLICY_GEN_EQ,
                     "generation": meta["gen"],
                 },
             )
@@ -826,20 +822,24 @@ class AerospikeStore:
             key,
         )
 
-    def _batch_failure(self, status: int, keys: list[str]) -> _BatchFailure:
-        return _BatchFailure(status, f"batch of {len(keys)} keys failed")
+    def _batch_failure(self, status: int, total: int) -> _BatchFailure:
+        return _BatchFailure(status, f"batch of {total} keys failed")
 
     def _row_failure(self, bad: list[tuple[str, int]], total: int) -> _BatchFailure:
         key, code = bad[0]
         return _BatchFailure(code, f"{len(bad)} of {total} keys failed, first {key!r}")
 
-    def _rows_failed(self, op: str, bad: list[tuple[str, int]], total: int) -> None:
+    def _rows_failed(self, op: str, status: int, bad: list[tuple[str, int]], total: int) -> None:
         """Rows of a write batch that failed; the caller reports their keys as failed.
 
-        A 22 is the nsup rule, and outage codes (a node did not answer) are the
-        cluster failing: both go through :meth:`_handle` (raise, or log under
-        fail-open). Other codes (key busy, ...) are logged, rate limited.
+        A batch status other than an answer (a node down), a 22 (the nsup rule)
+        and outage codes go through :meth:`_handle` (raise, or log under
+        fail-open, where the rows still say which keys failed). Other codes
+        (key busy, ...) are logged, rate limited.
         """
+        if status not in _BATCH_ANSWERED:
+            self._handle(op, self._batch_failure(status, total), None)
+            return
         if not bad:
             self._recovered()
             return
