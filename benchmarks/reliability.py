@@ -163,6 +163,25 @@ class Timer:
             row.open_median_us = statistics.median(self.open) * 1e6
 
 
+def paced(n: int, seconds: float) -> Iterator[int]:
+    """0 .. n-1, spread evenly over ``seconds`` as requests would come.
+
+    Spread out, the calls outlive breaker cooldowns, so probes get through.
+    """
+    interval = seconds / n
+    started = time.monotonic()
+    for i in range(n):
+        pause = started + i * interval - time.monotonic()
+        if pause > 0:
+            time.sleep(pause)
+        yield i
+
+
+def request(store: AerospikeStore, i: int) -> Any:
+    """A request's cache call: reads and writes alternate."""
+    return store.get("k") if i % 2 == 0 else store.set(f"w{i}", i, 60)
+
+
 class Bench:
     def __init__(self, server: EmbeddedServer, sizes: Sizes, capture: Capture) -> None:
         self.server = server
@@ -202,17 +221,10 @@ class Bench:
         served = raised = 0
         causes: dict[str, int] = {}
         n = self.sizes.outage_calls
-        # Spread the calls over the outage, as requests would come: the breaker
-        # then has cooldowns run out and lets probes through.
-        interval = self.sizes.outage_seconds / n
-        started = time.monotonic()
-        for i in range(n):
-            delay = started + i * interval - time.monotonic()
-            if delay > 0:
-                time.sleep(delay)
+        for i in paced(n, self.sizes.outage_seconds):
             try:
                 with timer.call(store):
-                    result = store.get("k") if i % 2 == 0 else store.set(f"w{i}", i, 60)
+                    result = request(store, i)
             except CacheUnavailable as exc:
                 raised += 1
                 cause = exc.__cause__
@@ -280,17 +292,11 @@ class Bench:
         self.server.set_delay(delay)
         timer = Timer()
         served = 0
-        n = self.sizes.slow_calls
-        interval = self.sizes.outage_seconds / n
-        started = time.monotonic()
         try:
-            for i in range(n):
-                pause = started + i * interval - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
+            for i in paced(self.sizes.slow_calls, self.sizes.outage_seconds):
                 try:
                     with timer.call(store):
-                        result = store.get("k") if i % 2 == 0 else store.set(f"w{i}", i, 60)
+                        result = request(store, i)
                 except Exception as exc:
                     row.leaked += 1
                     row.problems.append(f"{type(exc).__name__} leaked: {exc}")
