@@ -449,17 +449,16 @@ class Codec:
             self._warn(key, str(exc))
             return False, None
         except Exception as exc:
-            self._warn(key, f"cannot decode it ({type(exc).__name__}: {exc})")
+            self._warn(key, "cannot decode it", f" ({type(exc).__name__}: {exc})")
             return False, None
 
-    def _warn(self, key: str, why: str) -> None:
+    def _warn(self, key: str, reason: str, detail: str = "") -> None:
         # At most once a minute per reason: a cache full of foreign or tampered
         # entries must not turn every read into a log line.
-        reason = why.split(" (", 1)[0]
         now = time.monotonic()
         if now - self._warned.get(reason, -1e9) >= 60.0:
             self._warned[reason] = now
-            logger.warning("aerospike-cache: treating key %r as a miss: %s", key, why)
+            logger.warning("aerospike-cache: treating key %r as a miss: %s%s", key, reason, detail)
 
     def _decode_blob(self, key: str, blob: bytes) -> Any:
         if not blob:
