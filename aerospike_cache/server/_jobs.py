@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from . import _expr
 from . import _protocol as p
-from ._dispatch import scan_work
-from ._protocol import EnterpriseOnlyError, UnsupportedError
+from ._dispatch import check_edition, scan_work
+from ._protocol import UnsupportedError
 
 if TYPE_CHECKING:
     from ._dispatch import ParsedMsg
@@ -102,6 +102,7 @@ class JobRegistry:
     def start(self, node: Node, msg: ParsedMsg) -> bytes:
         """Check the request, start its job thread, answer at once."""
         ops = _check(msg)
+        check_edition(node, msg)
         ns = node.storage.get(msg.namespace)
         if ns is None:
             return p.frame(p.TYPE_MSG, p.last_message(p.RC_NAMESPACE))
@@ -149,8 +150,6 @@ def _check(msg: ParsedMsg) -> list[Op]:
         if ftype not in _JOB_FIELDS:
             what = p.UNSUPPORTED_FIELDS.get(ftype, f"field {ftype}")
             raise UnsupportedError(f"{what} in a background query")
-    if msg.info2 & p.INFO2_DURABLE_DELETE:
-        raise EnterpriseOnlyError("durable delete")
     if not msg.ops:
         raise ValueError("a background query without ops")
     for op in msg.ops:
