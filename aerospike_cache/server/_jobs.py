@@ -134,16 +134,6 @@ class JobRegistry:
             job = self._jobs.get(trid)
         return None if job is None else job.show()
 
-    def wait(self, timeout: float = 10.0) -> bool:
-        """Wait until every job finished (for tests and shutdown); False on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if all(job.finish_ns for job in self._jobs.values()):
-                    return True
-            time.sleep(0.005)
-        return False
-
 
 def _check(msg: ParsedMsg) -> list[Op]:
     for ftype in msg.fields:
