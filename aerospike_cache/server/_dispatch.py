@@ -15,7 +15,7 @@ from typing import Any
 from . import _protocol as p
 from ._engine import Namespace, Op, Outcome, UnsupportedError
 from ._node import Node
-from ._partitions import SERVE
+from ._partitions import PROXY, SERVE
 
 log = logging.getLogger("aerospike_cache.server")
 
@@ -187,8 +187,15 @@ def _check_unsupported_fields(msg: ParsedMsg) -> None:
             raise UnsupportedError(f"{what} (field {ftype})")
 
 
-def _is_write(msg: ParsedMsg) -> bool:
-    return bool(msg.info2 & p.INFO2_WRITE)
+def _route(node: Node, msg: ParsedMsg) -> int:
+    """SERVE, or the result code to answer (the partition is not servable here now)."""
+    assert msg.digest is not None
+    write = bool(msg.info2 & p.INFO2_WRITE)
+    rc = node.cluster.route(p.partition_id(msg.digest), write, msg.timeout_ms)
+    if rc == PROXY:  # served as the master would: the nodes share one store
+        node.counters.add("proxied")
+        return SERVE
+    return rc
 
 
 def execute(ns: Namespace, msg: ParsedMsg, now: int) -> Outcome:
@@ -224,7 +231,7 @@ def handle_single(node: Node, msg: ParsedMsg) -> bytes:
         _check_unsupported_fields(msg)
     if msg.digest is None or len(msg.digest) != 20:
         raise ValueError("bad digest")
-    rc = node.cluster.route(p.partition_id(msg.digest), _is_write(msg), msg.timeout_ms)
+    rc = _route(node, msg)
     if rc == SERVE:
         rc, gen, void_time, bins = execute(ns, msg, p.now_ms())
     else:
@@ -315,7 +322,7 @@ def batch_row(node: Node, row: ParsedMsg, now: int) -> Outcome:
     try:
         if row.fields:
             _check_unsupported_fields(row)
-        rc = node.cluster.route(p.partition_id(row.digest), _is_write(row), row.timeout_ms)
+        rc = _route(node, row)
         if rc != SERVE:
             return rc, 0, 0, None
         return execute(ns, row, now)

@@ -87,6 +87,8 @@ class InfoHandler:
             name, _, arg = line.partition("/")
             if "/" in line:
                 return self._slash(name, arg, line)
+        if name == "cluster-stable":
+            return self._cluster_stable(_parse_params(arg))
         simple = self._simple(name, local_host)
         if simple is not None:
             return simple
@@ -130,8 +132,6 @@ class InfoHandler:
             return "4096"
         if name == "cluster-name":
             return srv.cluster_name or "null"
-        if name == "cluster-stable":
-            return srv.cluster.key
         if name == "namespaces":
             return ";".join(srv.storage)
         if name == "features":
@@ -172,6 +172,20 @@ class InfoHandler:
             maps = ",".join(bitmaps)
             return ";".join(f"{ns}:{len(bitmaps)},{maps}" for ns in namespaces)
         return ";".join(f"{ns}:{bitmaps[0]}" for ns in namespaces)  # replicas-master
+
+    def _cluster_stable(self, params: dict[str, str]) -> str:
+        """The cluster key, or the real server's error when the cluster is not as asked."""
+        node = self.node
+        size = params.get("size")
+        if size is not None:
+            if not size.isdigit():
+                return "ERROR::bad-size"
+            if int(size) != node.cluster.size():
+                return "ERROR::cluster-not-specified-size"
+        namespace = params.get("namespace")
+        if namespace is not None and namespace not in node.storage:
+            return "ERROR::unknown-namespace"
+        return node.cluster.key  # migrations are instant: never "unstable-cluster"
 
     def _slash(self, name: str, arg: str, line: str) -> str:
         srv = self.node
