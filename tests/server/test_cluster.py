@@ -453,3 +453,22 @@ def test_isolated_cluster_kill_and_restart() -> None:
         client.truncate(NS, "iso", 0)
         _until(lambda: client.exists((NS, "iso", 1))[1] is None, what="truncate")
         assert sum(n.counters.get("write", 0) for n in cluster.nodes) == 1
+
+
+# -- batches and scans span the nodes (also on a real cluster) -----------------------------
+
+
+def test_a_batch_spanning_every_node_answers_every_row(cclient: Any, cset: str) -> None:
+    keys = [(NS, cset, i) for i in range(50)]
+    for key in keys[::2]:
+        cclient.put(key, {"v": key[2]})
+    rows = cclient.batch_read(keys).batch_records
+    assert [r.result for r in rows] == [0 if i % 2 == 0 else 2 for i in range(50)]
+    assert [r.record[2] for r in rows[::2]] == [{"v": i} for i in range(0, 50, 2)]
+
+
+def test_a_scan_returns_each_record_once(cclient: Any, cset: str) -> None:
+    for i in range(80):
+        cclient.put((NS, cset, i), {"v": i}, policy={"key": aerospike.POLICY_KEY_SEND})
+    found = [key[2] for key, _meta, _bins in cclient.scan(NS, cset).results()]
+    assert sorted(found) == list(range(80))
