@@ -187,6 +187,8 @@ class CircuitBreaker:
         self.threshold = threshold
         self.cooldown = cooldown
         self.failures = 0
+        #: time.monotonic() of the last call the cluster answered (any thread or store)
+        self.last_answer = 0.0
         self.open_until = 0.0
         self._probing = False
         self._lock = threading.Lock()

@@ -6,7 +6,12 @@
   which it expects) from a *failure*, and a failure that is an *outage* (the
   cluster could not be reached or did not answer in time) from an error the
   cluster answered;
-- feeds the circuit breaker (outages open it, any answer closes it);
+- feeds the circuit breaker (outages open it, any answer closes it). A
+  failure while the cluster answers other calls (one answered since the
+  failed call started, or within :data:`ANSWERED_WINDOW_S`) is not an outage
+  of the cluster but of one node
+  (a lost node of a replicated cluster, before the survivors take over): it
+  does not count, and is logged once per node;
 - applies fail-open (log, rate limited, and return the call's fallback) or
   raises the package's exception, chained to the client's;
 - reports every result to the registered observers,
@@ -20,6 +25,7 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
@@ -38,6 +44,7 @@ from ..errors import (
 from ..log import LogLimiter, logger
 
 if TYPE_CHECKING:
+    from ..connection import ClientEntry
     from .records import Records
 
 T = TypeVar("T")
@@ -55,6 +62,14 @@ _FAIL_OPEN_OUTCOME: Final = {
     "has": "absent",
     "ttl": "absent",
 }
+# Outage codes that mean a node could not be reached at all (connection refused,
+# reset, node gone), as opposed to a node too slow to answer.
+CONNECTION_CODES: Final = frozenset({-10, -8, -7, -6})
+# How often the failure path asks the client which nodes it knows.
+_NODES_RECHECK_S: Final = 1.0
+# A node incident is over (logged) at the first answer this long after its last failure.
+NODE_QUIET_S: Final = 2.0
+
 # Batch statuses whose rows are the answer: 0, and the client's -16 ("some
 # rows failed", each row says how). Any other status is the batch failing.
 BATCH_ANSWERED: Final = frozenset({0, -16})
@@ -104,6 +119,12 @@ class FailurePath:
         self.fail_open = fail_open
         self.limiter = LogLimiter()
         self.observers: list[Observer] = []
+        #: node ("host:port", or "" when unnamed) -> time.monotonic() of its last failure
+        self.node_incidents: dict[str, float] = {}
+        self._incidents_lock = threading.Lock()
+        self._nodes: list[str] = []  # the nodes the client knew when last asked
+        self._nodes_checked_at = -_NODES_RECHECK_S
+        self._refused: dict[str, float] = {}  # node -> time.monotonic() it last refused
 
     def add_observer(self, observer: Observer) -> None:
         """Report every client call's outcome to ``observer`` (stats, cluster policy)."""
@@ -138,13 +159,21 @@ class FailurePath:
                     return answer  # type: ignore[no-any-return]
             return self.fail(op, exc, fallback, started, strict)
         entry = self.records.entry
-        if (entry is not None and entry.breaker.failures) or self.observers:
+        if entry is not None:
+            entry.breaker.last_answer = time.monotonic()
+            if entry.breaker.failures or self.node_incidents or self.observers:
+                self.succeeded(op, 0, None, started)
+        elif self.observers:
             self.succeeded(op, 0, None, started)
         return result
 
     def succeeded(self, op: str, code: int | None, node: str | None, started: float) -> None:
-        """An answer: close the breaker, tell the observers."""
+        """An answer: close the breaker, end quiet node incidents, tell the observers."""
         entry = self.records.entry
+        if entry is not None and code != 0:
+            entry.breaker.last_answer = time.monotonic()  # an answer raised (not found, ...)
+        if self.node_incidents:
+            self._end_node_incidents()
         if entry is not None and entry.breaker.failures:
             failures = entry.breaker.failures
             entry.breaker.success()
@@ -157,7 +186,12 @@ class FailurePath:
             self._notify(op, code, node, started)
 
     def fail(
-        self, op: str, exc: Exception, fallback: T, started: float = 0.0, strict: bool = False
+        self,
+        op: str,
+        exc: Exception,
+        fallback: T,
+        started: float = 0.0,
+        strict: bool = False,
     ) -> T:
         """Raise the package's error for ``exc``, or (fail-open) log it and return ``fallback``."""
         code = getattr(exc, "code", None)
@@ -186,9 +220,18 @@ class FailurePath:
         return code in OUTAGE_CODES
 
     def classify(
-        self, exc: BaseException, op: str, code: int | None, node: str | None
+        self,
+        exc: BaseException,
+        op: str,
+        code: int | None,
+        node: str | None,
     ) -> CacheError:
-        """Map a client exception onto ours, tripping the breaker on outages."""
+        """Map a client exception onto ours, tripping the breaker on outages.
+
+        An outage on a cluster of several nodes that answered another call
+        within the command timeout is one node's, not the cluster's: it does
+        not count for the breaker and is logged once per node incident.
+        """
         records = self.records
         msg = getattr(exc, "msg", None) or str(exc)
         if node is None:
@@ -196,7 +239,9 @@ class FailurePath:
             msg = f"{msg} (cluster {records.hosts_text()})"
         if self.is_outage(code, node):
             entry = records.entry
-            if entry is not None:
+            if entry is not None and self._one_node_fails(entry, code, node):
+                self._node_incident(op, code, node, msg)
+            elif entry is not None:
                 first = entry.breaker.failures == 0
                 entry.breaker.failure()
                 if first:
@@ -250,6 +295,69 @@ class FailurePath:
             key, code = bad[0]
             what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
             self.log(op, code, CacheOperationError(what, code), "keys reported failed")
+
+    def _one_node_fails(self, entry: ClientEntry, code: int | None, node: str | None) -> bool:
+        """Whether an outage error is one node's while the cluster answers (not counted).
+
+        It is the cluster's (counted) when the client knows one node at most,
+        when no call was answered for two command timeouts (a write waiting
+        for a lost replica blocks its thread one timeout), or when every node
+        the client knows refused a connection since the last answer.
+        """
+        now = time.monotonic()
+        last = entry.breaker.last_answer
+        if code in CONNECTION_CODES and node:
+            self._refused[node] = now
+        if not last or now - last >= 2 * self.records.timeout_s:
+            return False
+        nodes = self._node_addresses(entry)
+        if len(nodes) <= 1:
+            return False
+        return not all(self._refused.get(n, 0.0) > last for n in nodes)
+
+    def _node_addresses(self, entry: ClientEntry) -> list[str]:
+        """``host:port`` of the nodes the client knows (asked at most once a second)."""
+        now = time.monotonic()
+        if now - self._nodes_checked_at >= _NODES_RECHECK_S:
+            self._nodes_checked_at = now
+            try:
+                found = entry.client.get_nodes() if entry.client is not None else []
+            except aex.AerospikeError:
+                found = []
+            self._nodes = [f"{host}:{port}" for host, port, *_ in found]
+        return self._nodes
+
+    def _node_incident(self, op: str, code: int | None, node: str | None, msg: str) -> None:
+        """Record a failure of one node while the cluster answers; log the first."""
+        name = node or ""
+        with self._incidents_lock:
+            new = name not in self.node_incidents
+            self.node_incidents[name] = time.monotonic()
+        if new:
+            logger.warning(
+                "aerospike-cache: node %s of cluster %s failed during %s (code %s) while "
+                "the rest of the cluster answers; not counted as an outage: %s",
+                name or "(unnamed)",
+                self.records.hosts_text(),
+                op,
+                code,
+                msg,
+            )
+
+    def _end_node_incidents(self) -> None:
+        """Log (once) each node incident with no failure for :data:`NODE_QUIET_S`."""
+        now = time.monotonic()
+        with self._incidents_lock:
+            over = [n for n, last in self.node_incidents.items() if now - last >= NODE_QUIET_S]
+            for name in over:
+                del self.node_incidents[name]
+        for name in over:
+            logger.warning(
+                "aerospike-cache: node %s of cluster %s: no failure for %.0f s, calls answered",
+                name or "(unnamed)",
+                self.records.hosts_text(),
+                NODE_QUIET_S,
+            )
 
     def log(self, op: str, code: int | None, err: Exception, outcome: str) -> None:
         """Log a failure, rate limited per operation and code.

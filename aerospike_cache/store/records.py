@@ -83,6 +83,8 @@ class Records:
         CircuitBreaker(*breaker)  # validates the breaker options now, not at first failure
         self.namespace = namespace
         self.set_name = set_name or None
+        #: the command timeout (seconds): the longest a call waits for the cluster
+        self.timeout_s = timeout_ms / 1000
         self.user_client = client
         if client is None:
             self.config = build_client_config(
