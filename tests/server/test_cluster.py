@@ -108,12 +108,21 @@ def _sees(client: Any, nodes: int, what: str) -> None:
     _until(lambda: _node_count(client) == nodes, what=what)
 
 
+def _announced_size(client: Any) -> int:
+    answer = client.info_random_node(f"namespace/{NS}").partition("\t")[2]
+    return int(_pairs(answer.strip())["ns_cluster_size"])
+
+
 @contextlib.contextmanager
-def _connected(hosts: list[tuple[str, int]], nodes: int, **policies: Any) -> Iterator[Any]:
-    """A client seeded with the first of ``hosts``, once it knows ``nodes`` nodes."""
+def _connected(hosts: list[tuple[str, int]], nodes: int | None, **policies: Any) -> Iterator[Any]:
+    """A client seeded with the first of ``hosts``, once it knows ``nodes`` nodes
+    (``None``: as many as the cluster announces)."""
     client = _client(hosts[:1], **policies)
     try:
-        _sees(client, nodes, f"{nodes} nodes")
+        if nodes is None:
+            _until(lambda: _node_count(client) == _announced_size(client), what="every node")
+        else:
+            _sees(client, nodes, f"{nodes} nodes")
         yield client
     finally:
         client.close()
@@ -121,7 +130,7 @@ def _connected(hosts: list[tuple[str, int]], nodes: int, **policies: Any) -> Ite
 
 @pytest.fixture(scope="module")
 def cclient(aerospike_cluster: Any) -> Iterator[Any]:
-    with _connected(aerospike_cluster.hosts, len(aerospike_cluster.hosts)) as client:
+    with _connected(aerospike_cluster.hosts, None) as client:
         yield client
 
 
