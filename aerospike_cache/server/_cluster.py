@@ -182,8 +182,13 @@ class EmbeddedCluster(Lifecycle):
         self.membership.node_down(node.node_name, self.storage.values())
 
     def restart(self, which: int | str | ClusterNode) -> None:
-        """Bring a killed node back on its port: it rejoins and its partitions return."""
+        """Bring a killed node back on its port: it rejoins and its partitions return.
+
+        A node that is up is killed first (it comes back empty all the same).
+        """
         node = self.node(which)
+        if node.alive:
+            self.kill(node)
         self.killed.discard(node.index)
         if self._process is not None:
             self._process.call("restart", node=node.index)

@@ -54,7 +54,8 @@ class Membership:
         self.configured_replication_factor = replication_factor
         self.heartbeat_timeout = heartbeat_timeout
         self._cond = threading.Condition()
-        self._down_since: dict[str, float] = {}
+        self._down_since: dict[str, float] = {}  # killed nodes: since when
+        self._lost: set[str] = set()  # killed nodes the survivors have noticed
         self.map = PartitionMap.assign(self.order, self.order, replication_factor)
         self.partition_generation = 1
         self.peers_generation = 1
@@ -65,44 +66,53 @@ class Membership:
         return name not in self._down_since
 
     def node_down(self, name: str, storage: Iterable[Namespace]) -> None:
-        """``name`` is lost: partitions it held alone lose their records now."""
+        """``name`` is lost: partitions it held alone lose their records now.
+
+        The survivors notice after ``heartbeat_timeout`` seconds and re-form.
+        """
         with self._cond:
             if name in self._down_since:
                 return
-            self._down_since[name] = time.monotonic()
+            since = self._down_since[name] = time.monotonic()
             lost = {
                 pid
                 for pid, owners in enumerate(self.map.owners)
                 if owners and all(o in self._down_since for o in owners)
             }
         drop_partitions(storage, lost)
-        timer = threading.Timer(self.heartbeat_timeout, self.reform)
+        timer = threading.Timer(self.heartbeat_timeout, self._detected, (name, since))
         timer.daemon = True
         timer.start()
 
+    def _detected(self, name: str, since: float) -> None:
+        with self._cond:
+            if self._down_since.get(name) != since:
+                return  # back (or lost again) in the meantime
+            self._lost.add(name)
+            self._reform()
+
     def node_up(self, name: str) -> None:
-        """``name`` is back (empty): it rejoins and its partitions migrate back."""
+        """``name`` is back (empty): it rejoins, its partitions migrate back.
+
+        Always a new cluster (new generations), even when the node came back
+        before the others noticed it was gone: it is a new, empty node.
+        """
         with self._cond:
             self._down_since.pop(name, None)
-        self.reform()
+            self._lost.discard(name)
+            self._reform(force=True)
 
-    def reform(self) -> None:
-        """Re-form over the live nodes and those not yet detected as lost."""
-        now = time.monotonic()
-        with self._cond:
-            members = [
-                name
-                for name in self.order
-                if now - self._down_since.get(name, now) < self.heartbeat_timeout
-            ]
-            if tuple(members) == self.map.members:
-                return
-            self.map = PartitionMap.assign(self.order, members, self.configured_replication_factor)
-            self.alumni.update(members)
-            self.partition_generation += 1
-            self.peers_generation += 1
-            self.key = _new_key()
-            self._cond.notify_all()
+    def _reform(self, force: bool = False) -> None:
+        """Re-form over every node not detected as lost (call with the lock held)."""
+        members = [name for name in self.order if name not in self._lost]
+        if tuple(members) == self.map.members and not force:
+            return
+        self.map = PartitionMap.assign(self.order, members, self.configured_replication_factor)
+        self.alumni.update(members)
+        self.partition_generation += 1
+        self.peers_generation += 1
+        self.key = _new_key()
+        self._cond.notify_all()
 
     def route(self, name: str, pid: int, write: bool, timeout_ms: int) -> int:
         """SERVE, PROXY, or a result code, for a command on ``pid`` received by ``name``.
@@ -116,6 +126,8 @@ class Membership:
         deadline = time.monotonic() + wait
         with self._cond:
             while True:
+                if name in self._down_since:
+                    return p.RC_TIMEOUT  # killed meanwhile: nothing applies, nobody hears
                 owners = self.map.owners[pid]
                 if not owners:
                     return RC_PARTITION_UNAVAILABLE
