@@ -481,3 +481,25 @@ def test_a_scan_returns_each_record_once(cclient: Any, cset: str) -> None:
         cclient.put((NS, cset, i), {"v": i}, policy={"key": aerospike.POLICY_KEY_SEND})
     found = [key[2] for key, _meta, _bins in cclient.scan(NS, cset).results()]
     assert sorted(found) == list(range(80))
+
+
+@pytest.mark.embedded_only
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"nodes": 0}, "nodes must be at least 1"),
+        ({"replication_factor": 0}, "replication_factor must be at least 1"),
+        ({"heartbeat_timeout": -1}, "heartbeat_timeout must be >= 0"),
+        ({"nodes": 2, "node_names": ["a"]}, "node_names must be 2 distinct names"),
+    ],
+)
+def test_bad_cluster_options_are_refused_clearly(options: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        EmbeddedCluster(**options)
+
+
+@pytest.mark.embedded_only
+def test_unknown_node_is_refused_clearly(embedded_cluster: Callable[..., EmbeddedCluster]) -> None:
+    cluster = embedded_cluster(2, 1)
+    with pytest.raises(ValueError, match=r"no node 5 in this cluster \(0\.\.1\)"):
+        cluster.kill(5)
