@@ -169,6 +169,73 @@ class ClientEntry:
     # namespace -> namespace/<ns> info, read once per client
     namespace_info: dict[str, dict[str, str]] = field(default_factory=dict)
     breaker: CircuitBreaker = field(default_factory=lambda: CircuitBreaker())
+    nodes: NodeHealth = field(default_factory=lambda: NodeHealth())
+
+
+class NodeHealth:
+    """What the calls of every store sharing a client have seen of its cluster's nodes.
+
+    The failure path uses it to tell one lost node (the cluster answers other
+    calls) from the whole cluster gone (see ``FailurePath.classify``).
+    """
+
+    #: how often the client is asked which nodes it knows
+    RECHECK_S = 1.0
+
+    def __init__(self) -> None:
+        #: time.monotonic() of the last call the cluster answered (any thread or store)
+        self.last_answer = 0.0
+        #: node ("host:port", "" when unnamed) -> time.monotonic() of its last failure
+        self.incidents: dict[str, float] = {}
+        self._refused: dict[str, float] = {}  # node -> when it last refused a connection
+        self._known: list[str] = []
+        self._known_at = -self.RECHECK_S
+        self._lock = threading.Lock()
+
+    def one_node_fails(self, client: Any, refused_by: str | None, window_s: float) -> bool:
+        """Whether a failure is one node's while the cluster answers.
+
+        No when the client knows one node at most, when no call was answered
+        within ``window_s``, or when every node the client knows refused a
+        connection (``refused_by`` names the node of this failure, if it did)
+        since the last answer.
+        """
+        now = time.monotonic()
+        if refused_by:
+            self._refused[refused_by] = now
+        last = self.last_answer
+        if not last or now - last >= window_s:
+            return False
+        known = self.known(client)
+        return len(known) > 1 and not all(self._refused.get(n, 0.0) > last for n in known)
+
+    def known(self, client: Any) -> list[str]:
+        """``host:port`` of the nodes the client knows (asked at most every RECHECK_S)."""
+        now = time.monotonic()
+        if now - self._known_at >= self.RECHECK_S:
+            self._known_at = now
+            try:
+                found = client.get_nodes() if client is not None else []
+            except Exception:  # the client's own error: know nothing rather than fail
+                found = []
+            self._known = [f"{host}:{port}" for host, port, *_ in found]
+        return self._known
+
+    def incident(self, node: str) -> bool:
+        """Record a failure of ``node``; True when it starts an incident."""
+        with self._lock:
+            new = node not in self.incidents
+            self.incidents[node] = time.monotonic()
+        return new
+
+    def quiet(self, quiet_s: float) -> list[str]:
+        """End (and return) the incidents with no failure for ``quiet_s`` seconds."""
+        now = time.monotonic()
+        with self._lock:
+            over = [n for n, last in self.incidents.items() if now - last >= quiet_s]
+            for node in over:
+                del self.incidents[node]
+        return over
 
 
 class CircuitBreaker:
@@ -187,8 +254,6 @@ class CircuitBreaker:
         self.threshold = threshold
         self.cooldown = cooldown
         self.failures = 0
-        #: time.monotonic() of the last call the cluster answered (any thread or store)
-        self.last_answer = 0.0
         self.open_until = 0.0
         self._probing = False
         self._lock = threading.Lock()

@@ -25,7 +25,6 @@
 from __future__ import annotations
 
 import re
-import threading
 import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
@@ -65,8 +64,6 @@ _FAIL_OPEN_OUTCOME: Final = {
 # Outage codes that mean a node could not be reached at all (connection refused,
 # reset, node gone), as opposed to a node too slow to answer.
 CONNECTION_CODES: Final = frozenset({-10, -8, -7, -6})
-# How often the failure path asks the client which nodes it knows.
-_NODES_RECHECK_S: Final = 1.0
 # A node incident is over (logged) at the first answer this long after its last failure.
 NODE_QUIET_S: Final = 2.0
 
@@ -119,12 +116,6 @@ class FailurePath:
         self.fail_open = fail_open
         self.limiter = LogLimiter()
         self.observers: list[Observer] = []
-        #: node ("host:port", or "" when unnamed) -> time.monotonic() of its last failure
-        self.node_incidents: dict[str, float] = {}
-        self._incidents_lock = threading.Lock()
-        self._nodes: list[str] = []  # the nodes the client knew when last asked
-        self._nodes_checked_at = -_NODES_RECHECK_S
-        self._refused: dict[str, float] = {}  # node -> time.monotonic() it last refused
 
     def add_observer(self, observer: Observer) -> None:
         """Report every client call's outcome to ``observer`` (stats, cluster policy)."""
@@ -160,8 +151,8 @@ class FailurePath:
             return self.fail(op, exc, fallback, started, strict)
         entry = self.records.entry
         if entry is not None:
-            entry.breaker.last_answer = time.monotonic()
-            if entry.breaker.failures or self.node_incidents or self.observers:
+            entry.nodes.last_answer = time.monotonic()
+            if entry.breaker.failures or entry.nodes.incidents or self.observers:
                 self.succeeded(op, 0, None, started)
         elif self.observers:
             self.succeeded(op, 0, None, started)
@@ -171,9 +162,9 @@ class FailurePath:
         """An answer: close the breaker, end quiet node incidents, tell the observers."""
         entry = self.records.entry
         if entry is not None and code != 0:
-            entry.breaker.last_answer = time.monotonic()  # an answer raised (not found, ...)
-        if self.node_incidents:
-            self._end_node_incidents()
+            entry.nodes.last_answer = time.monotonic()  # an answer raised (not found, ...)
+        if entry is not None and entry.nodes.incidents:
+            self._end_node_incidents(entry)
         if entry is not None and entry.breaker.failures:
             failures = entry.breaker.failures
             entry.breaker.success()
@@ -229,8 +220,12 @@ class FailurePath:
         """Map a client exception onto ours, tripping the breaker on outages.
 
         An outage on a cluster of several nodes that answered another call
-        within the command timeout is one node's, not the cluster's: it does
-        not count for the breaker and is logged once per node incident.
+        within two command timeouts (a write waiting for a lost replica blocks
+        its thread one timeout), unless every node the client knows refused a
+        connection since, is one node's, not the cluster's
+        (:meth:`~aerospike_cache.connection.NodeHealth.one_node_fails`): it
+        does not count for the breaker and is logged once per node incident
+        (per client, like the breaker).
         """
         records = self.records
         msg = getattr(exc, "msg", None) or str(exc)
@@ -239,8 +234,10 @@ class FailurePath:
             msg = f"{msg} (cluster {records.hosts_text()})"
         if self.is_outage(code, node):
             entry = records.entry
-            if entry is not None and self._one_node_fails(entry, code, node):
-                self._node_incident(op, code, node, msg)
+            refused_by = node if code in CONNECTION_CODES else None
+            window = 2 * records.timeout_s  # a write waiting for a lost replica: one timeout
+            if entry is not None and entry.nodes.one_node_fails(entry.client, refused_by, window):
+                self._node_incident(entry, op, code, node, msg)
             elif entry is not None:
                 first = entry.breaker.failures == 0
                 entry.breaker.failure()
@@ -296,44 +293,12 @@ class FailurePath:
             what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
             self.log(op, code, CacheOperationError(what, code), "keys reported failed")
 
-    def _one_node_fails(self, entry: ClientEntry, code: int | None, node: str | None) -> bool:
-        """Whether an outage error is one node's while the cluster answers (not counted).
-
-        It is the cluster's (counted) when the client knows one node at most,
-        when no call was answered for two command timeouts (a write waiting
-        for a lost replica blocks its thread one timeout), or when every node
-        the client knows refused a connection since the last answer.
-        """
-        now = time.monotonic()
-        last = entry.breaker.last_answer
-        if code in CONNECTION_CODES and node:
-            self._refused[node] = now
-        if not last or now - last >= 2 * self.records.timeout_s:
-            return False
-        nodes = self._node_addresses(entry)
-        if len(nodes) <= 1:
-            return False
-        return not all(self._refused.get(n, 0.0) > last for n in nodes)
-
-    def _node_addresses(self, entry: ClientEntry) -> list[str]:
-        """``host:port`` of the nodes the client knows (asked at most once a second)."""
-        now = time.monotonic()
-        if now - self._nodes_checked_at >= _NODES_RECHECK_S:
-            self._nodes_checked_at = now
-            try:
-                found = entry.client.get_nodes() if entry.client is not None else []
-            except aex.AerospikeError:
-                found = []
-            self._nodes = [f"{host}:{port}" for host, port, *_ in found]
-        return self._nodes
-
-    def _node_incident(self, op: str, code: int | None, node: str | None, msg: str) -> None:
+    def _node_incident(
+        self, entry: ClientEntry, op: str, code: int | None, node: str | None, msg: str
+    ) -> None:
         """Record a failure of one node while the cluster answers; log the first."""
         name = node or ""
-        with self._incidents_lock:
-            new = name not in self.node_incidents
-            self.node_incidents[name] = time.monotonic()
-        if new:
+        if entry.nodes.incident(name):
             logger.warning(
                 "aerospike-cache: node %s of cluster %s failed during %s (code %s) while "
                 "the rest of the cluster answers; not counted as an outage: %s",
@@ -344,14 +309,9 @@ class FailurePath:
                 msg,
             )
 
-    def _end_node_incidents(self) -> None:
+    def _end_node_incidents(self, entry: ClientEntry) -> None:
         """Log (once) each node incident with no failure for :data:`NODE_QUIET_S`."""
-        now = time.monotonic()
-        with self._incidents_lock:
-            over = [n for n, last in self.node_incidents.items() if now - last >= NODE_QUIET_S]
-            for name in over:
-                del self.node_incidents[name]
-        for name in over:
+        for name in entry.nodes.quiet(NODE_QUIET_S):
             logger.warning(
                 "aerospike-cache: node %s of cluster %s: no failure for %.0f s, calls answered",
                 name or "(unnamed)",
