@@ -162,3 +162,20 @@ def test_a_node_incident_is_logged_once_naming_the_node_and_once_when_over(
     over = [m for m in lines if f"node {lost_address} " in m and "no failure" in m]
     assert len(failed) == 1 and len(over) == 1, lines  # once per client, not per store
     assert not [m for m in lines if "unavailable during" in m], lines  # not a cluster outage
+
+
+@pytest.mark.embedded_only
+def test_a_batch_spanning_a_lost_node_keeps_the_live_nodes_rows(embedded_cluster: Factory) -> None:
+    # replication factor 1 and a long heartbeat: the lost node's rows cannot be answered
+    cluster = embedded_cluster(2, 1, heartbeat_timeout=30)
+    fail_open = _store(cluster, fail_open=True)
+    strict = _store(cluster)
+    _until(lambda: _node_count(strict) == 2)
+    keys = [f"k{i}" for i in range(40)]
+    assert fail_open.set_many({key: key for key in keys}, None) == []
+    cluster.kill(1)
+    got = fail_open.get_many(keys)
+    assert 0 < len(got) < len(keys)  # the live node's hits; the lost node's keys are misses
+    assert all(got[key] == key for key in got)
+    with pytest.raises(CacheUnavailable):
+        strict.get_many(keys)
