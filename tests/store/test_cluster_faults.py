@@ -11,11 +11,12 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from aerospike_cache.connection import registry
 from aerospike_cache.errors import CacheUnavailable
 from aerospike_cache.server import EmbeddedCluster
 from aerospike_cache.store import MISSING, AerospikeStore, failures
@@ -25,12 +26,27 @@ HEARTBEAT_S = 0.5
 Factory = Callable[..., EmbeddedCluster]
 
 
+_made: list[AerospikeStore] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    # each test's cluster is gone after it: do not leave clients tending it
+    yield
+    while _made:
+        entry = _made.pop().records.entry
+        if entry is not None:
+            registry.discard(entry)
+
+
 def _store(cluster: EmbeddedCluster, **options: Any) -> AerospikeStore:
     options.setdefault("namespace", "test")
     options.setdefault("set_name", "cluster_faults")
     options.setdefault("timeout_ms", TIMEOUT_MS)
     options.setdefault("client_config", {"tend_interval": 250})
-    return AerospikeStore(cluster.hosts, **options)
+    store = AerospikeStore(cluster.hosts, **options)
+    _made.append(store)
+    return store
 
 
 def _until(check: Callable[[], Any], timeout: float = 15.0) -> None:
