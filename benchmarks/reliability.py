@@ -35,6 +35,8 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
+import node_loss
+
 from aerospike_cache.connection import registry
 from aerospike_cache.errors import (
     CacheError,
@@ -66,10 +68,12 @@ class Sizes:
     incr_per_thread: int = 1000
     add_rounds: int = 100
     threads: int = 8
+    node_loss_seconds: float = 6.0  # after the kill: the take-over, and writes working again
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
+            node_loss_seconds=3.5,
             outage_calls=200,
             outage_seconds=1.2,
             slow_calls=40,
@@ -144,7 +148,7 @@ class Timer:
     def call(self, store: AerospikeStore) -> Iterator[None]:
         # Read the breaker before the call: "open" means the call may not reach
         # the cluster at all (the cooldown has not run out yet).
-        entry = store._entry
+        entry = store.records.entry
         breaker = entry.breaker if entry is not None else None
         fast = breaker is not None and breaker.is_open and time.monotonic() < breaker.open_until
         started = time.perf_counter()
@@ -553,7 +557,7 @@ class Bench:
         timer = Timer()
         with timer.call(store):
             store.set("before", "parent", None)
-        parent_client = store._client()
+        parent_client = store.records.client()
         read, write = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -567,7 +571,7 @@ class Bench:
             status = 1
             try:
                 ok = store.get("before") == "parent"
-                own = store._client() is not parent_client
+                own = store.records.client() is not parent_client
                 wrote = store.set("child", "wrote", None) and store.get("child") == "wrote"
                 # The child closing its own client must not disturb the parent's.
                 registry.close_all()
@@ -579,7 +583,7 @@ class Bench:
         os.waitpid(pid, 0)
         child = os.read(read, 1)
         os.close(read)
-        same = store._client() is parent_client
+        same = store.records.client() is parent_client
         with timer.call(store):
             sees = store.get("child") == "wrote"
         with timer.call(store):
@@ -735,6 +739,7 @@ def main(argv: list[str] | None = None) -> int:
             ("(f) concurrent incr", lambda: [bench.concurrent_incr()]),
             ("(f) racing add", lambda: [bench.racing_add()]),
             ("(g) fork after first use", lambda: [bench.fork()]),
+            ("(h) node lost", lambda: [node_lost(sizes, w) for w in (0.1, 0.5)]),
         ]
         for name, step in steps:
             try:
@@ -762,6 +767,39 @@ def main(argv: list[str] | None = None) -> int:
     for r in failed:
         print(f"VIOLATED {r.scenario}: {_problems(r)}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def node_lost(sizes: Sizes, writes: float) -> Row:
+    """(h): one node of a 2-node, replication factor 2 cluster killed under load."""
+    registry.close_all()
+    row = Row(f"(h) 1 of 2 nodes lost, {writes:.0%} writes, 8 threads, strict")
+    out = node_loss.run(
+        writes,
+        sizes.node_loss_seconds,
+        sizes.threads,
+        timeout_ms=TIMEOUT_MS,
+        connect_timeout_ms=TIMEOUT_MS,
+        breaker_threshold=BREAKER_THRESHOLD,
+        breaker_cooldown=BREAKER_COOLDOWN,
+    )
+    row.calls = out.gets + out.writes
+    row.leaked = out.gets_failed + out.writes_failed
+    row.worst_ms = out.worst_s * 1000
+    row.recovery_ms = out.last_write_failure * 1000
+    share = 100 * (out.gets - out.gets_failed) / max(out.gets, 1)
+    row.outcome = (
+        f"gets: {share:.1f}% of {out.gets} succeeded; writes: {out.writes_failed} of "
+        f"{out.writes} failed, the last {out.last_write_failure:.1f} s after the kill "
+        f"(recovery column); {out.lost} acknowledged writes lost"
+    )
+    row.check(share >= 99.0, f"only {share:.1f}% of gets succeeded")
+    row.check(out.lost == 0, f"{out.lost} acknowledged writes lost")
+    row.check(row.worst_ms / 1000 < CALL_BOUND_S, f"a call took {row.worst_ms:.0f} ms")
+    row.check(
+        out.last_write_failure < sizes.node_loss_seconds - 0.5,
+        "writes still failed at the end: the cluster did not re-form",
+    )
+    return row
 
 
 def _codes(bench: Bench, codes: list[CodeRow]) -> list[Row]:

@@ -1,8 +1,9 @@
 """Command line: ``python -m aerospike_cache.server --port 3000 --namespace cache``.
 
 ``--namespace NAME[:key=value,...]`` with keys ``nsup-period``, ``default-ttl``,
-``allow-ttl-without-nsup``, ``max-record-size``. Stops cleanly (exit 0) on
-Ctrl-C or SIGTERM.
+``allow-ttl-without-nsup``, ``max-record-size``. ``--nodes 3
+--replication-factor 2`` runs a cluster on ports PORT, PORT+1, PORT+2. Stops
+cleanly (exit 0) on Ctrl-C or SIGTERM.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sys
 import threading
 from types import FrameType
 
+from ._cluster import DEFAULT_HEARTBEAT_TIMEOUT, EmbeddedCluster
 from ._engine import NamespaceConfig
 from ._remote import serve_control
 from ._server import DEFAULT_NAMESPACES, EDITIONS, EmbeddedServer
@@ -34,10 +36,17 @@ def parse_namespace(spec: str) -> NamespaceConfig:
     return NamespaceConfig.from_options(name.strip(), options)
 
 
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m aerospike_cache.server",
-        description="Run the embedded Aerospike-compatible server (in memory, single node).",
+        description="Run the embedded Aerospike-compatible server (in memory; one node or more).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=3000, help="port (0 = pick a free one)")
@@ -59,26 +68,82 @@ def build_parser() -> argparse.ArgumentParser:
         default="community",
         help="community (default) refuses compression, durable deletes and TLS peers with 25",
     )
+    parser.add_argument(
+        "--nodes",
+        type=_positive,
+        default=1,
+        help="run a cluster of this many nodes, on ports PORT, PORT+1, ... (default: 1)",
+    )
+    parser.add_argument(
+        "--replication-factor",
+        type=_positive,
+        default=2,
+        help="copies of each partition in a cluster (default: 2)",
+    )
+    parser.add_argument(
+        "--heartbeat-timeout",
+        type=float,
+        default=DEFAULT_HEARTBEAT_TIMEOUT,
+        help="seconds before a cluster takes a killed node's partitions over "
+        f"(default: {DEFAULT_HEARTBEAT_TIMEOUT})",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     # internal: isolated mode (EmbeddedServer(isolated=True)) drives the server over stdio
     parser.add_argument("--control-stdio", action="store_true", help=argparse.SUPPRESS)
-    parser.add_argument("--node-name", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--node-name", action="append", default=None, help=argparse.SUPPRESS)
     return parser
+
+
+def _build(args: argparse.Namespace) -> EmbeddedServer | EmbeddedCluster:
+    namespaces = [parse_namespace(spec) for spec in args.namespace] if args.namespace else None
+    names = args.node_name or None
+    if args.nodes == 1:
+        return EmbeddedServer(
+            args.host,
+            args.port,
+            namespaces,
+            cluster_name=args.cluster_name,
+            node_name=names[0] if names else None,
+            edition=args.edition,
+        )
+    return EmbeddedCluster(
+        args.nodes,
+        args.replication_factor,
+        namespaces,
+        host=args.host,
+        port=args.port,
+        heartbeat_timeout=args.heartbeat_timeout,
+        cluster_name=args.cluster_name,
+        node_names=names,
+        edition=args.edition,
+    )
+
+
+def _serve_control(target: EmbeddedServer | EmbeddedCluster, where: str) -> int:
+    if isinstance(target, EmbeddedServer):
+        return serve_control([(target.node_name, target.controls)], sys.stdin, sys.stdout, where)
+    nodes = [(node.node_name, node.controls) for node in target.nodes]
+    ops = {"kill": target.kill, "restart": target.restart}
+    return serve_control(nodes, sys.stdin, sys.stdout, where, ops)
+
+
+def _banner(target: EmbeddedServer | EmbeddedCluster) -> str:
+    namespaces = ", ".join(target.namespace_names)
+    if isinstance(target, EmbeddedServer):
+        where = f"{target.host}:{target.port}"
+        return f"aerospike-cache embedded server listening on {where} (namespaces: {namespaces})"
+    where = ", ".join(f"{host}:{port}" for host, port in target.hosts)
+    return (
+        f"aerospike-cache embedded cluster of {len(target.nodes)} nodes listening on {where} "
+        f"(replication factor {target.replication_factor}, namespaces: {namespaces})"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        namespaces = [parse_namespace(spec) for spec in args.namespace] if args.namespace else None
-        server = EmbeddedServer(
-            args.host,
-            args.port,
-            namespaces,
-            cluster_name=args.cluster_name,
-            node_name=args.node_name,
-            edition=args.edition,
-        )
+        target = _build(args)
     except ValueError as exc:
         parser.error(str(exc))
     logging.basicConfig(
@@ -87,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if args.control_stdio:
-        return serve_control(server.controls, sys.stdin, sys.stdout, f"{args.host}:{args.port}")
+        return _serve_control(target, f"{args.host}:{args.port}")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -96,20 +161,17 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     try:
-        server.start()
+        target.start()
     except OSError as exc:
         print(f"cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        target.close()
         return 1
-    print(
-        f"aerospike-cache embedded server listening on {server.host}:{server.port} "
-        f"(namespaces: {', '.join(server.namespace_names)})",
-        flush=True,
-    )
+    print(_banner(target), flush=True)
     try:
         while not stop.wait(0.5):
             pass
     finally:
-        server.stop()
+        target.close()
     return 0
 
 

@@ -16,7 +16,7 @@ from . import _expr
 from . import _protocol as p
 from ._engine import EnterpriseOnlyError, Namespace, Op, Outcome, UnsupportedError
 from ._node import Node
-from ._partitions import SERVE
+from ._partitions import PROXY, SERVE
 
 log = logging.getLogger("aerospike_cache.server")
 
@@ -189,8 +189,15 @@ def _check_unsupported_fields(msg: ParsedMsg) -> None:
             raise UnsupportedError(f"{what} (field {ftype})")
 
 
-def _is_write(msg: ParsedMsg) -> bool:
-    return bool(msg.info2 & p.INFO2_WRITE)
+def _route(node: Node, msg: ParsedMsg) -> int:
+    """SERVE, or the result code to answer (the partition is not servable here now)."""
+    assert msg.digest is not None
+    write = bool(msg.info2 & p.INFO2_WRITE)
+    rc = node.cluster.route(p.partition_id(msg.digest), write, msg.timeout_ms)
+    if rc == PROXY:  # served as the master would: the nodes share one store
+        node.counters.add("proxied")
+        return SERVE
+    return rc
 
 
 def _filter(wire: bytes | None) -> _expr.Fn | None:
@@ -239,7 +246,7 @@ def handle_single(node: Node, msg: ParsedMsg) -> bytes:
     if msg.digest is None or len(msg.digest) != 20:
         raise ValueError("bad digest")
     check_edition(node, msg)
-    rc = node.cluster.route(p.partition_id(msg.digest), _is_write(msg), msg.timeout_ms)
+    rc = _route(node, msg)
     if rc == SERVE:
         rc, gen, void_time, bins = execute(ns, msg, p.now_ms())
     else:
@@ -332,7 +339,7 @@ def batch_row(node: Node, row: ParsedMsg, now: int, batch_filter: bytes | None =
         if row.fields:
             _check_unsupported_fields(row)
         check_edition(node, row)
-        rc = node.cluster.route(p.partition_id(row.digest), _is_write(row), row.timeout_ms)
+        rc = _route(node, row)
         if rc != SERVE:
             return rc, 0, 0, None
         return execute(ns, row, now, batch_filter)
@@ -347,8 +354,13 @@ def batch_row(node: Node, row: ParsedMsg, now: int, batch_filter: bytes | None =
 # -- scan / query -----------------------------------------------------------------
 
 
-def scan_work(fields: dict[int, bytes]) -> dict[int, bytes | None]:
-    """Partitions to scan: pid -> resume-after digest (None = from the start)."""
+def scan_work(node: Node, fields: dict[int, bytes]) -> dict[int, bytes | None]:
+    """Partitions to scan: pid -> resume-after digest (None = from the start).
+
+    A request naming no partitions (a background job: the client sends it to
+    every node) covers the partitions this node masters, as on a real node,
+    so that each record is visited once across the cluster.
+    """
     work: dict[int, bytes | None] = {}
     pids = fields.get(p.FIELD_PID_ARRAY)
     if pids is not None:
@@ -360,7 +372,7 @@ def scan_work(fields: dict[int, bytes]) -> dict[int, bytes | None]:
             d = digests[i : i + 20]
             work[p.partition_id(d)] = d
     if pids is None and digests is None:
-        work = dict.fromkeys(range(p.N_PARTITIONS))
+        work = dict.fromkeys(pid for pid in range(p.N_PARTITIONS) if node.cluster.role(pid) == 0)
     return work
 
 
@@ -384,7 +396,7 @@ def handle_scan(node: Node, msg: ParsedMsg) -> bytes:
     ns = node.storage.get(msg.namespace)
     if ns is None:
         return p.frame(p.TYPE_MSG, p.last_message(p.RC_NAMESPACE))
-    work = scan_work(msg.fields)
+    work = scan_work(node, msg.fields)
     set_name = msg.set_name or None
     filter_fn = _filter(msg.fields.get(p.FIELD_FILTER))
     now = p.now_ms()

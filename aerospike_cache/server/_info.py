@@ -10,6 +10,7 @@ from . import _protocol as p
 from ._partitions import REGIME, Peer
 
 if TYPE_CHECKING:
+    from ._engine import Namespace
     from ._node import Node
 
 log = logging.getLogger("aerospike_cache.server")
@@ -99,6 +100,8 @@ class InfoHandler:
             name, _, arg = line.partition("/")
             if "/" in line:
                 return self._slash(name, arg, line)
+        if name == "cluster-stable":
+            return self._cluster_stable(_parse_params(arg))
         simple = self._simple(name, local_host)
         if simple is not None:
             return simple
@@ -157,8 +160,6 @@ class InfoHandler:
             return "4096"
         if name == "cluster-name":
             return srv.cluster_name or "null"
-        if name == "cluster-stable":
-            return srv.cluster.key
         if name == "namespaces":
             return ";".join(srv.storage)
         if name == "features":
@@ -200,6 +201,20 @@ class InfoHandler:
             return ";".join(f"{ns}:{len(bitmaps)},{maps}" for ns in namespaces)
         return ";".join(f"{ns}:{bitmaps[0]}" for ns in namespaces)  # replicas-master
 
+    def _cluster_stable(self, params: dict[str, str]) -> str:
+        """The cluster key, or the real server's error when the cluster is not as asked."""
+        node = self.node
+        size = params.get("size")
+        if size is not None:
+            if not size.isdigit():
+                return "ERROR::bad-size"
+            if int(size) != node.cluster.size():
+                return "ERROR::cluster-not-specified-size"
+        namespace = params.get("namespace")
+        if namespace is not None and namespace not in node.storage:
+            return "ERROR::unknown-namespace"
+        return node.cluster.key  # migrations are instant: never "unstable-cluster"
+
     def _slash(self, name: str, arg: str, line: str) -> str:
         srv = self.node
         if name == "namespace":
@@ -228,10 +243,7 @@ class InfoHandler:
         cfg = ns.config
         now_s = p.now_ms() // 1000
         view = srv.cluster
-        records = ns.live_records(now_s)
-        roles = [view.role(p.partition_id(d)) for d, _r in records]
-        objects = sum(1 for role in roles if role >= 0)
-        master = roles.count(0)
+        objects, master = self._held(ns, now_s)
         stats = [
             ("ns_cluster_size", view.size()),
             ("effective_replication_factor", view.replication_factor()),
@@ -259,16 +271,24 @@ class InfoHandler:
         ]
         return ";".join(f"{k}={v}" for k, v in stats)
 
+    def _held(self, ns: Namespace, now_s: int) -> tuple[int, int]:
+        """(records this node holds, records it masters) of a namespace."""
+        role = self.node.cluster.role
+        roles = [role(p.partition_id(d)) for d, _r in ns.live_records(now_s)]
+        return sum(1 for r in roles if r >= 0), roles.count(0)
+
     def _sets(self, ns_name: str | None, only: str | None = None) -> str:
         srv = self.node
+        role = srv.cluster.role
         now_s = p.now_ms() // 1000
         parts = []
         for name, ns in srv.storage.items():
             if ns_name is not None and name != ns_name:
                 continue
             counts: dict[bytes, int] = {}
-            for _d, r in ns.live_records(now_s):
-                counts[r.set_name] = counts.get(r.set_name, 0) + 1
+            for d, r in ns.live_records(now_s):
+                if role(p.partition_id(d)) >= 0:  # a cluster node counts what it holds
+                    counts[r.set_name] = counts.get(r.set_name, 0) + 1
             for set_name in sorted(set(counts) | set(ns.set_truncate_lut)):
                 if not set_name:
                     continue
@@ -287,7 +307,7 @@ class InfoHandler:
     def _statistics(self) -> str:
         srv = self.node
         now_s = p.now_ms() // 1000
-        objects = sum(len(ns.live_records(now_s)) for ns in srv.storage.values())
+        objects = sum(self._held(ns, now_s)[0] for ns in srv.storage.values())
         stats = [
             ("cluster_size", srv.cluster.size()),
             ("cluster_key", srv.cluster.key),

@@ -108,7 +108,7 @@ class JobRegistry:
             return p.frame(p.TYPE_MSG, p.last_message(p.RC_NAMESPACE))
         wire_filter = msg.fields.get(p.FIELD_FILTER)
         filter_fn = _expr.compile_expr(wire_filter) if wire_filter is not None else None
-        digests = _matching_digests(ns, msg)
+        digests = _matching_digests(node, ns, msg)
         trid = _trid(msg) or next(self._ids)
         rps = p.U32.unpack(msg.fields[p.FIELD_RPS][:4])[0] if p.FIELD_RPS in msg.fields else 0
         set_name = msg.set_name.decode("utf-8", "replace")
@@ -153,9 +153,9 @@ def _trid(msg: ParsedMsg) -> int:
     return p.U64.unpack(data[:8])[0] if data and len(data) >= 8 else 0
 
 
-def _matching_digests(ns: Namespace, msg: ParsedMsg) -> list[bytes]:
+def _matching_digests(node: Node, ns: Namespace, msg: ParsedMsg) -> list[bytes]:
     """Digests of the live records the job covers (set and partitions), in digest order."""
-    work = scan_work(msg.fields)
+    work = scan_work(node, msg.fields)
     set_name = msg.set_name or None
     out = []
     for d, r in ns.live_records(p.now_ms() // 1000):

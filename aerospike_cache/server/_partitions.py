@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from . import _protocol as p
@@ -19,8 +19,11 @@ from . import _protocol as p
 #: regime announced in ``replicas`` (0 = AP namespaces; strong consistency is not emulated)
 REGIME = 0
 
-#: a command's routing verdict: serve it here
+#: a command's routing verdict: serve it here (it holds the partition)
 SERVE = 0
+
+#: answered for a partition no live node holds (a real server's AS_ERR_UNAVAILABLE)
+RC_PARTITION_UNAVAILABLE = 11
 
 
 def bitmap(pids: Sequence[bool]) -> str:
@@ -114,3 +117,56 @@ class SingleNode:
 
     def route(self, pid: int, write: bool, timeout_ms: int) -> int:
         return SERVE
+
+
+#: a command's routing verdict: serve it, as a proxy for the partition's master
+PROXY = -1
+
+
+@dataclass(frozen=True)
+class PartitionMap:
+    """Who holds each partition: ``owners[pid]`` = (master, replica, ...).
+
+    Partition ``p``'s succession list is the configured node order rotated by
+    ``p mod N``; its owners are the first ``replication_factor`` members of that
+    list. Losing a node thus promotes the next node of each of its partitions,
+    and a node that comes back gets the same partitions as before.
+    """
+
+    members: tuple[str, ...]
+    owners: tuple[tuple[str, ...], ...]
+    _bitmaps: dict[str, list[str]] = field(default_factory=dict, compare=False, repr=False)
+
+    @classmethod
+    def assign(
+        cls, order: Sequence[str], members: Collection[str], replication_factor: int
+    ) -> PartitionMap:
+        order = tuple(order)
+        n = len(order)
+        live = tuple(name for name in order if name in members)
+        copies = min(replication_factor, len(live))
+        owners = []
+        for pid in range(p.N_PARTITIONS):
+            start = pid % n
+            succession = order[start:] + order[:start]
+            owners.append(tuple(name for name in succession if name in members)[:copies])
+        return cls(live, tuple(owners))
+
+    @property
+    def replication_factor(self) -> int:
+        return len(self.owners[0]) if self.owners else 0
+
+    def bitmaps(self, name: str) -> list[str]:
+        """One bitmap per replica index of the partitions ``name`` holds at it."""
+        cached = self._bitmaps.get(name)
+        if cached is not None:
+            return cached
+        self._bitmaps[name] = [
+            bitmap([len(o) > i and o[i] == name for o in self.owners])
+            for i in range(max(self.replication_factor, 1))
+        ]
+        return self._bitmaps[name]
+
+    def role(self, name: str, pid: int) -> int:
+        owners = self.owners[pid]
+        return owners.index(name) if name in owners else -1

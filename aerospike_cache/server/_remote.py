@@ -1,9 +1,10 @@
-"""Isolated mode: the embedded server in a child process, driven over stdin/stdout.
+"""Isolated mode: embedded nodes in a child process, driven over stdin/stdout.
 
-The parent (:class:`RemoteControls`) sends one JSON object per line
-``{"op": name, "args": [...]}`` and reads one JSON line back:
-``{"ok": result}`` or ``{"error": message}``. The child ends when its stdin
-closes, so it never outlives the test process.
+The parent (:class:`RemoteProcess`) sends one JSON object per line
+``{"op": name, "args": [...], "node": index}`` and reads one JSON line back:
+``{"ok": result}`` or ``{"error": message}``. The child first answers
+``{"ok": {"ports": [...], "names": [...]}}`` once its nodes listen. It ends
+when its stdin closes, so it never outlives the test process.
 """
 
 from __future__ import annotations
@@ -14,20 +15,18 @@ import subprocess
 import sys
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from ._engine import NamespaceConfig
 from ._faults import Controls
 
-if TYPE_CHECKING:
-    from ._node import Node
-
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
 
-def _namespace_spec(configs: list[NamespaceConfig]) -> list[str]:
+def namespace_args(configs: Sequence[NamespaceConfig]) -> list[str]:
+    """``--namespace`` options that rebuild ``configs`` in the child."""
     args = []
     for cfg in configs:
         args += [
@@ -45,26 +44,11 @@ def _kill(proc: subprocess.Popen[str]) -> None:
         proc.wait(timeout=5)
 
 
-class RemoteControls:
-    """Parent side of an isolated embedded server (the remote :class:`Controls`)."""
+class RemoteProcess:
+    """Parent side: the child process running one node or a cluster."""
 
-    def __init__(self, node: Node, configs: list[NamespaceConfig]) -> None:
-        cmd = [
-            sys.executable,
-            "-m",
-            "aerospike_cache.server",
-            "--control-stdio",
-            "--host",
-            node.host,
-            "--port",
-            str(node.port),
-            "--node-name",
-            node.name,
-            *_namespace_spec(configs),
-        ]
-        if node.cluster_name:
-            cmd += ["--cluster-name", node.cluster_name]
-        cmd += ["--edition", node.edition]
+    def __init__(self, args: list[str]) -> None:
+        cmd = [sys.executable, "-m", "aerospike_cache.server", "--control-stdio", *args]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
@@ -79,8 +63,9 @@ class RemoteControls:
             bufsize=1,
         )
         self._finalizer = weakref.finalize(self, _kill, self._proc)
-        hello = self._read()
-        self.port: int = int(hello["ok"])
+        hello = self._read()["ok"]
+        self.ports: list[int] = [int(port) for port in hello["ports"]]
+        self.names: list[str] = list(hello["names"])
 
     def _read(self) -> dict[str, Any]:
         assert self._proc.stdout is not None
@@ -93,61 +78,16 @@ class RemoteControls:
             raise RuntimeError(f"embedded server process: {reply['error']}")
         return reply
 
-    def call(self, op: str, *args: Any) -> Any:
+    def call(self, op: str, *args: Any, node: int = 0) -> Any:
+        request = json.dumps({"op": op, "args": list(args), "node": node})
         with self._lock:
             assert self._proc.stdin is not None
             try:
-                self._proc.stdin.write(json.dumps({"op": op, "args": list(args)}) + "\n")
+                self._proc.stdin.write(request + "\n")
                 self._proc.stdin.flush()
             except (BrokenPipeError, ValueError) as exc:
                 raise RuntimeError("embedded server process is gone") from exc
             return self._read()["ok"]
-
-    # -- Controls ------------------------------------------------------------------
-
-    def start(self) -> int:
-        port: int = self.call("start")
-        return port
-
-    def stop(self) -> None:
-        self.call("stop")
-
-    def clear(self) -> None:
-        self.call("clear")
-
-    def counters(self) -> dict[str, int]:
-        result: dict[str, int] = self.call("counters")
-        return result
-
-    def reset_counters(self) -> None:
-        self.call("reset_counters")
-
-    def connection_count(self) -> int:
-        count: int = self.call("connection_count")
-        return count
-
-    def unknown_info_commands(self) -> list[str]:
-        lines: list[str] = self.call("unknown_info_commands")
-        return lines
-
-    def unsupported_requests(self) -> list[str]:
-        lines: list[str] = self.call("unsupported_requests")
-        return lines
-
-    def set_delay(self, ms: float, include_info: bool) -> None:
-        self.call("set_delay", ms, include_info)
-
-    def fail_next(self, n: int, result_code: int) -> None:
-        self.call("fail_next", n, result_code)
-
-    def drop_next(self, n: int) -> None:
-        self.call("drop_next", n)
-
-    def clear_faults(self) -> None:
-        self.call("clear_faults")
-
-    def drop_connections(self) -> None:
-        self.call("drop_connections")
 
     def close(self) -> None:
         with self._lock:
@@ -162,6 +102,64 @@ class RemoteControls:
             self._finalizer()
             if self._proc.stdout is not None:
                 self._proc.stdout.close()
+
+
+class RemoteControls:
+    """The :class:`Controls` of node ``index`` of a :class:`RemoteProcess`."""
+
+    def __init__(self, process: RemoteProcess, index: int = 0) -> None:
+        self.process = process
+        self.index = index
+
+    def _call(self, op: str, *args: Any) -> Any:
+        return self.process.call(op, *args, node=self.index)
+
+    def start(self) -> int:
+        port: int = self._call("start")
+        return port
+
+    def stop(self) -> None:
+        self._call("stop")
+
+    def close(self) -> None:
+        self.process.close()
+
+    def clear(self) -> None:
+        self._call("clear")
+
+    def counters(self) -> dict[str, int]:
+        result: dict[str, int] = self._call("counters")
+        return result
+
+    def reset_counters(self) -> None:
+        self._call("reset_counters")
+
+    def connection_count(self) -> int:
+        count: int = self._call("connection_count")
+        return count
+
+    def unknown_info_commands(self) -> list[str]:
+        lines: list[str] = self._call("unknown_info_commands")
+        return lines
+
+    def unsupported_requests(self) -> list[str]:
+        lines: list[str] = self._call("unsupported_requests")
+        return lines
+
+    def set_delay(self, ms: float, include_info: bool) -> None:
+        self._call("set_delay", ms, include_info)
+
+    def fail_next(self, n: int, result_code: int) -> None:
+        self._call("fail_next", n, result_code)
+
+    def drop_next(self, n: int) -> None:
+        self._call("drop_next", n)
+
+    def clear_faults(self) -> None:
+        self._call("clear_faults")
+
+    def drop_connections(self) -> None:
+        self._call("drop_connections")
 
 
 def _handlers(controls: Controls) -> dict[str, Callable[..., Any]]:
@@ -183,36 +181,58 @@ def _handlers(controls: Controls) -> dict[str, Callable[..., Any]]:
     }
 
 
-def serve_control(controls: Controls, stdin: IO[str], stdout: IO[str], where: str = "") -> int:
-    """Child side: start the node, then obey commands until stdin closes (or ``close``)."""
+def serve_control(
+    nodes: Sequence[tuple[str, Controls]],
+    stdin: IO[str],
+    stdout: IO[str],
+    where: str = "",
+    node_ops: Mapping[str, Callable[[int], Any]] | None = None,
+) -> int:
+    """Child side: start the nodes, then obey commands until stdin closes (or ``close``).
+
+    ``nodes`` = (name, controls) per node; ``node_ops`` = extra operations that
+    take the node's index (a cluster's ``kill`` and ``restart``).
+    """
 
     def reply(obj: dict[str, Any]) -> None:
         stdout.write(json.dumps(obj) + "\n")
         stdout.flush()
 
     try:
-        port = controls.start()
+        ports = [controls.start() for _name, controls in nodes]
     except OSError as exc:
         reply({"error": f"cannot listen on {where}: {exc}"})
         return 1
-    reply({"ok": port})
-    handlers = _handlers(controls)
+    reply({"ok": {"ports": ports, "names": [name for name, _c in nodes]}})
+    handlers = [_handlers(controls) for _name, controls in nodes]
     try:
         for line in stdin:
             request = json.loads(line)
             op = request.get("op")
             if op == "close":
                 break
-            handler = handlers.get(op)
-            if handler is None:
-                reply({"error": f"unknown control op {op!r}"})
-                continue
-            try:
-                result = handler(*request.get("args", []))
-            except Exception as exc:
-                reply({"error": f"{type(exc).__name__}: {exc}"})
-                continue
-            reply({"ok": result})
+            reply(_obey(handlers, node_ops or {}, op, request))
     finally:
-        controls.stop()
+        for _name, controls in nodes:
+            controls.stop()
     return 0
+
+
+def _obey(
+    handlers: list[dict[str, Callable[..., Any]]],
+    node_ops: Mapping[str, Callable[[int], Any]],
+    op: str,
+    request: dict[str, Any],
+) -> dict[str, Any]:
+    index = int(request.get("node", 0))
+    if not 0 <= index < len(handlers):
+        return {"error": f"no node {index}"}
+    if op in node_ops:
+        return {"ok": node_ops[op](index)}
+    handler = handlers[index].get(op)
+    if handler is None:
+        return {"error": f"unknown control op {op!r}"}
+    try:
+        return {"ok": handler(*request.get("args", []))}
+    except Exception as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}

@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 from . import _protocol as p
 from ._dispatch import Drop, decompress, handle_msg
@@ -19,7 +19,7 @@ from ._faults import Controls
 from ._info import InfoHandler
 from ._jobs import JobRegistry
 from ._node import Node
-from ._remote import RemoteControls
+from ._remote import RemoteControls, RemoteProcess, namespace_args
 
 log = logging.getLogger("aerospike_cache.server")
 
@@ -32,7 +32,7 @@ NamespacesArg = (
 )
 
 
-def _namespaces_from_arg(arg: NamespacesArg) -> list[NamespaceConfig]:
+def namespaces_from_arg(arg: NamespacesArg) -> list[NamespaceConfig]:
     if arg is None:
         return [NamespaceConfig(name) for name in DEFAULT_NAMESPACES]
     out: list[NamespaceConfig] = []
@@ -120,21 +120,15 @@ class LocalNode:
 
     def stop(self) -> None:
         """Close the listening socket and every client socket; join the threads."""
-        self._running = False
-        listener, self._listener = self._listener, None
-        if listener is not None:
-            with contextlib.suppress(OSError):
-                listener.shutdown(socket.SHUT_RDWR)
-            listener.close()
-        if self._accept_thread is not None:
-            self._accept_thread.join(timeout=5)
-            self._accept_thread = None
-        # after the accept loop ended, so that no new client slips in
+        accept_thread, self._accept_thread = self._accept_thread, None
+        nsup_thread, self._nsup_thread = self._nsup_thread, None
+        self.kill()
+        if accept_thread is not None:
+            accept_thread.join(timeout=5)
+        # again after the accept loop ended, so that no new client slips in
         threads = self._close_clients()
-        if self._nsup_thread is not None:
-            self._nsup_stop.set()
-            self._nsup_thread.join(timeout=5)
-            self._nsup_thread = None
+        if nsup_thread is not None:
+            nsup_thread.join(timeout=5)
         current = threading.current_thread()
         for t in threads:
             if t is not current:
@@ -142,6 +136,17 @@ class LocalNode:
 
     def close(self) -> None:
         self.stop()
+
+    def kill(self) -> None:
+        """Stop at once, like a killed process: close every socket, wait for nobody."""
+        self._running = False
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
+            listener.close()
+        self._close_clients()
+        self._nsup_stop.set()
 
     @property
     def running(self) -> bool:
@@ -294,135 +299,33 @@ class LocalNode:
 EDITIONS = ("community", "enterprise")
 
 
-class EmbeddedServer:
-    """A single-node, in-memory, Aerospike-compatible server for tests and demos.
+def check_edition_name(edition: str) -> None:
+    """Refuse an edition the embedded server cannot answer as."""
+    if edition not in EDITIONS:
+        raise ValueError(f"edition must be one of {', '.join(EDITIONS)}, not {edition!r}")
 
-    ``EmbeddedServer(host="127.0.0.1", port=0, namespaces=None)``; ``namespaces``
-    is a list of :class:`NamespaceConfig` (or names), or a dict
-    ``{name: {"nsup_period": 0, ...}}``. Defaults: ``cache`` and ``test``, nsup on.
-    Use as a context manager or call :meth:`start` / :meth:`stop`.
 
-    ``isolated=True`` runs the server in a child process (same API, same
-    controls). Use it when the tests call ``client.truncate()``: the official
-    Python client holds the GIL during ``truncate`` (unlike every data call), so
-    an in-process server cannot answer it and the call times out.
-    """
+def client_config(hosts: list[tuple[str, int]], cluster_name: str | None) -> dict[str, Any]:
+    """A configuration for ``aerospike.client(...)``."""
+    cfg: dict[str, Any] = {"hosts": list(hosts)}
+    if cluster_name:
+        cfg["cluster_name"] = cluster_name
+    return cfg
 
-    def __init__(
-        self,
-        host: str = "127.0.0.1",
-        port: int = 0,
-        namespaces: NamespacesArg = None,
-        *,
-        cluster_name: str | None = None,
-        node_name: str | None = None,
-        isolated: bool = False,
-        edition: str = "community",
-    ) -> None:
-        if edition not in EDITIONS:
-            raise ValueError(f"edition must be one of {', '.join(EDITIONS)}, not {edition!r}")
-        configs = _namespaces_from_arg(namespaces)
-        #: namespace name -> configuration
-        self.namespace_configs: dict[str, NamespaceConfig] = {c.name: c for c in configs}
-        self.isolated = isolated
-        #: the node's state (storage unused when isolated)
-        self.node = Node(
-            name=node_name or random_node_name(),
-            storage={c.name: Namespace(c) for c in configs},
-            cluster_name=cluster_name,
-            host=host,
-            port=port,
-            jobs=JobRegistry(),
-            edition=edition,
-        )
-        self._local = LocalNode(self.node)
-        self._controls: Controls = self._local
-        self._running = False
 
-    # -- identity ----------------------------------------------------------------
+_T = TypeVar("_T", bound="Lifecycle")
 
-    @property
-    def host(self) -> str:
-        return self.node.host
 
-    @property
-    def edition(self) -> str:
-        """``community`` (the default) or ``enterprise``."""
-        return self.node.edition
+class Lifecycle:
+    """``with`` support: :meth:`start` on entry, :meth:`close` on exit."""
 
-    @property
-    def port(self) -> int:
-        return self.node.port
-
-    @property
-    def node_name(self) -> str:
-        return self.node.name
-
-    @property
-    def cluster_name(self) -> str | None:
-        return self.node.cluster_name
-
-    @property
-    def cluster_key(self) -> str:
-        return self.node.cluster.key
-
-    @property
-    def storage(self) -> dict[str, Namespace]:
-        """In-process storage (unused when isolated)."""
-        return self.node.storage
-
-    @property
-    def controls(self) -> Controls:
-        """The node's :class:`Controls` (in this process, or the child's when isolated)."""
-        return self._controls
-
-    @property
-    def _info(self) -> InfoHandler:
-        return self._local.info
-
-    # -- lifecycle -------------------------------------------------------------
-
-    def start(self) -> EmbeddedServer:
-        """Listen and serve (in background threads). Restarts reuse the same port."""
-        if self.isolated and self._controls is self._local:
-            remote = RemoteControls(self.node, list(self.namespace_configs.values()))
-            self._controls = remote
-            self.node.port = remote.port
-        else:
-            self.node.port = self._controls.start()
-        self._running = True
-        return self
-
-    def stop(self) -> None:
-        """Close the listening socket and every client socket; join the threads.
-
-        The data stays: :meth:`start` serves it again on the same port.
-        """
-        self._running = False
-        self._controls.stop()
+    def start(self: _T) -> _T:
+        raise NotImplementedError
 
     def close(self) -> None:
-        """Stop for good (ends the child process of an isolated server)."""
-        self._running = False
-        controls, self._controls = self._controls, self._local
-        controls.close()
+        raise NotImplementedError
 
-    def restart(self, keep_data: bool = True) -> None:
-        """Stop, optionally forget every record, and start again on the same port."""
-        self.stop()
-        if not keep_data:
-            self.clear()
-        self.start()
-
-    def clear(self) -> None:
-        """Forget every record of every namespace."""
-        self._controls.clear()
-
-    @property
-    def running(self) -> bool:
-        return self._running
-
-    def __enter__(self) -> EmbeddedServer:
+    def __enter__(self: _T) -> _T:
         return self.start()
 
     def __exit__(
@@ -433,35 +336,29 @@ class EmbeddedServer:
     ) -> None:
         self.close()
 
-    def __repr__(self) -> str:
-        state = "running" if self._running else "stopped"
-        mode = " isolated" if self.isolated else ""
-        return (
-            f"<EmbeddedServer {self.host}:{self.port} {state}{mode} "
-            f"namespaces={self.namespace_names}>"
-        )
 
-    # -- addresses ---------------------------------------------------------------
+class NodeHandle:
+    """Counters, diagnostics and fault controls of one node, through its :class:`Controls`."""
+
+    node: Node
+    _controls: Controls
 
     @property
-    def namespace_names(self) -> list[str]:
-        return list(self.namespace_configs)
+    def host(self) -> str:
+        return self.node.host
 
     @property
-    def hosts(self) -> list[tuple[str, int]]:
-        return [(self.host, self.port)]
+    def port(self) -> int:
+        return self.node.port
 
     @property
-    def config(self) -> dict[str, Any]:
-        """A configuration for ``aerospike.client(...)``."""
-        cfg: dict[str, Any] = {"hosts": self.hosts}
-        if self.cluster_name:
-            cfg["cluster_name"] = self.cluster_name
-        return cfg
+    def node_name(self) -> str:
+        return self.node.name
 
     @property
-    def advertised_host(self) -> str:
-        return self.node.advertised_host
+    def controls(self) -> Controls:
+        """The node's :class:`Controls` (in this process, or the child's when isolated)."""
+        return self._controls
 
     # -- counters ----------------------------------------------------------------
 
@@ -533,3 +430,149 @@ class EmbeddedServer:
     def drop_connections(self) -> None:
         """Close every client socket now (the server keeps listening)."""
         self._controls.drop_connections()
+
+
+class EmbeddedServer(NodeHandle, Lifecycle):
+    """A single-node, in-memory, Aerospike-compatible server for tests and demos.
+
+    ``EmbeddedServer(host="127.0.0.1", port=0, namespaces=None)``; ``namespaces``
+    is a list of :class:`NamespaceConfig` (or names), or a dict
+    ``{name: {"nsup_period": 0, ...}}``. Defaults: ``cache`` and ``test``, nsup on.
+    Use as a context manager or call :meth:`start` / :meth:`stop`.
+
+    ``isolated=True`` runs the server in a child process (same API, same
+    controls). Use it when the tests call ``client.truncate()``: the official
+    Python client holds the GIL during ``truncate`` (unlike every data call), so
+    an in-process server cannot answer it and the call times out.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        namespaces: NamespacesArg = None,
+        *,
+        cluster_name: str | None = None,
+        node_name: str | None = None,
+        isolated: bool = False,
+        edition: str = "community",
+    ) -> None:
+        check_edition_name(edition)
+        configs = namespaces_from_arg(namespaces)
+        #: namespace name -> configuration
+        self.namespace_configs: dict[str, NamespaceConfig] = {c.name: c for c in configs}
+        self.isolated = isolated
+        #: the node's state (storage unused when isolated)
+        self.node = Node(
+            name=node_name or random_node_name(),
+            storage={c.name: Namespace(c) for c in configs},
+            cluster_name=cluster_name,
+            host=host,
+            port=port,
+            jobs=JobRegistry(),
+            edition=edition,
+        )
+        self._local = LocalNode(self.node)
+        self._controls: Controls = self._local
+        self._running = False
+
+    # -- identity ----------------------------------------------------------------
+
+    @property
+    def cluster_name(self) -> str | None:
+        return self.node.cluster_name
+
+    @property
+    def edition(self) -> str:
+        """``community`` (the default) or ``enterprise``."""
+        return self.node.edition
+
+    @property
+    def cluster_key(self) -> str:
+        return self.node.cluster.key
+
+    @property
+    def storage(self) -> dict[str, Namespace]:
+        """In-process storage (unused when isolated)."""
+        return self.node.storage
+
+    @property
+    def _info(self) -> InfoHandler:
+        return self._local.info
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def start(self) -> EmbeddedServer:
+        """Listen and serve (in background threads). Restarts reuse the same port."""
+        if self.isolated and self._controls is self._local:
+            process = RemoteProcess(self._child_args())
+            self._controls = RemoteControls(process)
+            self.node.port = process.ports[0]
+        else:
+            self.node.port = self._controls.start()
+        self._running = True
+        return self
+
+    def _child_args(self) -> list[str]:
+        node = self.node
+        args = ["--host", node.host, "--port", str(node.port), "--node-name", node.name]
+        args += namespace_args(list(self.namespace_configs.values()))
+        if node.cluster_name:
+            args += ["--cluster-name", node.cluster_name]
+        return [*args, "--edition", node.edition]
+
+    def stop(self) -> None:
+        """Close the listening socket and every client socket; join the threads.
+
+        The data stays: :meth:`start` serves it again on the same port.
+        """
+        self._running = False
+        self._controls.stop()
+
+    def close(self) -> None:
+        """Stop for good (ends the child process of an isolated server)."""
+        self._running = False
+        controls, self._controls = self._controls, self._local
+        controls.close()
+
+    def restart(self, keep_data: bool = True) -> None:
+        """Stop, optionally forget every record, and start again on the same port."""
+        self.stop()
+        if not keep_data:
+            self.clear()
+        self.start()
+
+    def clear(self) -> None:
+        """Forget every record of every namespace."""
+        self._controls.clear()
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    def __repr__(self) -> str:
+        state = "running" if self._running else "stopped"
+        mode = " isolated" if self.isolated else ""
+        return (
+            f"<EmbeddedServer {self.host}:{self.port} {state}{mode} "
+            f"namespaces={self.namespace_names}>"
+        )
+
+    # -- addresses ---------------------------------------------------------------
+
+    @property
+    def namespace_names(self) -> list[str]:
+        return list(self.namespace_configs)
+
+    @property
+    def hosts(self) -> list[tuple[str, int]]:
+        return [(self.host, self.port)]
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """A configuration for ``aerospike.client(...)``."""
+        return client_config(self.hosts, self.cluster_name)
+
+    @property
+    def advertised_host(self) -> str:
+        return self.node.advertised_host

@@ -15,6 +15,16 @@ Fixtures:
 ``embedded_server`` (function)
     A fresh private :class:`EmbeddedServer` (for fault tests); skipped on a
     real cluster.
+``aerospike_cluster`` (session)
+    A multi-node cluster: ``.hosts``, ``.namespace``, ``.embedded`` and
+    ``.config``. With ``AEROSPIKE_HOSTS`` set, that real cluster; otherwise an
+    :class:`EmbeddedCluster` of 3 nodes, replication factor 2, in a child
+    process (so ``truncate`` works), namespaces ``cache`` and ``test``.
+``embedded_cluster`` (function)
+    A factory: ``embedded_cluster(nodes=3, replication_factor=2,
+    heartbeat_timeout=0.5)`` returns a started, private, in-process
+    :class:`EmbeddedCluster` (closed after the test; for node-loss tests);
+    skipped on a real cluster.
 
 Marker ``embedded_only``: the test needs the embedded server (skipped on a
 real cluster).
@@ -28,14 +38,15 @@ from __future__ import annotations
 import contextlib
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from ._cluster import EmbeddedCluster
 from ._engine import NamespaceConfig
-from ._server import EmbeddedServer
+from ._server import EmbeddedServer, client_config
 
 SKIP_REASON = (
     "needs the embedded server's fault controls (AEROSPIKE_HOSTS points at a real cluster)"
@@ -69,11 +80,26 @@ class AerospikeTestServer:
     @property
     def config(self) -> dict[str, Any]:
         """A fresh configuration dict for ``aerospike.client(...)``."""
-        cfg: dict[str, Any] = {"hosts": list(self.hosts)}
-        if self.cluster_name:
-            cfg["cluster_name"] = self.cluster_name
-        cfg.update(self.extra_config)
-        return cfg
+        return {**client_config(self.hosts, self.cluster_name), **self.extra_config}
+
+
+@dataclass
+class AerospikeTestCluster:
+    """What the ``aerospike_cluster`` fixture yields."""
+
+    hosts: list[tuple[str, int]]
+    namespace: str
+    embedded: EmbeddedCluster | None = None
+    cluster_name: str | None = None
+
+    @property
+    def is_embedded(self) -> bool:
+        return self.embedded is not None
+
+    @property
+    def config(self) -> dict[str, Any]:
+        """A fresh configuration dict for ``aerospike.client(...)``."""
+        return client_config(self.hosts, self.cluster_name)
 
 
 def parse_hosts(text: str) -> list[tuple[str, int]]:
@@ -174,3 +200,40 @@ def embedded_server() -> Iterator[EmbeddedServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture(scope="session")
+def aerospike_cluster() -> Iterator[AerospikeTestCluster]:
+    namespace = os.environ.get("AEROSPIKE_NAMESPACE", "").strip() or "test"
+    cluster_name = os.environ.get("AEROSPIKE_CLUSTER_NAME", "").strip() or None
+    hosts = real_cluster_hosts()
+    if hosts is not None:
+        yield AerospikeTestCluster(hosts, namespace, None, cluster_name)
+        return
+    names = ["cache", "test"] if namespace in ("cache", "test") else ["cache", "test", namespace]
+    cluster = EmbeddedCluster(3, 2, names, cluster_name=cluster_name, isolated=True)
+    cluster.start()
+    try:
+        yield AerospikeTestCluster(cluster.hosts, namespace, cluster, cluster_name)
+    finally:
+        cluster.close()
+
+
+@pytest.fixture
+def embedded_cluster() -> Iterator[Callable[..., EmbeddedCluster]]:
+    if real_cluster_hosts():
+        pytest.skip(SKIP_REASON)
+    started: list[EmbeddedCluster] = []
+
+    def make(
+        nodes: int = 3, replication_factor: int = 2, heartbeat_timeout: float = 0.5
+    ) -> EmbeddedCluster:
+        cluster = EmbeddedCluster(nodes, replication_factor, heartbeat_timeout=heartbeat_timeout)
+        started.append(cluster)
+        return cluster.start()
+
+    try:
+        yield make
+    finally:
+        for cluster in started:
+            cluster.close()

@@ -6,6 +6,7 @@ import re
 import signal
 import subprocess
 import sys
+import time
 
 import aerospike
 import pytest
@@ -98,3 +99,49 @@ def test_cli_edition_option() -> None:
     assert build_parser().parse_args(["--edition", "enterprise"]).edition == "enterprise"
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--edition", "gold"])
+
+
+def test_cli_runs_a_cluster() -> None:
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "aerospike_cache.server", "--port", "0", "--nodes", "3"],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        line = proc.stdout.readline()
+        match = re.search(r"cluster of 3 nodes listening on (.*) \(replication factor 2,", line)
+        assert match, line
+        hosts = [(h, int(p)) for h, p in re.findall(r"([\d.]+):(\d+)", match.group(1))]
+        assert len(hosts) == 3
+        client = aerospike.client({"hosts": hosts[:1]})
+        try:
+            deadline = time.monotonic() + 10
+            while len(client.get_node_names()) < 3 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert {n["port"] for n in client.get_node_names()} == {p for _h, p in hosts}
+            client.put(("test", "s", "k"), {"a": 1})
+            assert client.get(("test", "s", "k"))[2] == {"a": 1}
+        finally:
+            client.close()
+    finally:
+        proc.terminate()
+        assert proc.wait(timeout=10) == 0
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--nodes", "0"], "at least 1"),
+        (["--nodes", "2", "--replication-factor", "0"], "at least 1"),
+    ],
+)
+def test_cli_rejects_bad_cluster_options(args: list[str], message: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "aerospike_cache.server", *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert message in result.stderr
