@@ -1,0 +1,58 @@
+"""pytest plugin of ours for Flask-Caching's own tests (``-p aerospike_plugin``).
+
+Flask-Caching's ``conftest.py`` builds every ``app`` with ``CACHE_TYPE =
+"SimpleCache"``; this plugin points those apps at our backend instead, right
+after their fixture made them (their files stay unmodified). Tests that name
+another backend themselves keep it. Each test starts on an empty set, as it
+would on a fresh SimpleCache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aerospike_env import flask_cache_kwargs, flask_config
+from not_applicable import FLASK_CACHING, FLASK_CACHING_OTHER_BACKENDS
+
+from aerospike_cache.flask import AerospikeCache
+
+SET = "upstream_flask"
+_OTHER_SERVERS = {"redis_server", "memcache_server"}  # their fixtures for other backends
+_DEFAULT_BACKEND = "SimpleCache"  # what their conftest's ``app`` fixture configures
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Iterator[None]:
+    outcome = yield
+    if fixturedef.argname == "app":
+        app = outcome.get_result()
+        if app.config.get("CACHE_TYPE") == _DEFAULT_BACKEND:
+            app.config.update(flask_config(SET))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Deselect what cannot apply (see not_applicable.py) and other backends' tests."""
+    keep: list[pytest.Item] = []
+    dropped: list[pytest.Item] = []
+    for item in items:
+        other = any(name in item.nodeid.lower() for name in FLASK_CACHING_OTHER_BACKENDS) or (
+            _OTHER_SERVERS & set(getattr(item, "fixturenames", ()))
+        )
+        (dropped if other or item.nodeid in FLASK_CACHING else keep).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep
+
+
+@pytest.fixture(scope="session")
+def _aerospike_set() -> Iterator[AerospikeCache]:
+    cache = AerospikeCache(**flask_cache_kwargs(SET))
+    yield cache
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
+def _empty_aerospike_set(_aerospike_set: AerospikeCache) -> None:
+    _aerospike_set.clear()
