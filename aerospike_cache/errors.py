@@ -14,8 +14,12 @@ class CacheError(Exception):
     """Base class of every error raised by aerospike-cache."""
 
 
-class ConfigurationError(CacheError, ValueError):
-    """The cache is configured wrongly; the message says what to change."""
+class ConfigurationError(CacheError, ValueError, RuntimeError):
+    """The cache is configured wrongly; the message says what to change.
+
+    Also a ``RuntimeError``: ``aerospike-flask-cache`` raised ``RuntimeError``
+    for configuration errors, and code written against it catches that.
+    """
 
 
 class NsupError(ConfigurationError):

@@ -1,0 +1,67 @@
+"""A store's client and a record's metadata: what ``aerospike-flask-cache`` exposed.
+
+The predecessor's ``get_metadata``, ``is_connected`` and ``close_client`` read
+the client and the record header directly. These functions do the same on an
+:class:`~aerospike_cache.store.AerospikeStore`, through its own error handling
+(fail-open, circuit breaker, key checks), so the Flask backend can offer them
+without reaching into the store itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import CacheError
+from .store import AerospikeStore
+
+
+def record_metadata(store: AerospikeStore, key: str) -> dict[str, int] | None:
+    """``{"ttl": seconds left, "gen": generation}`` of ``key``'s record, or ``None`` if absent.
+
+    One metadata-only read (the value is not sent). ``ttl`` is as the client
+    reports it: ``4294967295`` for a record that never expires.
+    """
+    try:
+        _, meta = store._client().exists(store._key(key))
+    except store._aex.RecordNotFound:
+        return None
+    except (store._aex.AerospikeError, CacheError) as exc:
+        return store._handle("get_metadata", exc, None)
+    store._recovered()
+    if meta is None:
+        return None
+    return {"ttl": int(meta["ttl"]), "gen": int(meta["gen"])}
+
+
+def current_client(store: AerospikeStore, connect: bool) -> Any:
+    """The store's client if it has a connected one; with ``connect``, connect first.
+
+    ``None`` when there is none (and, with ``connect``, when the cluster cannot
+    be reached: this is a question, not an operation, so it never raises).
+    """
+    entry = store._entry
+    client = None if entry is None else entry.client
+    if client is None and connect:
+        try:
+            client = store._client()
+        except CacheError:
+            return None
+    if client is None:
+        return None
+    try:
+        return client if client.is_connected() else None
+    except Exception:  # a client in a broken state is not connected
+        return None
+
+
+def close_client(store: AerospikeStore) -> bool:
+    """Close the client the store built (never a user-supplied one); ``True`` if it closed one.
+
+    The client is shared by every store with the same hosts and client
+    configuration in the process: they all reconnect on their next operation.
+    """
+    entry = store._entry
+    if store._user_client is not None or entry is None or entry.client is None:
+        return False
+    store.shutdown()
+    return True
