@@ -89,8 +89,20 @@ def fetch(pins: dict[str, Pin]) -> None:
         if got != pin.sha256:
             raise SystemExit(f"{pin.sdist}: sha256 {got} is not the pinned {pin.sha256}")
         if not pin.source.exists():
-            with tarfile.open(sdists / pin.sdist) as tar:
-                tar.extractall(WORK / "src", filter="data")
+            _unpack(sdists / pin.sdist, pin.source)
+
+
+def _unpack(sdist: Path, dest: Path) -> None:
+    """Unpack into a scratch directory first, so an interrupted run leaves no half tree."""
+    scratch = dest.with_name(dest.name + ".partial")
+    shutil.rmtree(scratch, ignore_errors=True)
+    with tarfile.open(sdist) as tar:
+        if hasattr(tarfile, "data_filter"):  # 3.10.12+/3.11.4+: refuse links out of the tree
+            tar.extractall(scratch, filter="data")
+        else:  # older patch releases
+            tar.extractall(scratch)  # a hash-checked sdist
+    (scratch / dest.name).rename(dest)
+    scratch.rmdir()
 
 
 def install(pins: dict[str, Pin]) -> None:

@@ -23,6 +23,9 @@ _OTHER_SERVERS = {"redis_server", "memcache_server"}  # their fixtures for other
 _DEFAULT_BACKEND = "SimpleCache"  # what their conftest's ``app`` fixture configures
 
 
+_switched: list[str] = []  # the tests whose app now runs on our backend
+
+
 @pytest.hookimpl(hookwrapper=True)
 def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Iterator[None]:
     outcome = yield
@@ -30,6 +33,23 @@ def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Ite
         app = outcome.get_result()
         if app.config.get("CACHE_TYPE") == _DEFAULT_BACKEND:
             app.config.update(flask_config(SET))
+            _switched.append(request.node.nodeid)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.write_line(f"{len(_switched)} tests ran their app on aerospike_cache")
+    if not _switched:
+        terminalreporter.write_line(
+            f"error: no app fixture configured {_DEFAULT_BACKEND!r}, so nothing ran on our "
+            "backend: update _DEFAULT_BACKEND in upstream/flask_caching/aerospike_plugin.py"
+        )
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    # If their conftest stopped configuring SimpleCache, nothing would run on
+    # ours and everything would still pass: make that a failure.
+    if exitstatus == 0 and session.testscollected and not _switched:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
