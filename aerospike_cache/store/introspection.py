@@ -1,18 +1,21 @@
-"""A store's client and a record's metadata: what ``aerospike-flask-cache`` exposed.
+"""A record's metadata and a store's client state: what ``aerospike-flask-cache`` exposed.
 
 The predecessor's ``get_metadata``, ``is_connected`` and ``close_client`` read
-the client and the record header directly. These functions do the same on an
-:class:`~aerospike_cache.store.AerospikeStore`, through its own error handling
-(fail-open, circuit breaker, key checks), so the Flask backend can offer them
-without reaching into the store itself.
+the record header and the client directly. These functions do the same on an
+:class:`~aerospike_cache.store.AerospikeStore`: the metadata read goes through
+the store's one failure path (fail-open, breaker, key checks), and closing
+never touches a user-supplied client.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .errors import CacheError
-from .store import AerospikeStore
+from aerospike import exception as aex
+
+from ..errors import CacheError
+from .facade import _ABSENT_IS_MISSING, AerospikeStore, _meta  # the same read as ttl()
+from .records import MISSING
 
 
 def record_metadata(store: AerospikeStore, key: str) -> dict[str, int] | None:
@@ -21,14 +24,10 @@ def record_metadata(store: AerospikeStore, key: str) -> dict[str, int] | None:
     One metadata-only read (the value is not sent). ``ttl`` is as the client
     reports it: ``4294967295`` for a record that never expires.
     """
-    try:
-        _, meta = store._client().exists(store._key(key))
-    except store._aex.RecordNotFound:
-        return None
-    except (store._aex.AerospikeError, CacheError) as exc:
-        return store._handle("get_metadata", exc, None)
-    store._recovered()
-    if meta is None:
+    meta = store.failures.call(
+        "get_metadata", MISSING, _meta, store.records.key(key), answers=_ABSENT_IS_MISSING
+    )
+    if meta is MISSING or meta is None:
         return None
     return {"ttl": int(meta["ttl"]), "gen": int(meta["gen"])}
 
@@ -39,12 +38,12 @@ def current_client(store: AerospikeStore, connect: bool) -> Any:
     ``None`` when there is none (and, with ``connect``, when the cluster cannot
     be reached: this is a question, not an operation, so it never raises).
     """
-    entry = store._entry
+    entry = store.records.entry
     client = None if entry is None else entry.client
     if client is None and connect:
         try:
-            client = store._client()
-        except CacheError:
+            client = store.records.client()
+        except (aex.AerospikeError, CacheError):
             return None
     if client is None:
         return None
@@ -60,8 +59,8 @@ def close_client(store: AerospikeStore) -> bool:
     The client is shared by every store with the same hosts and client
     configuration in the process: they all reconnect on their next operation.
     """
-    entry = store._entry
-    if store._user_client is not None or entry is None or entry.client is None:
+    entry = store.records.entry
+    if store.records.user_client is not None or entry is None or entry.client is None:
         return False
     store.shutdown()
     return True
