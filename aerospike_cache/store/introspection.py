@@ -14,22 +14,38 @@ from typing import Any
 from aerospike import exception as aex
 
 from ..errors import CacheError
-from .facade import _ABSENT_IS_MISSING, AerospikeStore, _meta  # the same read as ttl()
+from .expiry import _NEVER_READ, DEADLINE_BIN, Deadlines
+from .facade import _ABSENT_IS_MISSING, AerospikeStore
 from .records import MISSING
 
 
 def record_metadata(store: AerospikeStore, key: str) -> dict[str, int] | None:
-    """``{"ttl": seconds left, "gen": generation}`` of ``key``'s record, or ``None`` if absent.
+    """``{"ttl": seconds left, "gen": generation}`` of ``key``'s entry, or ``None`` if absent.
 
-    One metadata-only read (the value is not sent). ``ttl`` is as the client
-    reports it: ``4294967295`` for a record that never expires.
+    One read of the record's header and deadline (not its value). An entry
+    past its deadline is absent, as on every other path. ``ttl`` is whole
+    seconds left, rounded up, as Aerospike reports it: ``4294967295`` for an
+    entry that never expires.
     """
-    meta = store.failures.call(
-        "get_metadata", MISSING, _meta, store.records.key(key), answers=_ABSENT_IS_MISSING
+    deadlines = Deadlines()
+    deadlines.clock = store.clock
+    found = store.failures.call(
+        "get_metadata",
+        MISSING,
+        _metadata,
+        store.records.key(key),
+        deadlines,
+        answers=_ABSENT_IS_MISSING,
     )
-    if meta is MISSING or meta is None:
-        return None
-    return {"ttl": int(meta["ttl"]), "gen": int(meta["gen"])}
+    return None if found is MISSING else found
+
+
+def _metadata(client: Any, key: Any, deadlines: Deadlines) -> Any:
+    _, meta, bins = client.select(key, [DEADLINE_BIN])
+    left = deadlines.whole_seconds_left(bins.get(DEADLINE_BIN), meta)
+    if left == 0:
+        return MISSING
+    return {"ttl": _NEVER_READ if left is None else left, "gen": int(meta["gen"])}
 
 
 def current_client(store: AerospikeStore, connect: bool) -> Any:

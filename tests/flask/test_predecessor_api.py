@@ -14,6 +14,7 @@ import pytest
 
 from aerospike_cache.errors import ConfigurationError
 from aerospike_cache.flask import AerospikeCache
+from tests.clock import FakeClock
 
 from .conftest import UNSET
 
@@ -32,6 +33,19 @@ def test_get_metadata(make_cache: Callable[..., AerospikeCache], prefix: str | N
     assert cache.get_metadata("k") == {"ttl": NEVER, "gen": meta["gen"] + 1}
     cache.delete("k")
     assert cache.get_metadata("k") is None
+
+
+def test_get_metadata_follows_exact_expiry(
+    make_cache: Callable[..., AerospikeCache], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache = make_cache()
+    clock = FakeClock()
+    monkeypatch.setattr(cache.store, "clock", clock)  # the store is shared: restored
+    cache.set("k", "v", timeout=10)
+    clock.advance(8.5)
+    assert cache.get_metadata("k") == {"ttl": 2, "gen": 1}  # seconds left, rounded up
+    clock.advance(1.5)
+    assert cache.get_metadata("k") is None  # past its deadline: absent, as on every path
 
 
 def test_close_client_then_next_operation_reconnects(

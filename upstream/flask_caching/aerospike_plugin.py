@@ -4,12 +4,14 @@ Flask-Caching's ``conftest.py`` builds every ``app`` with ``CACHE_TYPE =
 "SimpleCache"``; this plugin points those apps at our backend instead, right
 after their fixture made them (their files stay unmodified). Tests that name
 another backend themselves keep it. Each test starts on an empty set, as it
-would on a fresh SimpleCache.
+would on a fresh SimpleCache. Their ``clock`` fixture (a fake clock advanced
+by seconds to an hour) drives our store's expiry as it drives SimpleCache's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -17,6 +19,7 @@ from aerospike_env import flask_cache_kwargs, flask_config
 from not_applicable import FLASK_CACHING, FLASK_CACHING_OTHER_BACKENDS
 
 from aerospike_cache.flask import AerospikeCache
+from aerospike_cache.store import expiry
 
 SET = "upstream_flask"
 _OTHER_SERVERS = {"redis_server", "memcache_server"}  # their fixtures for other backends
@@ -34,6 +37,13 @@ def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Ite
         if app.config.get("CACHE_TYPE") == _DEFAULT_BACKEND:
             app.config.update(flask_config(SET))
             _switched.append(request.node.nodeid)
+    elif fixturedef.argname == "clock":
+        # Their fake clock replaces ``time`` in cachelib's modules; the store's
+        # default clock reads ``time.time()`` of aerospike_cache.store.expiry at
+        # each call, so the same replacement there makes it decide expiry too.
+        fake = outcome.get_result()
+        monkeypatch = request.getfixturevalue("monkeypatch")  # theirs: undone after the test
+        monkeypatch.setattr(expiry, "time", SimpleNamespace(time=fake))
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
