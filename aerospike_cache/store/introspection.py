@@ -32,15 +32,15 @@ def record_metadata(store: AerospikeStore, key: str) -> dict[str, int] | None:
     found = store.failures.call(
         "get_metadata",
         MISSING,
+        _ABSENT_IS_MISSING,
         _metadata,
-        store.records.key(key),
-        deadlines,
-        answers=_ABSENT_IS_MISSING,
+        (store.records.key(key), deadlines),
     )
     return None if found is MISSING else found
 
 
-def _metadata(client: Any, key: Any, deadlines: Deadlines) -> Any:
+def _metadata(client: Any, arg: tuple[Any, Deadlines]) -> Any:
+    key, deadlines = arg
     _, meta, bins = client.select(key, [DEADLINE_BIN])
     left = deadlines.whole_seconds_left(bins.get(DEADLINE_BIN), meta)
     if left == 0:

@@ -11,7 +11,6 @@ by seconds to an hour) drives our store's expiry as it drives SimpleCache's.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -19,7 +18,6 @@ from aerospike_env import flask_cache_kwargs, flask_config
 from not_applicable import FLASK_CACHING, FLASK_CACHING_OTHER_BACKENDS
 
 from aerospike_cache.flask import AerospikeCache
-from aerospike_cache.store import expiry
 
 SET = "upstream_flask"
 _OTHER_SERVERS = {"redis_server", "memcache_server"}  # their fixtures for other backends
@@ -38,12 +36,12 @@ def pytest_fixture_setup(fixturedef: Any, request: pytest.FixtureRequest) -> Ite
             app.config.update(flask_config(SET))
             _switched.append(request.node.nodeid)
     elif fixturedef.argname == "clock":
-        # Their fake clock replaces ``time`` in cachelib's modules; the store's
-        # default clock reads ``time.time()`` of aerospike_cache.store.expiry at
-        # each call, so the same replacement there makes it decide expiry too.
-        fake = outcome.get_result()
-        monkeypatch = request.getfixturevalue("monkeypatch")  # theirs: undone after the test
-        monkeypatch.setattr(expiry, "time", SimpleNamespace(time=fake))
+        # Their fake clock replaces ``time`` in cachelib's modules. Our caches of
+        # one configuration share one store (aerospike_cache.store.shared), whose
+        # ``clock`` decides expiry: the same fake clock goes there, through their
+        # fixture's monkeypatch (undone after the test).
+        store = request.getfixturevalue("_aerospike_set").store
+        request.getfixturevalue("monkeypatch").setattr(store, "clock", outcome.get_result())
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
