@@ -10,6 +10,8 @@ Standard library only, so that it runs with nothing but Python 3 and pip:
     python3 tasks.py tox [tox args]                      the tox matrix (Django 4.2 and 5.2, ...)
     python3 tasks.py bench [args]                        benchmarks/run.py
     python3 tasks.py reliability [args]                  benchmarks/reliability.py
+    python3 tasks.py upstream [--only SUITE]             Django's, Flask-Caching's and cachelib's
+                                                         own tests on our backends (upstream/)
 
 Every task first makes sure ``.venv`` exists (``python3 -m venv .venv``) and
 has this package installed in editable mode with the extras it needs. The
@@ -197,6 +199,12 @@ def task_reliability(args: Sequence[str]) -> int:
     """The fault scenarios with their figures (exits non-zero if an outcome is violated)."""
     python = ensure_venv(TEST_EXTRAS)
     return run([python, ROOT / "benchmarks" / "reliability.py", *args])
+
+
+def task_upstream(args: Sequence[str]) -> int:
+    """The frameworks' own test suites against our backends (see upstream/README.md)."""
+    python = ensure_venv(TEST_EXTRAS)
+    return run([python, ROOT / "upstream" / "run.py", *args])
 
 
 # -- demo ---------------------------------------------------------------------
@@ -391,6 +399,7 @@ TASKS = {
     "tox": task_tox,
     "bench": task_bench,
     "reliability": task_reliability,
+    "upstream": task_upstream,
 }
 
 

@@ -7,13 +7,19 @@ code and node stay visible in tracebacks.
 
 from __future__ import annotations
 
+import pickle
+
 
 class CacheError(Exception):
     """Base class of every error raised by aerospike-cache."""
 
 
-class ConfigurationError(CacheError, ValueError):
-    """The cache is configured wrongly; the message says what to change."""
+class ConfigurationError(CacheError, ValueError, RuntimeError):
+    """The cache is configured wrongly; the message says what to change.
+
+    Also a ``RuntimeError``: ``aerospike-flask-cache`` raised ``RuntimeError``
+    for configuration errors, and code written against it catches that.
+    """
 
 
 class NsupError(ConfigurationError):
@@ -38,6 +44,14 @@ class CacheUnavailable(CacheError):
 
 class SerializationError(CacheError, TypeError):
     """A value could not be serialized; nothing was written."""
+
+
+class PickleSerializationError(SerializationError, pickle.PickleError):
+    """The pickle serializer could not pickle a value; nothing was written.
+
+    Also a :class:`pickle.PickleError`, as Django's cache contract requires of
+    ``set``/``add`` with an unpicklable value (as its own backends raise).
+    """
 
 
 class CacheOperationError(CacheError):

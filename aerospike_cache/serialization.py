@@ -28,7 +28,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
-from .errors import ConfigurationError, SerializationError
+from .errors import ConfigurationError, PickleSerializationError, SerializationError
 from .log import LogLimiter, logger
 
 INT64_MIN = -(2**63)
@@ -405,7 +405,11 @@ class Codec:
         except SerializationError:
             raise
         except Exception as exc:
-            raise SerializationError(
+            pickling = isinstance(self.serializer, PickleSerializer) or isinstance(
+                exc, pickle.PickleError
+            )
+            error = PickleSerializationError if pickling else SerializationError
+            raise error(
                 f"cannot serialize the value for key {key!r} "
                 f"({type(value).__name__}): {exc}; nothing was written"
             ) from exc

@@ -38,7 +38,7 @@ from flask_caching.backends.base import BaseCache
 
 from .. import options
 from ..errors import ConfigurationError
-from ..store import MISSING, AerospikeStore
+from ..store import MISSING, AerospikeStore, introspection
 from ..store.shared import shared_store
 from .config import backend_kwargs, blame
 
@@ -300,3 +300,43 @@ class AerospikeCache(BaseCache):
         """Seconds until ``key`` expires; ``None`` if it never does; ``0`` if it is absent."""
         left = self._store.ttl(self._key(key))
         return 0 if left is MISSING else left
+
+    # -- aerospike-flask-cache's extras --------------------------------------
+
+    _client_closed = False  # set by close_client() until this cache connects again
+
+    def get_metadata(self, key: str) -> dict[str, int] | None:
+        """``{"ttl": ..., "gen": ...}`` of the entry's record, or ``None`` if absent.
+
+        As in ``aerospike-flask-cache``: ``ttl`` in seconds as the client reports
+        it (``4294967295``: never expires), ``gen`` the record's generation.
+        One metadata-only read.
+        """
+        return introspection.record_metadata(self._store, self._key(key))
+
+    def is_connected(self) -> bool:
+        """Whether this cache has a connected client.
+
+        Connects first if it has not yet (clients are built on first use; the
+        predecessor connected in its constructor), unless :meth:`close_client`
+        closed it since: then ``False`` until an operation reconnects it.
+        ``False`` also when the cluster cannot be reached. Never raises.
+        """
+        connect = not self._client_closed
+        connected = introspection.current_client(self._store, connect) is not None
+        if connected:
+            self._client_closed = False
+        return connected
+
+    def close_client(self) -> bool:
+        """Close the client this cache built; ``True`` if it closed one, ``False`` the second time.
+
+        The next operation reconnects. The client is shared by every cache of
+        the process with the same hosts and client configuration (they reconnect
+        too). A client you passed in (``CACHE_AEROSPIKE_CLIENT``) is never
+        closed: ``False``.
+        """
+        closed = introspection.close_client(self._store)
+        if closed:
+            self._client_closed = True
+        return closed

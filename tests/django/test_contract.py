@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import datetime
 import decimal
+import pickle
 import time
 import warnings
 from typing import Any
 
 import pytest
 from django.core.cache import CacheKeyWarning
+
+from aerospike_cache.errors import SerializationError
 
 from .models import Poll
 
@@ -395,3 +398,30 @@ def test_large_value_round_trips(cache: Any) -> None:
     value = "x" * 200_000
     cache.set("big", value)
     assert cache.get("big") == value
+
+
+class Unpicklable:
+    """Django's own test value: pickling it raises ``pickle.PickleError``."""
+
+    def __getstate__(self) -> Any:
+        raise pickle.PickleError("no pickling")
+
+
+@pytest.mark.parametrize("op", ["set", "add", "aset", "aadd"])
+async def test_unpicklable_value_raises_pickle_error_and_writes_nothing(
+    cache: Any, backend_kind: str, op: str
+) -> None:
+    async def write(key: str) -> None:
+        result = getattr(cache, op)(key, Unpicklable())
+        if op.startswith("a"):
+            await result
+
+    cache.set("old", "kept")
+    for key in ("old", "new"):
+        with pytest.raises(pickle.PickleError) as raised:
+            await write(key)
+        if backend_kind == "aerospike":
+            assert isinstance(raised.value, SerializationError)
+            assert f"{key}'" in str(raised.value)  # the key, as made by the key function
+    assert cache.get("old") == "kept"
+    assert cache.get("new", "absent") == "absent"

@@ -13,6 +13,7 @@ import datetime as dt
 import decimal
 import inspect
 import os
+import pickle
 import time
 import uuid
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from cachelib import BaseCache as CachelibBaseCache
 from cachelib import SimpleCache
 from cachelib.serializers import JSONSerializer
 
+from aerospike_cache.errors import SerializationError
 from aerospike_cache.flask import AerospikeCache
 
 
@@ -208,6 +210,24 @@ def test_add(cache: Any) -> None:
     for k, v in SAMPLE_PAIRS.items():
         assert cache.add(f"{k}-new", v) is True
         assert cache.get(f"{k}-new") == v
+
+
+class Unpicklable:
+    def __getstate__(self) -> Any:
+        raise pickle.PickleError("no pickling")
+
+
+@pytest.mark.usefixtures("aerospike_only", "general_serializer")
+@pytest.mark.parametrize("op", ["set", "add"])
+def test_unpicklable_value_raises_pickle_error_and_writes_nothing(cache: Any, op: str) -> None:
+    # cachelib's SimpleCache logs and stores nothing; RedisCache and Django raise.
+    cache.set("old", "kept")
+    for key in ("old", "new"):
+        with pytest.raises(pickle.PickleError) as raised:
+            getattr(cache, op)(key, Unpicklable())
+        assert isinstance(raised.value, SerializationError)
+    assert cache.get("old") == "kept"
+    assert cache.has("new") is False
 
 
 def test_inc_dec(cache: Any) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import pickle
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -126,9 +127,17 @@ def test_signed_entries_reject_tampering(make_store: MakeStore, aerospike_client
 
 def test_unpicklable_value_writes_nothing(store: AerospikeStore) -> None:
     store.set("k", "old", 60)
-    with pytest.raises(SerializationError, match="'k'"):
+    with pytest.raises(SerializationError, match="'k'") as raised:
         store.set("k", threading.Lock(), 60)
+    assert isinstance(raised.value, pickle.PickleError)  # Django's contract
     assert store.get("k") == "old"
+
+
+def test_json_serializer_error_is_not_a_pickle_error(make_store: Any) -> None:
+    store = make_store(serializer="json")
+    with pytest.raises(SerializationError) as raised:
+        store.set("k", threading.Lock(), 60)
+    assert not isinstance(raised.value, pickle.PickleError)
 
 
 def test_oversized_value_removes_stale_entry(store: AerospikeStore) -> None:
