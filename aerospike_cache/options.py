@@ -90,6 +90,26 @@ STORE_OPTIONS: tuple[Option, ...] = (
         1.0,
         "Seconds the circuit stays open before one probe call.",
     ),
+    Option(
+        "near_cache",
+        (dict, type(None)),
+        None,
+        "Opt-in in-process near cache: {'max_entries': 10000, 'ttl': 1.0, 'max_idle': None}; "
+        "another process's write is seen at most ttl seconds later.",
+    ),
+    Option(
+        "stampede",
+        (bool, dict),
+        True,
+        "Stampede protection of get_or_set: True, False, or "
+        "{'lock_ttl': 5.0, 'wait': 10.0, 'decorators': False}.",
+    ),
+    Option(
+        "early_recompute",
+        (int, float),
+        0.0,
+        "XFetch beta of get_or_set: recompute hot entries shortly before they expire (0: off).",
+    ),
 )
 
 BY_NAME: dict[str, Option] = {opt.name: opt for opt in STORE_OPTIONS}

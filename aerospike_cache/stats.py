@@ -221,3 +221,65 @@ def _info_values(raw: Mapping[str, Any]) -> dict[str, str]:
         if error is None and isinstance(text, str):
             out[node] = text.partition("\t")[2].strip()
     return out
+
+
+# -- reports (the management command and the Flask CLI) ----------------------------
+
+
+def report(store: Any, *, server: bool = True) -> dict[str, Any]:
+    """``store.stats()`` and, with ``server``, ``store.server_stats()`` (or why it failed)."""
+    out: dict[str, Any] = {"process": store.stats()}
+    if server:
+        try:
+            out["server"] = store.server_stats()
+        except Exception as exc:  # the figures of this process are still worth printing
+            out["server"] = {"error": f"{type(exc).__name__}: {exc}"}
+    return out
+
+
+def render(name: str, data: Mapping[str, Any]) -> str:
+    """A report as a plain-text table for a terminal."""
+    proc = data["process"]
+    since = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(proc["since"]))
+    ratio = proc["hit_ratio"]
+    rows = [
+        (f"cache {name!r}", f"this process (pid {proc.get('pid', '?')}), since {since}"),
+        ("hits", proc["hits"]),
+        ("misses", proc["misses"]),
+        ("hit ratio", "-" if ratio is None else f"{ratio:.1%}"),
+        ("near hits", proc["near_hits"]),
+        ("sets", proc["sets"]),
+        ("deletes", proc["deletes"]),
+        ("errors", ", ".join(f"{c}: {n}" for c, n in proc["errors"].items()) or "none"),
+        ("breaker", f"{proc['breaker']['state']}, {proc['breaker']['openings']} openings"),
+    ]
+    near = proc.get("near_cache")
+    if near:
+        idle = near["max_idle"]
+        rows.append(
+            (
+                "near cache",
+                f"{near['entries']}/{near['max_entries']} entries, ttl {near['ttl']} s, "
+                f"max idle {'-' if idle is None else f'{idle} s'}",
+            )
+        )
+    lines = [f"{label:<12} {value}" for label, value in rows]
+    if proc["latency"]:
+        lines.append(f"{'latency ms':<12} {'count':>8} {'p50':>10} {'p99':>10}")
+        for op, lat in proc["latency"].items():
+            lines.append(f"  {op:<10} {lat['count']:>8} {lat['p50_ms']:>10} {lat['p99_ms']:>10}")
+    lines.extend(_render_server(data.get("server")))
+    return "\n".join(lines)
+
+
+def _render_server(server: Mapping[str, Any] | None) -> list[str]:
+    if server is None:
+        return []
+    if "error" in server:
+        return [f"{'server':<12} unavailable: {server['error']}"]
+    lines = [f"{'server':<12} namespace {server['namespace']!r}, {server['nodes']} node(s)"]
+    lines += [f"  {k:<24} {v}" for k, v in server["namespace_stats"].items()]
+    if server["set"]:
+        lines.append(f"{'set':<12} {server['set']!r}")
+        lines += [f"  {k:<24} {v}" for k, v in server["set_stats"].items()]
+    return lines

@@ -36,6 +36,7 @@ from .connection import (
     CircuitBreaker,
     ClientEntry,
     build_client_config,
+    inherit,
     parse_hosts,
     redact,
     registry,
@@ -48,7 +49,10 @@ from .errors import (
     InvalidKeyError,
     NsupError,
 )
+from .near import NearCache
 from .serialization import Codec
+from .stampede import Stampede
+from .stats import Stats, server_figures
 
 logger = logging.getLogger("aerospike_cache")
 
@@ -164,6 +168,9 @@ class AerospikeStore:
             when no set is configured.
         breaker_threshold / breaker_cooldown: consecutive outage errors that open the
             circuit, and seconds it stays open before a probe.
+        near_cache: ``{"max_entries", "ttl", "max_idle"}`` for an in-process near cache.
+        stampede: protection of :meth:`get_or_set` (``True``, ``False`` or a dict).
+        early_recompute: XFetch's beta for :meth:`get_or_set` (0: off).
     """
 
     def __init__(
@@ -185,6 +192,9 @@ class AerospikeStore:
         allow_namespace_truncate: bool = False,
         breaker_threshold: int = 3,
         breaker_cooldown: float = 1.0,
+        near_cache: Mapping[str, Any] | None = None,
+        stampede: bool | Mapping[str, Any] = True,
+        early_recompute: float = 0.0,
     ) -> None:
         if not isinstance(namespace, str) or not namespace or len(namespace) > 31:
             raise ConfigurationError(
@@ -237,6 +247,9 @@ class AerospikeStore:
             "exists": aerospike.POLICY_EXISTS_UPDATE,
         }
         self._remove_policy = {"key": self._key_policy}
+        self.near = NearCache.from_options(near_cache, "near_cache")
+        self.stampede = Stampede.from_options(self, MISSING, stampede, early_recompute, "stampede")
+        self.metrics = Stats()
 
     def __repr__(self) -> str:
         hosts = self._config.get("hosts")
@@ -270,6 +283,8 @@ class AerospikeStore:
         if self._forks != _forks:
             # Forked: the parent's client is the parent's; build our own.
             self._forks = _forks
+            if entry is not None:
+                inherit([entry])
             self._entry = entry = None
             self._ttl_forbidden = None
             self._coalescers = weakref.WeakKeyDictionary()
@@ -851,6 +866,60 @@ class AerospikeStore:
         key, code = bad[0]
         what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
         self._log_limited(op, code, CacheOperationError(what, code), "keys reported failed")
+
+    # -- stampede protection and stats ----------------------------------------
+
+    def get_or_set(self, key: str, compute: Callable[[], Any], ttl: float | None) -> Any:
+        """The value of ``key``, or ``compute()`` stored with ``ttl`` (once across processes
+        when stampede protection is on)."""
+        if self.stampede is not None:
+            return self.stampede.get_or_set(key, compute, ttl)
+        value = self.get(key)
+        if value is MISSING:
+            value = compute()
+            self.set(key, value, ttl)
+        return value
+
+    async def aget_or_set(self, key: str, compute: Callable[[], Any], ttl: float | None) -> Any:
+        """:meth:`get_or_set` for ``asyncio``."""
+        if self.stampede is not None:
+            return await self.stampede.aget_or_set(key, compute, ttl)
+        value = await self.aget(key)
+        if value is MISSING:
+            value = compute()
+            await self.run(self.set, key, value, ttl)
+        return value
+
+    def stats(self) -> dict[str, Any]:
+        """This process's figures: hits, misses, near hits, sets, deletes, errors by code,
+        the breaker, latency percentiles per operation, the near cache's fill."""
+        entry = self._entry
+        breaker = entry.breaker if entry is not None else None
+        state = "closed"
+        if breaker is not None and breaker.is_open:
+            state = "open" if time.monotonic() < breaker.open_until else "half-open"
+        out = self.metrics.snapshot(state)
+        out["pid"] = os.getpid()
+        near = self.near
+        if near is not None:
+            out["near_cache"] = {
+                "entries": len(near),
+                "max_entries": near.max_entries,
+                "ttl": near.ttl,
+                "max_idle": near.max_idle,
+            }
+        return out
+
+    def reset_stats(self) -> None:
+        """Start :meth:`stats` from zero."""
+        self.metrics.reset()
+
+    def server_stats(self) -> dict[str, Any]:
+        """The cluster's figures for this namespace and set (objects, use, evictions, nsup)."""
+        try:
+            return server_figures(self._client(), self.namespace, self.set_name)
+        except self._aex.AerospikeError as exc:
+            raise self._outage(exc, "info") from exc
 
     # -- async --------------------------------------------------------------
 
