@@ -55,10 +55,10 @@ class Stats:
     """Counters and latency histograms of one store, in this process.
 
     The store calls :meth:`record` once per operation (with the hits and
-    misses it found), :meth:`error` for each failed call, :meth:`near_hit`
-    for reads served from the near cache and :meth:`breaker_opened` when the
-    circuit opens. Everything is guarded by one lock: counts are exact under
-    threads.
+    misses it found and the keys it wrote or deleted), :meth:`error` for each
+    failed call, :meth:`near_hit` for reads served from the near cache and
+    :meth:`breaker_opened` when the circuit opens. Everything is guarded by
+    one lock: counts are exact under threads.
     """
 
     def __init__(self) -> None:
@@ -75,30 +75,35 @@ class Stats:
             self._since = time.time()
 
     def record(
-        self, op: str, seconds: float, *, hits: int = 0, misses: int = 0, counter: str = ""
+        self,
+        op: str,
+        seconds: float,
+        *,
+        hits: int = 0,
+        misses: int = 0,
+        sets: int = 0,
+        deletes: int = 0,
     ) -> None:
-        """One operation took ``seconds``; ``hits``/``misses`` it found, ``counter`` it counts."""
+        """One operation took ``seconds``: the hits and misses it found, the keys it wrote."""
         with self._lock:
             hist = self._latency.get(op)
             if hist is None:
                 hist = self._latency[op] = Histogram()
             hist.add(seconds)
-            counts = self._counts
-            if hits:
+            if hits or misses or sets or deletes:
+                counts = self._counts
                 counts["hits"] += hits
-            if misses:
                 counts["misses"] += misses
-            if counter:
-                counts[counter] += 1
+                counts["sets"] += sets
+                counts["deletes"] += deletes
 
     def near_hit(self) -> None:
-        """A read served from the near cache (a hit that made no round trip)."""
+        """A hit served from the near cache (counted in ``hits`` by :meth:`record` as well)."""
         with self._lock:
             self._counts["near_hits"] += 1
-            self._counts["hits"] += 1
 
-    def error(self, code: int | None) -> None:
-        """A failed call, by Aerospike result code (``None``: not a cluster answer)."""
+    def error(self, code: int | str | None) -> None:
+        """A failed call, by Aerospike result code (or the error's name when it has none)."""
         name = "other" if code is None else str(code)
         with self._lock:
             self._errors[name] = self._errors.get(name, 0) + 1
@@ -219,7 +224,9 @@ def _info_values(raw: Mapping[str, Any]) -> dict[str, str]:
             continue
         error, text = answer
         if error is None and isinstance(text, str):
-            out[node] = text.partition("\t")[2].strip()
+            # "name\tvalue\n", or the value alone (client 19 strips the name)
+            name, tab, value = text.partition("\t")
+            out[node] = (value if tab else name).strip()
     return out
 
 

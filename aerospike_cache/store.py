@@ -49,6 +49,7 @@ from .errors import (
     InvalidKeyError,
     NsupError,
 )
+from .hooks import operation
 from .near import NearCache
 from .serialization import Codec
 from .stampede import Stampede
@@ -398,7 +399,8 @@ class AerospikeStore:
         if code in _OUTAGE_CODES:
             if entry is not None:
                 first = entry.breaker.failures == 0
-                entry.breaker.failure()
+                if entry.breaker.failure():
+                    self.metrics.breaker_opened()
                 if first:
                     logger.error(
                         "aerospike-cache: cluster %s unavailable during %s: code %s: %s",
@@ -426,6 +428,8 @@ class AerospikeStore:
             err: CacheError = exc
         else:
             err = self._outage(exc, op)
+        code = getattr(exc, "code", None)
+        self.metrics.error(type(err).__name__ if code is None else code)
         if (
             not self.fail_open
             or isinstance(err, InvalidKeyError)
@@ -462,11 +466,21 @@ class AerospikeStore:
 
     # -- reads --------------------------------------------------------------
 
+    @operation("get", "get")
     def get(self, key: str) -> Any:
         """The value of ``key``, or :data:`MISSING`."""
+        near = self.near
+        if near is not None:
+            stored = near.get(key)
+            if stored is not None:
+                found, value = self.codec.decode(key, stored)  # a fresh object each hit
+                if found:
+                    self.metrics.near_hit()
+                    return value
+            token = near.token()
         try:
             client = self._client()
-            _, _, bins = client.get(self._key(key))
+            _, meta, bins = client.get(self._key(key))
         except self._aex.RecordNotFound:
             self._recovered()
             return MISSING
@@ -474,9 +488,13 @@ class AerospikeStore:
             return self._handle("get", exc, MISSING)
         if self._entry is not None and self._entry.breaker.failures:
             self._recovered()
-        found, value = self.codec.decode(key, bins.get(VALUE_BIN))
+        stored = bins.get(VALUE_BIN)
+        found, value = self.codec.decode(key, stored)
+        if found and near is not None:
+            near.fill(key, stored, _deadline(meta), token)
         return value if found else MISSING
 
+    @operation("get_with_ttl", "get_pair")
     def get_with_ttl(self, key: str) -> tuple[Any, int | None]:
         """``(value, ttl)``: ttl in seconds, ``None`` if it never expires; ``(MISSING, None)``."""
         try:
@@ -492,24 +510,32 @@ class AerospikeStore:
             return MISSING, None
         return value, _meta_ttl(meta)
 
+    @operation("get_many", "get_many")
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
         keys = list(dict.fromkeys(keys))
+        near = self.near
+        out: dict[str, Any] = {}
+        if near is not None:
+            out, keys = self._near_many(near, keys)
+            token = near.token()
         if not keys:
-            return {}
+            return out
         try:
             client = self._client()
             result = client.batch_read([self._key(k) for k in keys])
         except (self._aex.AerospikeError, CacheError) as exc:
-            return self._handle("get_many", exc, {})
-        out: dict[str, Any] = {}
+            return self._handle("get_many", exc, out)
         decode = self.codec.decode
         bad: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0 and row.record is not None:
-                found, value = decode(key, row.record[2].get(VALUE_BIN))
+                stored = row.record[2].get(VALUE_BIN)
+                found, value = decode(key, stored)
                 if found:
                     out[key] = value
+                    if near is not None:
+                        near.fill(key, stored, _deadline(row.record[1]), token)
             elif row.result != 2:
                 bad.append((key, row.result))
         # Rows are the answer even when the batch failed: a node that did not
@@ -522,6 +548,22 @@ class AerospikeStore:
         self._recovered()
         return out
 
+    def _near_many(self, near: NearCache, keys: list[str]) -> tuple[dict[str, Any], list[str]]:
+        """The keys the near cache serves (decoded afresh), and the keys left to read."""
+        served: dict[str, Any] = {}
+        rest: list[str] = []
+        decode = self.codec.decode
+        for key in keys:
+            stored = near.get(key)
+            found, value = (False, None) if stored is None else decode(key, stored)
+            if found:
+                served[key] = value
+                self.metrics.near_hit()
+            else:
+                rest.append(key)
+        return served, rest
+
+    @operation("has", "meta")
     def has(self, key: str) -> bool:
         """Whether ``key`` is present (metadata only: the value is not read)."""
         try:
@@ -533,6 +575,7 @@ class AerospikeStore:
         self._recovered()
         return meta is not None
 
+    @operation("ttl", "meta")
     def ttl(self, key: str) -> Any:
         """Seconds left for ``key``; ``None`` if it never expires; :data:`MISSING` if absent."""
         try:
@@ -548,6 +591,7 @@ class AerospikeStore:
 
     # -- writes -------------------------------------------------------------
 
+    @operation("set", "set")
     def set(self, key: str, value: Any, ttl: float | None) -> bool:
         """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone)."""
         if ttl is not None and ttl <= 0:
@@ -567,6 +611,7 @@ class AerospikeStore:
         self._recovered()
         return True
 
+    @operation("add", "set")
     def add(self, key: str, value: Any, ttl: float | None) -> bool:
         """Store ``value`` only if ``key`` is absent (one create-only write); ``True`` if stored."""
         if ttl is not None and ttl <= 0:
@@ -589,6 +634,7 @@ class AerospikeStore:
         self._recovered()
         return True
 
+    @operation("set_many", "set_many")
     def set_many(self, mapping: Mapping[str, Any], ttl: float | None) -> list[str]:
         """Store every item in one batch write; returns the keys that failed."""
         if not mapping:
@@ -633,6 +679,7 @@ class AerospikeStore:
             self.delete_many(oversized)
         return failed
 
+    @operation("delete", "delete")
     def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if it existed."""
         try:
@@ -649,6 +696,7 @@ class AerospikeStore:
         """Remove the keys in one batch; returns those that existed."""
         return self.remove_many(keys)[0]
 
+    @operation("remove_many", "delete_many")
     def remove_many(self, keys: Iterable[str]) -> tuple[list[str], list[str]]:
         """Remove the keys in one batch; returns ``(existed, failed)``.
 
@@ -673,6 +721,7 @@ class AerospikeStore:
         self._rows_failed("delete_many", result.result, failed, len(keys))
         return existed, [key for key, _ in failed]
 
+    @operation("touch", "update")
     def touch(self, key: str, ttl: float | None) -> bool:
         """Give ``key`` a new TTL; ``False`` if it is absent. ``ttl <= 0`` deletes it."""
         if ttl is not None and ttl <= 0:
@@ -690,6 +739,7 @@ class AerospikeStore:
         self._recovered()
         return True
 
+    @operation("incr", "update")
     def incr(
         self, key: str, delta: int = 1, *, create: bool = False, ttl: float | None = None
     ) -> int | None:
@@ -740,6 +790,7 @@ class AerospikeStore:
             return delta
         raise CacheOperationError(f"incr of {key!r} kept racing with deletes; try again")
 
+    @operation("remove_if_equal", "delete")
     def remove_if_equal(self, key: str, value: Any) -> bool:
         """Delete ``key`` only if it still holds ``value`` (generation-checked); ``True`` if so."""
         aex = self._aex
@@ -775,6 +826,7 @@ class AerospikeStore:
         self.delete(old)
         return True
 
+    @operation("clear", "clear")
     def clear(self) -> bool:
         """Remove every entry of the set, synchronously in effect; ``False`` if it failed.
 
@@ -863,6 +915,8 @@ class AerospikeStore:
             self._handle(op, self._row_failure(serious, total), None)
             return
         self._recovered()
+        for _, code in bad:
+            self.metrics.error(code)
         key, code = bad[0]
         what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
         self._log_limited(op, code, CacheOperationError(what, code), "keys reported failed")
@@ -926,6 +980,9 @@ class AerospikeStore:
     async def aget(self, key: str) -> Any:
         """Like :meth:`get`; concurrent calls on one event loop are coalesced into one batch."""
         self._key(key)  # a bad key fails this caller alone, not the batch it would join
+        near = self.near
+        if near is not None and near.get(key) is not None:
+            return self.get(key)  # served from memory: no trip to the I/O pool
         loop = asyncio.get_running_loop()
         coalescer = self._coalescers.get(loop)
         if coalescer is None:
@@ -1009,6 +1066,16 @@ def _executor() -> ThreadPoolExecutor:
                 _pool_pid = os.getpid()
             pool = _pool
     return pool
+
+
+def _deadline(meta: Mapping[str, Any] | None) -> float | None:
+    """When a record read now expires at the latest, on the application's clock (``None``: never).
+
+    The server's void time is whole seconds, so the record may go a second
+    before ``now + ttl``: the near cache stops serving it a second early.
+    """
+    ttl = _meta_ttl(meta)
+    return None if ttl is None else time.time() + ttl - 1
 
 
 def _meta_ttl(meta: Mapping[str, Any] | None) -> int | None:

@@ -12,9 +12,10 @@ def test_counts_are_what_was_recorded() -> None:
     stats.record("get", 0.0001, hits=1)
     stats.record("get", 0.0002, misses=1)
     stats.record("get_many", 0.0003, hits=2, misses=1)
+    stats.record("get", 0.000001, hits=1)
     stats.near_hit()
-    stats.record("set", 0.0001, counter="sets")
-    stats.record("delete", 0.0001, counter="deletes")
+    stats.record("set_many", 0.0001, sets=2)
+    stats.record("delete", 0.0001, deletes=1)
     stats.error(-8)
     stats.error(-8)
     stats.error(None)
@@ -24,14 +25,14 @@ def test_counts_are_what_was_recorded() -> None:
         "hits": 4,
         "misses": 2,
         "near_hits": 1,
-        "sets": 1,
+        "sets": 2,
         "deletes": 1,
     }
     assert snap["hit_ratio"] == round(4 / 6, 4)
     assert snap["errors"] == {"-8": 2, "other": 1}
     assert snap["breaker"] == {"state": "open", "openings": 1}
-    assert snap["latency"]["get"]["count"] == 2
-    assert set(snap["latency"]) == {"get", "get_many", "set", "delete"}
+    assert snap["latency"]["get"]["count"] == 3
+    assert set(snap["latency"]) == {"get", "get_many", "set_many", "delete"}
 
 
 def test_reset_starts_from_zero() -> None:
