@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from .. import stats
+from ..store import stats
 
 
 @click.group("aerospike-cache", help="Aerospike cache tools.")

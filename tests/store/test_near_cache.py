@@ -18,8 +18,8 @@ NEAR = {"max_entries": 100, "ttl": 60.0}
 
 
 @pytest.fixture
-def near_store(make_store: Callable[..., AerospikeStore]) -> AerospikeStore:
-    return make_store(near_cache=NEAR)
+def near_store(make_plain: Callable[..., AerospikeStore]) -> AerospikeStore:
+    return make_plain(near_cache=NEAR)
 
 
 def _near_hits(store: AerospikeStore) -> int:
@@ -86,8 +86,8 @@ async def test_aget_is_served_from_memory(near_store: AerospikeStore) -> None:
     assert _near_hits(near_store) == 5
 
 
-def test_lru_keeps_at_most_max_entries(make_store: Callable[..., AerospikeStore]) -> None:
-    store = make_store(near_cache={"max_entries": 2, "ttl": 60.0})
+def test_lru_keeps_at_most_max_entries(make_plain: Callable[..., AerospikeStore]) -> None:
+    store = make_plain(near_cache={"max_entries": 2, "ttl": 60.0})
     store.set_many({"a": 1, "b": 2, "c": 3}, 60)
     for key in "abc":
         store.get(key)
@@ -111,11 +111,11 @@ def _write_from_another_process(server: Any, set_name: str, key: str, value: str
 
 
 def test_another_process_write_is_seen_within_ttl(
-    make_store: Callable[..., AerospikeStore], aerospike_server: Any, aerospike_set: str
+    make_plain: Callable[..., AerospikeStore], aerospike_server: Any, aerospike_set: str
 ) -> None:
     """The contract: a write made elsewhere is served stale for at most ``ttl`` seconds."""
     ttl = 1.0
-    store = make_store(near_cache={"ttl": ttl})
+    store = make_plain(near_cache={"ttl": ttl})
     store.set("shared", "before", 60)
     assert store.get("shared") == "before"
     filled = time.monotonic()
@@ -126,9 +126,9 @@ def test_another_process_write_is_seen_within_ttl(
     assert store.get("shared") == "after"
 
 
-def test_never_served_past_the_entrys_expiry(make_store: Callable[..., AerospikeStore]) -> None:
-    store = make_store(near_cache={"ttl": 60.0})
-    plain = make_store()
+def test_never_served_past_the_entrys_expiry(make_plain: Callable[..., AerospikeStore]) -> None:
+    store = make_plain(near_cache={"ttl": 60.0})
+    plain = make_plain()
     store.set("short", "v", 2)
     assert store.get("short") == "v"
     while plain.get("short") is not MISSING:  # until the entry expires (at most a few seconds)
@@ -160,7 +160,8 @@ def test_a_forked_child_starts_with_an_empty_near_cache(
     assert near_store.get("k") == "parent's"  # the parent still serves its entry (within ttl)
 
 
-def test_without_near_cache_nothing_is_kept(store: AerospikeStore) -> None:
+def test_without_near_cache_nothing_is_kept(plain_store: AerospikeStore) -> None:
+    store = plain_store
     store.set("k", "v", 60)
     assert store.get("k") == "v" and store.get("k") == "v"
     assert store.near is None

@@ -11,7 +11,8 @@ from aerospike_cache.errors import CacheOperationError
 from aerospike_cache.store import AerospikeStore
 
 
-def test_counts_equal_what_was_done(store: AerospikeStore) -> None:
+def test_counts_equal_what_was_done(plain_store: AerospikeStore) -> None:
+    store = plain_store
     store.set("a", 1, 60)
     store.set_many({"b": 2, "c": 3}, 60)
     store.add("d", 4, 60)
@@ -33,13 +34,13 @@ def test_counts_equal_what_was_done(store: AerospikeStore) -> None:
     assert stats["breaker"] == {"state": "closed", "openings": 0}
     counts = {op: lat["count"] for op, lat in stats["latency"].items()}
     assert counts == {"set": 1, "set_many": 1, "add": 1, "get": 2, "get_many": 1, "delete": 1,
-                      "remove_many": 1}  # fmt: skip
+                      "delete_many": 1}  # fmt: skip
     for lat in stats["latency"].values():
         assert 0 < lat["p50_ms"] <= lat["p99_ms"]
 
 
-def test_near_hits_count_as_hits(make_store: Callable[..., AerospikeStore]) -> None:
-    store = make_store(near_cache={"ttl": 60.0})
+def test_near_hits_count_as_hits(make_plain: Callable[..., AerospikeStore]) -> None:
+    store = make_plain(near_cache={"ttl": 60.0})
     store.set("k", "v", 60)
     for _ in range(3):
         store.get("k")
@@ -53,7 +54,8 @@ def test_near_hits_count_as_hits(make_store: Callable[..., AerospikeStore]) -> N
     }
 
 
-def test_reset_stats_starts_from_zero(store: AerospikeStore) -> None:
+def test_reset_stats_starts_from_zero(plain_store: AerospikeStore) -> None:
+    store = plain_store
     store.get("x")
     store.reset_stats()
     stats = store.stats()
@@ -96,7 +98,8 @@ def test_errors_are_counted_when_they_raise(embedded_server: Any) -> None:
     assert store.stats()["sets"] == 1  # the attempt counts
 
 
-def test_server_figures_of_the_namespace_and_set(store: AerospikeStore) -> None:
+def test_server_figures_of_the_namespace_and_set(plain_store: AerospikeStore) -> None:
+    store = plain_store
     store.set_many({f"k{i}": i for i in range(5)}, 60)
     figures = store.server_stats()
     assert figures["namespace"] == store.namespace and figures["set"] == store.set_name

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.cache import caches
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from .... import stats
+from ....store import stats
 from ...cache import AerospikeCache
 
 

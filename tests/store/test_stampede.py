@@ -18,8 +18,8 @@ from typing import Any
 import pytest
 
 from aerospike_cache.errors import ConfigurationError
-from aerospike_cache.stampede import LOCK_PREFIX, Stampede
 from aerospike_cache.store import MISSING, AerospikeStore
+from aerospike_cache.store.stampede import LOCK_PREFIX, Stampede
 
 
 @pytest.fixture
@@ -78,7 +78,7 @@ def test_a_crashed_holder_is_taken_over_after_its_lock_expires(
     holder = (
         "import os, sys\n"
         "from aerospike_cache.store import AerospikeStore, MISSING\n"
-        "from aerospike_cache.stampede import Stampede\n"
+        "from aerospike_cache.store.stampede import Stampede\n"
         "store = AerospikeStore(sys.argv[1], namespace=sys.argv[2], set_name=sys.argv[3])\n"
         "Stampede(store, MISSING, lock_ttl=1).get_or_set('crash', lambda: os._exit(3), 60)\n"
     )

@@ -1,6 +1,6 @@
 """Per-process cache statistics: counts, errors by result code, breaker, latency percentiles.
 
-One :class:`Stats` per store. Latencies go into a fixed logarithmic
+One :class:`Stats` per store, an observer of its failure path. Latencies go into a fixed logarithmic
 histogram per operation (buckets 2^(1/8) apart, from 1 µs to about two
 minutes): recording is a ``bisect`` and an increment, memory is bounded, and
 every call since the start (or :meth:`Stats.reset`) counts, not a sample.
@@ -13,6 +13,7 @@ set (objects, memory or device use, evictions, nsup settings) over info.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from bisect import bisect_left
@@ -23,6 +24,10 @@ from typing import Any, Final
 _BOUNDS: Final[tuple[float, ...]] = tuple(1e-6 * 2 ** (i / 8) for i in range(217))
 
 COUNTERS: Final = ("hits", "misses", "near_hits", "sets", "deletes")
+
+# Result codes that are answers, not errors: success, not found, generation
+# mismatch, exists (a lock held, an add that lost).
+ANSWERS: Final = frozenset({0, 2, 3, 5})
 
 
 class Histogram:
@@ -54,11 +59,11 @@ class Histogram:
 class Stats:
     """Counters and latency histograms of one store, in this process.
 
-    The store calls :meth:`record` once per operation (with the hits and
-    misses it found and the keys it wrote or deleted), :meth:`error` for each
-    failed call, :meth:`near_hit` for reads served from the near cache and
-    :meth:`breaker_opened` when the circuit opens. Everything is guarded by
-    one lock: counts are exact under threads.
+    The failure path reports every client call to :meth:`observe` (latency
+    per operation, errors by result code); the facade reports what each cache
+    operation found or touched to :meth:`count`, reads served from the near
+    cache to :meth:`near_hit`, and circuit openings to :meth:`breaker_opened`.
+    Everything is guarded by one lock: counts are exact under threads.
     """
 
     def __init__(self) -> None:
@@ -74,39 +79,30 @@ class Stats:
             self._openings = 0
             self._since = time.time()
 
-    def record(
-        self,
-        op: str,
-        seconds: float,
-        *,
-        hits: int = 0,
-        misses: int = 0,
-        sets: int = 0,
-        deletes: int = 0,
-    ) -> None:
-        """One operation took ``seconds``: the hits and misses it found, the keys it wrote."""
+    def observe(self, op: str, code: int | None, node: str | None, elapsed: float) -> None:
+        """A client call's outcome, from the failure path: its latency, and its error if any."""
         with self._lock:
             hist = self._latency.get(op)
             if hist is None:
                 hist = self._latency[op] = Histogram()
-            hist.add(seconds)
-            if hits or misses or sets or deletes:
-                counts = self._counts
-                counts["hits"] += hits
-                counts["misses"] += misses
-                counts["sets"] += sets
-                counts["deletes"] += deletes
+            hist.add(elapsed)
+            if code not in ANSWERS:
+                name = "none" if code is None else str(code)
+                self._errors[name] = self._errors.get(name, 0) + 1
+
+    def count(self, *, hits: int = 0, misses: int = 0, sets: int = 0, deletes: int = 0) -> None:
+        """What a cache operation found (hits, misses) or touched (keys set or deleted)."""
+        with self._lock:
+            counts = self._counts
+            counts["hits"] += hits
+            counts["misses"] += misses
+            counts["sets"] += sets
+            counts["deletes"] += deletes
 
     def near_hit(self) -> None:
         """A hit served from the near cache (counted in ``hits`` by :meth:`record` as well)."""
         with self._lock:
             self._counts["near_hits"] += 1
-
-    def error(self, code: int | str | None) -> None:
-        """A failed call, by Aerospike result code (or the error's name when it has none)."""
-        name = "other" if code is None else str(code)
-        with self._lock:
-            self._errors[name] = self._errors.get(name, 0) + 1
 
     def breaker_opened(self) -> None:
         with self._lock:
@@ -135,6 +131,43 @@ class Stats:
             "breaker": {"state": breaker_state, "openings": openings},
             "latency": latency,
         }
+
+
+class StatsObserver:
+    """The store's observer on its failure path: every call into :class:`Stats`,
+    and the circuit opening (an outage that brought the failures to the threshold)."""
+
+    def __init__(self, records: Any, stats: Stats) -> None:
+        self.records = records
+        self.stats = stats
+
+    def __call__(self, op: str, code: int | None, node: str | None, elapsed: float) -> None:
+        self.stats.observe(op, code, node, elapsed)
+        if code is not None and code not in ANSWERS:
+            entry = self.records.entry
+            breaker = None if entry is None else entry.breaker
+            if breaker is not None and breaker.failures == breaker.threshold:
+                self.stats.breaker_opened()
+
+
+def stats_of(store: Any) -> dict[str, Any]:
+    """A store's :meth:`~.facade.AerospikeStore.stats`: its counts, its breaker, its near cache."""
+    entry = store.records.entry
+    breaker = None if entry is None else entry.breaker
+    state = "closed"
+    if breaker is not None and breaker.is_open:
+        state = "open" if time.monotonic() < breaker.open_until else "half-open"
+    out: dict[str, Any] = store.metrics.snapshot(state)
+    out["pid"] = os.getpid()
+    near = store.near
+    if near is not None:
+        out["near_cache"] = {
+            "entries": len(near),
+            "max_entries": near.max_entries,
+            "ttl": near.ttl,
+            "max_idle": near.max_idle,
+        }
+    return out
 
 
 def _ms(seconds: float | None) -> float | None:

@@ -25,7 +25,6 @@ value older than this process's own write.
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 import weakref
@@ -33,8 +32,9 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any, Final
 
-from . import options
-from .errors import ConfigurationError
+from .. import options
+from ..connection import forks
+from ..errors import ConfigurationError
 
 DEFAULTS: Final[dict[str, Any]] = {"max_entries": 10_000, "ttl": 1.0, "max_idle": None}
 
@@ -192,5 +192,4 @@ def _after_fork_in_child() -> None:
         near._reset()
 
 
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_after_fork_in_child)
+forks.on_fork(_after_fork_in_child)

@@ -4,21 +4,24 @@ from __future__ import annotations
 
 import threading
 
-from aerospike_cache.stats import Histogram, Stats, merge_nodes
+from aerospike_cache.store.stats import Histogram, Stats, merge_nodes
 
 
 def test_counts_are_what_was_recorded() -> None:
     stats = Stats()
-    stats.record("get", 0.0001, hits=1)
-    stats.record("get", 0.0002, misses=1)
-    stats.record("get_many", 0.0003, hits=2, misses=1)
-    stats.record("get", 0.000001, hits=1)
+    stats.observe("get", 0, None, 0.0001)
+    stats.observe("get", 2, None, 0.0002)  # not found: an answer
+    stats.observe("add", 5, None, 0.0001)  # exists: an answer
+    stats.observe("get", -8, "n1:3000", 0.3)
+    stats.observe("get", -8, None, 0.3)
+    stats.observe("set", None, None, 0.0)  # circuit open: no code
+    stats.count(hits=1)
+    stats.count(misses=1)
+    stats.count(hits=2, misses=1)
+    stats.count(hits=1)
     stats.near_hit()
-    stats.record("set_many", 0.0001, sets=2)
-    stats.record("delete", 0.0001, deletes=1)
-    stats.error(-8)
-    stats.error(-8)
-    stats.error(None)
+    stats.count(sets=2)
+    stats.count(deletes=1)
     stats.breaker_opened()
     snap = stats.snapshot("open")
     assert {k: snap[k] for k in ("hits", "misses", "near_hits", "sets", "deletes")} == {
@@ -29,16 +32,19 @@ def test_counts_are_what_was_recorded() -> None:
         "deletes": 1,
     }
     assert snap["hit_ratio"] == round(4 / 6, 4)
-    assert snap["errors"] == {"-8": 2, "other": 1}
+    assert snap["errors"] == {"-8": 2, "none": 1}
     assert snap["breaker"] == {"state": "open", "openings": 1}
-    assert snap["latency"]["get"]["count"] == 3
-    assert set(snap["latency"]) == {"get", "get_many", "set_many", "delete"}
+    assert {op: lat["count"] for op, lat in snap["latency"].items()} == {
+        "add": 1,
+        "get": 4,
+        "set": 1,
+    }
 
 
 def test_reset_starts_from_zero() -> None:
     stats = Stats()
-    stats.record("get", 0.001, hits=1)
-    stats.error(4)
+    stats.observe("get", 4, None, 0.001)
+    stats.count(hits=1)
     stats.reset()
     snap = stats.snapshot()
     assert (snap["hits"], snap["errors"], snap["latency"], snap["hit_ratio"]) == (0, {}, {}, None)
@@ -60,7 +66,8 @@ def test_counts_are_exact_under_threads() -> None:
 
     def work() -> None:
         for _ in range(5000):
-            stats.record("get", 1e-5, hits=1)
+            stats.observe("get", 0, None, 1e-5)
+            stats.count(hits=1)
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:

@@ -36,8 +36,8 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Generator
 from typing import Any, Final, Protocol
 
-from . import options
-from .errors import ConfigurationError
+from .. import options
+from ..errors import ConfigurationError
 
 DEFAULTS: Final[dict[str, Any]] = {"lock_ttl": 5.0, "wait": 10.0, "decorators": False}
 LOCK_PREFIX: Final = "stampede-lock|"

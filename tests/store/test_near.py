@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from aerospike_cache.errors import ConfigurationError
-from aerospike_cache.near import NearCache
+from aerospike_cache.store.near import NearCache
 
 
 class Clock:
