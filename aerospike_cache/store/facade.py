@@ -26,11 +26,11 @@ from . import aio
 from .batches import Batches
 from .expiry import is_gone, meta_ttl, wire_ttl
 from .failures import BatchFailure, FailurePath, Observer, warn_oversized
-from .hooks import near_get, near_get_many, operation
+from .hooks import count_read, near_get, near_get_many, operation
 from .near import NearCache
 from .records import MISSING, OP_INCR, OP_READ, VALUE_BIN, Records, stored_key
 from .stampede import Stampede
-from .stats import Stats, StatsObserver, server_figures, stats_of
+from .stats import Stats, server_figures, stats_of
 
 T = TypeVar("T")
 _D = options.DEFAULTS
@@ -126,8 +126,8 @@ class AerospikeStore:
         self.batches = Batches(self.records, self.failures, self.codec)
         self._reads = aio.Coalescers(self)
         self.records.on_fork(self._reads.reset)
-        self.metrics = Stats()
-        self.failures.add_observer(StatsObserver(self.records, self.metrics))
+        self.metrics = Stats(self._breaker)
+        self.failures.add_observer(self.metrics.observe)
         self.near = NearCache.from_options(near_cache, "near_cache")
         self.stampede = Stampede.from_options(self, MISSING, stampede, early_recompute, "stampede")
 
@@ -138,6 +138,10 @@ class AerospikeStore:
             f"<AerospikeStore namespace={self.namespace!r} set={self.set_name!r} "
             f"hosts={hosts!r}{user}>"
         )
+
+    def _breaker(self) -> Any:
+        entry = self.records.entry
+        return None if entry is None else entry.breaker
 
     @property
     def fail_open(self) -> bool:
@@ -166,39 +170,44 @@ class AerospikeStore:
 
     # -- reads --------------------------------------------------------------
 
-    @operation("get")
     def get(self, key: str) -> Any:
         """The value of ``key``, or :data:`MISSING`."""
         near = self.near
         if near is not None:
             return near_get(self, near, key)
-        return self._call("get", MISSING, self._get, key, answers=_ABSENT_IS_MISSING)
+        value = self._call("get", MISSING, self._get, key, answers=_ABSENT_IS_MISSING)
+        if value is MISSING:
+            self.metrics.misses += 1
+        else:
+            self.metrics.hits += 1
+        return value
 
     def _get(self, client: Any, key: str) -> Any:
         bins = client.get(self._key(key))[2]
         found, value = self.codec.decode(key, bins.get(VALUE_BIN))
         return value if found else MISSING
 
-    @operation("get_pair")
     def get_with_ttl(self, key: str) -> tuple[Any, int | None]:
         """``(value, ttl)``: ttl in seconds, ``None`` if it never expires; ``(MISSING, None)``."""
         absent: tuple[Any, int | None] = (MISSING, None)
-        return self._call(
+        pair = self._call(
             "get", absent, self._get_with_ttl, key, answers=((aex.RecordNotFound, absent),)
         )
+        count_read(self, pair[0] is not MISSING, 1)
+        return pair
 
     def _get_with_ttl(self, client: Any, key: str) -> tuple[Any, int | None]:
         _, meta, bins = client.get(self._key(key))
         found, value = self.codec.decode(key, bins.get(VALUE_BIN))
         return (value, meta_ttl(meta)) if found else (MISSING, None)
 
-    @operation("get_many")
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
+        asked = list(dict.fromkeys(keys))
         near = self.near
-        if near is not None:
-            return near_get_many(self, near, list(keys))
-        return self.batches.get_many(keys)
+        found = self.batches.get_many(asked) if near is None else near_get_many(self, near, asked)
+        count_read(self, len(found), len(asked))
+        return found
 
     def has(self, key: str) -> bool:
         """Whether ``key`` is present (metadata only: the value is not read)."""

@@ -1,12 +1,12 @@
 """What happens around each cache operation of the facade: counts, and the near cache.
 
-:func:`operation` decorates a facade method: it counts what the operation
-found (hits, misses) or touched (keys set or deleted) into the store's
-:class:`~.stats.Stats`, and after a write, whether it succeeded or not,
-drops the keys it wrote from the near cache, so this process never reads its
-own stale entry (the near cache's fill tokens make sure a read that started
-before the write cannot put the old value back). Latency and errors are not
-counted here: the failure path reports every client call to the stats.
+:func:`operation` decorates a facade write: it counts the keys it set or
+deleted into the store's :class:`~.stats.Stats`, and after the write,
+whether it succeeded or not, drops those keys from the near cache, so this
+process never reads its own stale entry (the near cache's fill tokens make
+sure a read that started before the write cannot put the old value back).
+Reads count their hits and misses inline (a get pays for no extra call);
+latency and errors are reported to the stats by the failure path.
 
 :func:`near_get` and :func:`near_get_many` are the facade's reads when a near
 cache is configured: memory first (decoded afresh), then the cluster, whose
@@ -32,11 +32,8 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 T = TypeVar("T")
 
-Kind = Literal["get", "get_pair", "get_many", "set", "set_many", "update", "delete", "delete_many",
-               "clear"]  # fmt: skip
-_READS: Final = frozenset({"get", "get_pair", "get_many"})
-_MANY: Final = frozenset({"get_many", "set_many", "delete_many"})
-_RAISED: Final[Any] = object()  # the operation raised: nothing to count
+Kind = Literal["set", "set_many", "update", "delete", "delete_many", "clear"]
+_MANY: Final = frozenset({"set_many", "delete_many"})
 _ABSENT: Final[Any] = object()
 
 
@@ -45,11 +42,9 @@ def operation(
 ) -> Callable[
     [Callable[Concatenate[AerospikeStore, P], T]], Callable[Concatenate[AerospikeStore, P], T]
 ]:
-    """Count what the decorated facade method did and keep the near cache true to it.
+    """Count the keys the decorated write touched and drop them from the near cache.
 
-    ``kind``, by what the method takes and returns: ``get`` (a key; the value
-    or :data:`MISSING`), ``get_pair`` (a key; ``(value, ttl)``), ``get_many``
-    (keys; a dict of the found ones), ``set``/``update``/``delete`` (a key
+    ``kind``, by what the method takes: ``set``/``update``/``delete`` (a key
     written, changed or removed), ``set_many`` (a mapping), ``delete_many``
     (keys), ``clear`` (everything).
     """
@@ -63,15 +58,12 @@ def operation(
                 # a generator would be consumed by the operation before we could name its keys
                 keys: Any = args[0]
                 args = (list(keys), *args[1:])  # type: ignore[assignment]
-            result: Any = _RAISED
             try:
-                done: T = method(store, *args, **kwargs)
-                result = done
-                return done
+                return method(store, *args, **kwargs)
             finally:
-                if kind not in _READS and store.near is not None:
+                if store.near is not None:
                     _forget(store.near, kind, args)
-                _count(store, kind, args, result)
+                _count(store, kind, args)
 
         return run
 
@@ -87,21 +79,23 @@ def _forget(near: NearCache, kind: Kind, args: tuple[Any, ...]) -> None:
         near.drop(args[0])
 
 
-def _count(store: AerospikeStore, kind: Kind, args: tuple[Any, ...], result: Any) -> None:
-    count = store.metrics.count
-    if kind in _READS:
-        if result is _RAISED:
-            return  # neither a hit nor a miss: the caller got an error
-        if kind == "get_many":
-            hits = len(result)
-            count(hits=hits, misses=len(set(args[0])) - hits)
-        else:
-            found = (result[0] if kind == "get_pair" else result) is not MISSING
-            count(hits=int(found), misses=int(not found))
-    elif kind in ("set", "set_many"):
-        count(sets=1 if kind == "set" else len(args[0]))
-    elif kind in ("delete", "delete_many"):
-        count(deletes=1 if kind == "delete" else len(args[0]))
+def _count(store: AerospikeStore, kind: Kind, args: tuple[Any, ...]) -> None:
+    metrics = store.metrics
+    if kind == "set":
+        metrics.sets += 1
+    elif kind == "set_many":
+        metrics.sets += len(args[0])
+    elif kind == "delete":
+        metrics.deletes += 1
+    elif kind == "delete_many":
+        metrics.deletes += len(args[0])
+
+
+def count_read(store: AerospikeStore, found: int, asked: int) -> None:
+    """A read found ``found`` of the ``asked`` keys (the facade's batch reads call this)."""
+    metrics = store.metrics
+    metrics.hits += found
+    metrics.misses += asked - found
 
 
 # -- reads through the near cache ---------------------------------------------------
@@ -111,23 +105,23 @@ _ABSENT_ANSWER: Final = ((aex.RecordNotFound, _ABSENT),)
 
 def near_get(store: AerospikeStore, near: NearCache, key: str) -> Any:
     """``get`` with a near cache: memory first, then the cluster (whose answer fills it)."""
+    metrics = store.metrics
     stored = near.get(key)
     if stored is not None:
         found, value = store.codec.decode(key, stored)  # a fresh object every hit
         if found:
-            store.metrics.near_hit()
+            metrics.near_hits += 1
+            metrics.hits += 1
             return value
     token = near.token()
-    read = store.failures.call(
-        "get", _ABSENT, _read, store.records.key(key), answers=_ABSENT_ANSWER
-    )
-    if read is _ABSENT:
-        return MISSING
-    stored, meta = read
-    found, value = store.codec.decode(key, stored)
+    record_key = store.records.key(key)
+    read: Any = store.failures.call("get", _ABSENT, _read, record_key, answers=_ABSENT_ANSWER)
+    found, value = (False, None) if read is _ABSENT else store.codec.decode(key, read[0])
     if not found:
+        metrics.misses += 1
         return MISSING
-    near.fill(key, stored, deadline(meta), token)
+    metrics.hits += 1
+    near.fill(key, read[0], deadline(read[1]), token)
     return value
 
 
@@ -141,9 +135,9 @@ def near_get_many(store: AerospikeStore, near: NearCache, keys: list[str]) -> di
         found, value = (False, None) if stored is None else decode(key, stored)
         if found:
             served[key] = value
-            store.metrics.near_hit()
         else:
             rest.append(key)
+    store.metrics.near_hits += len(served)
     token = near.token()
 
     def fill(key: str, stored: Any, meta: Any) -> None:

@@ -17,7 +17,7 @@ import os
 import threading
 import time
 from bisect import bisect_left
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Final
 
 # Bucket upper bounds in seconds: 1 µs * 2^(i/8).
@@ -60,20 +60,27 @@ class Stats:
     """Counters and latency histograms of one store, in this process.
 
     The failure path reports every client call to :meth:`observe` (latency
-    per operation, errors by result code); the facade reports what each cache
-    operation found or touched to :meth:`count`, reads served from the near
-    cache to :meth:`near_hit`, and circuit openings to :meth:`breaker_opened`.
-    Everything is guarded by one lock: counts are exact under threads.
+    per operation, errors by result code, and a circuit that opened); the
+    facade adds what each cache operation found or touched to the counters
+    :attr:`hits`, :attr:`misses`, :attr:`near_hits`, :attr:`sets` and
+    :attr:`deletes` directly: a get costs no lock and no extra call. Those
+    are plain integer increments, exact under the GIL (no thread switch falls
+    inside one); errors and openings, rare, are counted under a lock.
+
+    Args:
+        breaker: returns the store's circuit breaker (or ``None``), to tell
+            when an outage opened it.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, breaker: Callable[[], Any] | None = None) -> None:
         self._lock = threading.Lock()
+        self._breaker = breaker
         self.reset()
 
     def reset(self) -> None:
         """Start counting again from zero."""
         with self._lock:
-            self._counts = dict.fromkeys(COUNTERS, 0)
+            self.hits = self.misses = self.near_hits = self.sets = self.deletes = 0
             self._errors: dict[str, int] = {}
             self._latency: dict[str, Histogram] = {}
             self._openings = 0
@@ -81,37 +88,27 @@ class Stats:
 
     def observe(self, op: str, code: int | None, node: str | None, elapsed: float) -> None:
         """A client call's outcome, from the failure path: its latency, and its error if any."""
-        with self._lock:
-            hist = self._latency.get(op)
-            if hist is None:
-                hist = self._latency[op] = Histogram()
-            hist.add(elapsed)
-            if code not in ANSWERS:
-                name = "none" if code is None else str(code)
-                self._errors[name] = self._errors.get(name, 0) + 1
+        hist = self._latency.get(op)
+        if hist is None:
+            with self._lock:
+                hist = self._latency.setdefault(op, Histogram())
+        hist.add(elapsed)
+        if code not in ANSWERS:
+            self._error(code)
 
-    def count(self, *, hits: int = 0, misses: int = 0, sets: int = 0, deletes: int = 0) -> None:
-        """What a cache operation found (hits, misses) or touched (keys set or deleted)."""
+    def _error(self, code: int | None) -> None:
+        name = "none" if code is None else str(code)
+        breaker = None if self._breaker is None else self._breaker()
         with self._lock:
-            counts = self._counts
-            counts["hits"] += hits
-            counts["misses"] += misses
-            counts["sets"] += sets
-            counts["deletes"] += deletes
-
-    def near_hit(self) -> None:
-        """A hit served from the near cache (counted in ``hits`` by :meth:`record` as well)."""
-        with self._lock:
-            self._counts["near_hits"] += 1
-
-    def breaker_opened(self) -> None:
-        with self._lock:
-            self._openings += 1
+            self._errors[name] = self._errors.get(name, 0) + 1
+            # the outage that brought the failures to the threshold opened the circuit
+            if code is not None and breaker is not None and breaker.failures == breaker.threshold:
+                self._openings += 1
 
     def snapshot(self, breaker_state: str = "closed") -> dict[str, Any]:
         """Everything counted so far, as plain data (JSON-ready). Latencies in milliseconds."""
         with self._lock:
-            counts = dict(self._counts)
+            counts = {name: getattr(self, name) for name in COUNTERS}
             errors = dict(sorted(self._errors.items()))
             latency = {
                 op: {
@@ -131,23 +128,6 @@ class Stats:
             "breaker": {"state": breaker_state, "openings": openings},
             "latency": latency,
         }
-
-
-class StatsObserver:
-    """The store's observer on its failure path: every call into :class:`Stats`,
-    and the circuit opening (an outage that brought the failures to the threshold)."""
-
-    def __init__(self, records: Any, stats: Stats) -> None:
-        self.records = records
-        self.stats = stats
-
-    def __call__(self, op: str, code: int | None, node: str | None, elapsed: float) -> None:
-        self.stats.observe(op, code, node, elapsed)
-        if code is not None and code not in ANSWERS:
-            entry = self.records.entry
-            breaker = None if entry is None else entry.breaker
-            if breaker is not None and breaker.failures == breaker.threshold:
-                self.stats.breaker_opened()
 
 
 def stats_of(store: Any) -> dict[str, Any]:

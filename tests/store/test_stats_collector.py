@@ -7,22 +7,27 @@ import threading
 from aerospike_cache.store.stats import Histogram, Stats, merge_nodes
 
 
+class Breaker:
+    threshold = 2
+    failures = 0
+
+
 def test_counts_are_what_was_recorded() -> None:
-    stats = Stats()
+    breaker = Breaker()
+    stats = Stats(lambda: breaker)
     stats.observe("get", 0, None, 0.0001)
     stats.observe("get", 2, None, 0.0002)  # not found: an answer
     stats.observe("add", 5, None, 0.0001)  # exists: an answer
+    breaker.failures = 1
     stats.observe("get", -8, "n1:3000", 0.3)
+    breaker.failures = 2  # this outage opened the circuit
     stats.observe("get", -8, None, 0.3)
     stats.observe("set", None, None, 0.0)  # circuit open: no code
-    stats.count(hits=1)
-    stats.count(misses=1)
-    stats.count(hits=2, misses=1)
-    stats.count(hits=1)
-    stats.near_hit()
-    stats.count(sets=2)
-    stats.count(deletes=1)
-    stats.breaker_opened()
+    stats.hits += 4
+    stats.misses += 2
+    stats.near_hits += 1
+    stats.sets += 2
+    stats.deletes += 1
     snap = stats.snapshot("open")
     assert {k: snap[k] for k in ("hits", "misses", "near_hits", "sets", "deletes")} == {
         "hits": 4,
@@ -44,7 +49,7 @@ def test_counts_are_what_was_recorded() -> None:
 def test_reset_starts_from_zero() -> None:
     stats = Stats()
     stats.observe("get", 4, None, 0.001)
-    stats.count(hits=1)
+    stats.hits += 1
     stats.reset()
     snap = stats.snapshot()
     assert (snap["hits"], snap["errors"], snap["latency"], snap["hit_ratio"]) == (0, {}, {}, None)
@@ -67,7 +72,7 @@ def test_counts_are_exact_under_threads() -> None:
     def work() -> None:
         for _ in range(5000):
             stats.observe("get", 0, None, 1e-5)
-            stats.count(hits=1)
+            stats.hits += 1
 
     threads = [threading.Thread(target=work) for _ in range(4)]
     for t in threads:
