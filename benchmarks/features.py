@@ -27,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from run import VALUE, Server, _timed, server_from_env  # noqa: E402
+from run import VALUE, Server, _timed, server_from_env
 
 NEAR_TARGET = 8.0
 STATS_BUDGET = 0.02
