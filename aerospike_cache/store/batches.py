@@ -11,26 +11,21 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-from ..serialization import Codec
-from .expiry import is_gone, wire_ttl
-from .failures import FailurePath, warn_oversized
-from .records import VALUE_BIN, Records
+from .expiry import DEADLINE_BIN, is_gone, wire_ttl
+from .failures import warn_oversized
+from .records import VALUE_BIN, StorePart
 
-Fill = Callable[[str, Any, Any], None]
+Fill = Callable[[str, Any, Any, Any], None]
 
 
-class Batches:
+class Batches(StorePart):
     """``get_many``, ``set_many`` and ``remove_many`` of a store."""
-
-    def __init__(self, records: Records, failures: FailurePath, codec: Codec) -> None:
-        self.records = records
-        self.failures = failures
-        self.codec = codec
 
     def get_many(self, keys: Iterable[str], fill: Fill | None = None) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read.
 
-        ``fill(key, stored, meta)`` is called for each entry found (the near cache).
+        ``fill(key, stored, deadline, meta)`` is called for each entry found
+        (the near cache): its bin value, its deadline bin (or ``None``), its metadata.
         """
         keys = list(dict.fromkeys(keys))
         if not keys:
@@ -39,19 +34,35 @@ class Batches:
 
     def _get_many(self, client: Any, keys: list[str], fill: Fill | None) -> dict[str, Any]:
         result = client.batch_read(self.records.keys(keys))
+        now_ms = self.deadlines.clock() * 1000
+        codec = self.codec
+        head, loads = codec.plain_head, codec.plain_loads
         out: dict[str, Any] = {}
-        decode = self.codec.decode
         bad: list[tuple[str, int]] = []
+        read: list[tuple[str, Any, Any, Any]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0 and row.record is not None:
-                stored = row.record[2].get(VALUE_BIN)
-                found, value = decode(key, stored)
+                bins = row.record[2]
+                deadline = bins.get(DEADLINE_BIN)
+                if deadline is not None and deadline <= now_ms:
+                    continue
+                stored = bins.get(VALUE_BIN)
+                if fill is not None:
+                    read.append((key, stored, deadline, row.record[1]))
+                if type(stored) is bytes and stored[:1] == head:
+                    try:  # the common entry, inline; anything odd goes to decode()
+                        out[key] = loads(stored[1:])
+                        continue
+                    except Exception:
+                        pass
+                found, value = codec.decode(key, stored)
                 if found:
                     out[key] = value
-                    if fill is not None:
-                        fill(key, stored, row.record[1])
             elif row.result != 2:
                 bad.append((key, row.result))
+        for key, stored, deadline, meta in read:
+            if key in out:  # decoded: worth keeping near
+                fill(key, stored, deadline, meta)  # type: ignore[misc]
         # Rows are the answer even when the batch failed: a node that did not
         # answer leaves its rows at -15, the other nodes' rows are real.
         self.failures.check_rows("get_many", result.result, bad, len(keys), out, reads=True)
@@ -69,7 +80,7 @@ class Batches:
         keys = list(mapping)
         none: list[str] = []
         failed, oversized = self.failures.call(
-            "set_many", (keys, none), self._set_many, items, wire_ttl(ttl)
+            "set_many", (keys, none), self._set_many, items, wire_ttl(ttl), self.deadlines.of(ttl)
         )
         if oversized:
             for key in oversized:
@@ -78,12 +89,12 @@ class Batches:
         return failed
 
     def _set_many(
-        self, client: Any, items: list[tuple[str, Any]], wttl: int
+        self, client: Any, items: list[tuple[str, Any]], wttl: int, deadline: int | None
     ) -> tuple[list[str], list[str]]:
         from aerospike_helpers.batch.records import BatchRecords
 
         self.records.check_ttl(wttl)
-        rows = self.records.write_rows(items, wttl)
+        rows = self.records.write_rows(items, wttl, deadline)
         status = client.batch_write(BatchRecords(rows)).result
         failed: list[str] = []
         oversized: list[str] = []

@@ -16,13 +16,12 @@ answer fills the near cache with the entry's deadline.
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, Concatenate, Final, Literal, ParamSpec, TypeVar
 
 from aerospike import exception as aex
 
-from .expiry import meta_ttl
+from .expiry import DEADLINE_BIN, meta_ttl
 from .records import MISSING, VALUE_BIN
 
 if TYPE_CHECKING:
@@ -116,12 +115,18 @@ def near_get(store: AerospikeStore, near: NearCache, key: str) -> Any:
     token = near.token()
     record_key = store.records.key(key)
     read: Any = store.failures.call("get", _ABSENT, _read, record_key, answers=_ABSENT_ANSWER)
-    found, value = (False, None) if read is _ABSENT else store.codec.decode(key, read[0])
+    if read is _ABSENT:
+        metrics.misses += 1
+        return MISSING
+    stored, deadline_ms, meta = read
+    until = deadline(deadline_ms, meta, store.clock)
+    expired = until is not None and until <= store.clock()
+    found, value = (False, None) if expired else store.codec.decode(key, stored)
     if not found:
         metrics.misses += 1
         return MISSING
     metrics.hits += 1
-    near.fill(key, read[0], deadline(read[1]), token)
+    near.fill(key, stored, until, token)
     return value
 
 
@@ -140,24 +145,29 @@ def near_get_many(store: AerospikeStore, near: NearCache, keys: list[str]) -> di
     store.metrics.near_hits += len(served)
     token = near.token()
 
-    def fill(key: str, stored: Any, meta: Any) -> None:
-        near.fill(key, stored, deadline(meta), token)
+    def fill(key: str, stored: Any, deadline_ms: Any, meta: Any) -> None:
+        near.fill(key, stored, deadline(deadline_ms, meta, store.clock), token)
 
     if rest:
         served.update(store.batches.get_many(rest, fill))
     return served
 
 
-def deadline(meta: Mapping[str, Any] | None) -> float | None:
-    """When a record just read expires at the latest, on the wall clock (``None``: never).
+def deadline(
+    deadline_ms: Any, meta: Mapping[str, Any] | None, clock: Callable[[], float]
+) -> float | None:
+    """An entry's deadline in seconds on the store's clock (``None``: never expires).
 
-    The server's void time is whole seconds, so the record may go a second
-    before ``now + ttl``: the near cache stops serving it a second early.
+    From its deadline bin (exact expiry); for a record without one but with a
+    server TTL (written before exact expiry), a second before ``now + ttl``:
+    the server's void time is whole seconds, so the record may go that early.
     """
+    if deadline_ms is not None:
+        return float(deadline_ms) / 1000
     ttl = meta_ttl(meta)
-    return None if ttl is None else time.time() + ttl - 1
+    return None if ttl is None else clock() + ttl - 1
 
 
-def _read(client: Any, key: Any) -> tuple[Any, Any]:
+def _read(client: Any, key: Any) -> tuple[Any, Any, Any]:
     _, meta, bins = client.get(key)
-    return bins.get(VALUE_BIN), meta
+    return bins.get(VALUE_BIN), bins.get(DEADLINE_BIN), meta

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from aerospike_cache.store import MISSING, AerospikeStore
+from tests.clock import FakeClock
 
 NEAR = {"max_entries": 100, "ttl": 60.0}
 
@@ -126,14 +127,20 @@ def test_another_process_write_is_seen_within_ttl(
     assert store.get("shared") == "after"
 
 
-def test_never_served_past_the_entrys_expiry(make_plain: Callable[..., AerospikeStore]) -> None:
+def test_never_served_past_the_entrys_exact_deadline(
+    make_plain: Callable[..., AerospikeStore],
+) -> None:
     store = make_plain(near_cache={"ttl": 60.0})
-    plain = make_plain()
-    store.set("short", "v", 2)
+    clock = FakeClock()
+    store.clock = clock
+    store.set("short", "v", 1.5)
+    assert store.get("short") == "v"  # read from the cluster: now in memory
+    clock.advance(1.499)
     assert store.get("short") == "v"
-    while plain.get("short") is not MISSING:  # until the entry expires (at most a few seconds)
-        time.sleep(0.05)
-    assert store.get("short") is MISSING
+    assert _near_hits(store) == 1
+    clock.advance(0.001)
+    assert store.get("short") is MISSING  # at the deadline, to the millisecond
+    assert _near_hits(store) == 1
 
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
