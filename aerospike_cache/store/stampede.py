@@ -156,13 +156,20 @@ class Stampede:
         value, token = yield from self._acquire(key)
         if value is not self.missing:
             return value
+        return (yield from self._fill(key, compute, ttl, token))
+
+    def _fill(self, key: str, compute: Callable[[], Any], ttl: float | None, token: Any) -> Steps:
+        """Compute, store, release the lock (``token``: ours, or ``None``)."""
+        store, lock = self.store, LOCK_PREFIX + key
         try:
             value = self._compute(key, compute)
             yield ("call", store.set, (key, value, ttl))
-        finally:
+        except BaseException:
             if token is not None:
-                # a plain call, not a step: a finally must not yield
-                store.remove_if_equal(LOCK_PREFIX + key, token)
+                store.remove_if_equal(lock, token)  # a plain call: the error goes on at once
+            raise
+        if token is not None:
+            yield ("call", store.remove_if_equal, (lock, token))
         return value
 
     def _acquire(self, key: str) -> Steps:
@@ -181,7 +188,7 @@ class Stampede:
                 # The value may have landed between our miss and the lock.
                 value = yield ("call", store.get, (key,))
                 if value is not missing:
-                    store.remove_if_equal(lock, token)
+                    yield ("call", store.remove_if_equal, (lock, token))
                     return value, None
                 return missing, token
             if not (yield ("call", store.has, (lock,))):
@@ -203,13 +210,8 @@ class Stampede:
     def _refresh(self, key: str, compute: Callable[[], Any], ttl: float | None) -> Steps:
         """Recompute early if no one else is: the lock is taken without waiting."""
         lock, token = LOCK_PREFIX + key, uuid.uuid4().hex
-        if not (yield ("call", self.store.add, (lock, token, self.lock_ttl))):
-            return
-        try:
-            value = self._compute(key, compute)
-            yield ("call", self.store.set, (key, value, ttl))
-        finally:
-            self.store.remove_if_equal(lock, token)
+        if (yield ("call", self.store.add, (lock, token, self.lock_ttl))):
+            yield from self._fill(key, compute, ttl, token)
 
     def _compute(self, key: str, compute: Callable[[], Any]) -> Any:
         started = time.monotonic()
