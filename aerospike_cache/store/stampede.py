@@ -44,6 +44,7 @@ LOCK_PREFIX: Final = "stampede-lock|"
 _FIRST_PAUSE: Final = 0.005
 _MAX_PAUSE: Final = 0.1
 _MEASURED: Final = 1024  # compute times remembered for early recomputation
+_HELD: Final = 4096  # claims remembered until their set
 
 
 class StampedeStore(Protocol):
@@ -132,7 +133,10 @@ class Stampede:
         value, token = _run(self._acquire(key))
         if token is not None:
             with self._lock:
-                self._held[key] = token
+                held = self._held
+                held[key] = token
+                if len(held) > _HELD:  # claims never filled: their locks expire anyway
+                    del held[next(iter(held))]
         return value
 
     def filled(self, key: str) -> None:
