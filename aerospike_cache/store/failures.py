@@ -138,8 +138,13 @@ class FailurePath:
                     return answer  # type: ignore[no-any-return]
             return self.fail(op, exc, fallback, started, strict)
         entry = self.records.entry
-        if (entry is not None and entry.breaker.failures) or self.observers:
+        if entry is not None and entry.breaker.failures:
             self.succeeded(op, 0, None, started)
+        elif self.observers:
+            # the common success, inlined: stats observe every call (issue 15: <= 2% of a get)
+            elapsed = time.perf_counter() - started
+            for observer in self.observers:
+                observer(op, 0, None, elapsed)
         return result
 
     def succeeded(self, op: str, code: int | None, node: str | None, started: float) -> None:
