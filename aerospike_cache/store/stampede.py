@@ -27,6 +27,7 @@ sleeps), and driven by a blocking and by an ``asyncio`` loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import math
 import random
 import threading
@@ -170,7 +171,10 @@ class Stampede:
             yield ("call", store.set, (key, value, ttl))
         except BaseException:
             if token is not None:
-                store.remove_if_equal(lock, token)  # a plain call: the error goes on at once
+                # a plain call, so that the error goes on at once; a failure to
+                # release leaves the lock to its TTL, and the caller sees the first error
+                with contextlib.suppress(Exception):
+                    store.remove_if_equal(lock, token)
             raise
         if token is not None:
             yield ("call", store.remove_if_equal, (lock, token))

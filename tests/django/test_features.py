@@ -48,6 +48,21 @@ def test_near_cache_option(configured: Any) -> None:
     assert cache.stats()["near_hits"] == 1
 
 
+def test_near_cache_follows_pattern_deletes_and_version_moves(configured: Any) -> None:
+    cache = configured(NEAR_CACHE={"ttl": 60.0})
+    cache.set_many({"user:1": "a", "user:2": "b", "other": "c"})
+    assert cache.get_many(["user:1", "user:2", "other"]) == {
+        "user:1": "a",
+        "user:2": "b",
+        "other": "c",
+    }
+    assert cache.delete_pattern("user:*") == 2
+    assert cache.get_many(["user:1", "user:2", "other"]) == {"other": "c"}
+    assert cache.incr_version("other") == 2
+    assert cache.get("other") is None
+    assert cache.get("other", version=2) == "c"
+
+
 def test_bad_near_cache_option_fails_naming_it(configured: Any) -> None:
     with pytest.raises(ImproperlyConfigured, match=r"unknown key 'size' in near_cache"):
         configured(NEAR_CACHE={"size": 10})
