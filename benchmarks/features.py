@@ -143,7 +143,7 @@ def stats_overhead(server: Server, rounds: int, n: int) -> tuple[list[str], floa
     call, read = without.failures.call, without._get
 
     def bare_get(_: int) -> Any:  # AerospikeStore.get without its two counter increments
-        return call("get", MISSING, read, "k", answers=_ABSENT_IS_MISSING)
+        return call("get", MISSING, _ABSENT_IS_MISSING, read, "k")
 
     with_stats.set("k", VALUE, 300)
     sides = {"get without stats": bare_get, "get with stats": lambda _: with_stats.get("k")}
@@ -196,7 +196,7 @@ def stats_cost(rounds: int, n: int, get_seconds: float) -> list[str]:
     call, read = without.failures.call, without._get
 
     def bare_get(_: int) -> Any:
-        return call("get", MISSING, read, "k", answers=_ABSENT_IS_MISSING)
+        return call("get", MISSING, _ABSENT_IS_MISSING, read, "k")
 
     sides = {"without": bare_get, "with": lambda _: with_stats.get("k")}
     cpus = rounds_of(sides, rounds, n * 10, cpu=True)

@@ -29,15 +29,13 @@ from ..serialization import Codec
 from . import aio
 from .atomic import TOO_BIG, Atomic
 from .batches import Batches
-from .expiry import DEADLINE_BIN, Deadlines, is_gone, wire_ttl
-from .failures import BatchFailure, FailurePath, Observer, warn_oversized
+from .expiry import DEADLINE_BIN, VALUE_BIN, Deadlines, is_gone
+from .failures import NO_ANSWERS, BatchFailure, FailurePath, Observer, warn_oversized
 from .hooks import count_read, near_get, near_get_many, operation
 from .near import NearCache
 from .records import (
     MISSING,
-    VALUE_BIN,
     Records,
-    entry_bins,
     stored_key,
 )
 from .stampede import Stampede
@@ -49,6 +47,7 @@ _D = options.DEFAULTS
 _ABSENT_IS_MISSING: Final = ((aex.RecordNotFound, MISSING),)
 _ABSENT_IS_FALSE: Final = ((aex.RecordNotFound, False),)
 _DEADLINE_ONLY: Final = [DEADLINE_BIN]
+_TOO_BIG: Final = ((aex.RecordTooBig, TOO_BIG),)
 
 
 class AerospikeStore:
@@ -128,6 +127,7 @@ class AerospikeStore:
         self.allow_namespace_truncate = bool(allow_namespace_truncate)
         self._call = self.failures.call
         self._key = self.records.key
+        self._get_fn = self._get
         self._deadlines = Deadlines()
         self.batches = Batches(self.records, self.failures, self.codec, self._deadlines)
         self._atomic = Atomic(self.records, self.failures, self.codec, self._deadlines)
@@ -187,7 +187,7 @@ class AerospikeStore:
         :class:`~aerospike_cache.errors.ConfigurationError` or
         :class:`~aerospike_cache.errors.NsupError` (whatever ``fail_open`` says).
         """
-        self._call("connect", None, _nothing, strict=True)
+        self.failures.call_strict("connect", None, NO_ANSWERS, _nothing, None)
         if self.records.ttl_forbidden:
             raise nsup_error(self.namespace)
 
@@ -198,7 +198,7 @@ class AerospikeStore:
         near = self.near
         if near is not None:
             return near_get(self, near, key)
-        value = self._call("get", MISSING, self._get, key, answers=_ABSENT_IS_MISSING)
+        value = self._call("get", MISSING, _ABSENT_IS_MISSING, self._get_fn, key)
         if value is MISSING:
             self.metrics.misses += 1
         else:
@@ -206,19 +206,28 @@ class AerospikeStore:
         return value
 
     def _get(self, client: Any, key: str) -> Any:
-        bins = client.get(self._key(key))[2]
+        # The hot path: records.key() and the codec's common case inlined.
+        if type(key) is str and key.isascii() and "\x00" not in key:
+            bins = client.get((self.namespace, self.set_name, key))[2]
+        else:
+            bins = client.get(self._key(key))[2]
         deadline = bins.get(DEADLINE_BIN)
         if deadline is not None and deadline <= self._deadlines.clock() * 1000:
             return MISSING
-        found, value = self.codec.decode(key, bins.get(VALUE_BIN))
+        stored = bins.get(VALUE_BIN)
+        codec = self.codec
+        if type(stored) is bytes and stored[:1] == codec.plain_head:
+            try:  # the common entry, inline; anything odd goes to decode()
+                return codec.plain_loads(stored[1:])
+            except Exception:
+                pass
+        found, value = codec.decode(key, stored)
         return value if found else MISSING
 
     def get_with_ttl(self, key: str) -> tuple[Any, float | None]:
         """``(value, seconds left)``, ``None`` if it never expires; ``(MISSING, None)``."""
         absent: tuple[Any, float | None] = (MISSING, None)
-        pair = self._call(
-            "get", absent, self._get_with_ttl, key, answers=((aex.RecordNotFound, absent),)
-        )
+        pair = self._call("get", absent, ((aex.RecordNotFound, absent),), self._get_with_ttl, key)
         count_read(self, pair[0] is not MISSING, 1)
         return pair
 
@@ -240,7 +249,7 @@ class AerospikeStore:
 
     def has(self, key: str) -> bool:
         """Whether ``key`` is present (its deadline is read, not its value)."""
-        return self._call("has", False, self._has, key, answers=_ABSENT_IS_FALSE)
+        return self._call("has", False, _ABSENT_IS_FALSE, self._has, key)
 
     def _has(self, client: Any, key: str) -> bool:
         bins = client.select(self._key(key), _DEADLINE_ONLY)[2]
@@ -249,7 +258,7 @@ class AerospikeStore:
     def ttl(self, key: str) -> Any:
         """Whole seconds left for ``key`` (rounded up); ``None`` if it never expires;
         :data:`MISSING` if absent."""
-        return self._call("ttl", MISSING, self._ttl, key, answers=_ABSENT_IS_MISSING)
+        return self._call("ttl", MISSING, _ABSENT_IS_MISSING, self._ttl, key)
 
     def _ttl(self, client: Any, key: str) -> Any:
         _, meta, bins = client.select(self._key(key), _DEADLINE_ONLY)
@@ -261,16 +270,12 @@ class AerospikeStore:
     @operation("set")
     def set(self, key: str, value: Any, ttl: float | None) -> bool:
         """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone)."""
-        if is_gone(ttl):
+        if ttl is not None and ttl <= 0:  # is_gone(), inlined on the hot path
             self.delete(key)
             return True
-        bins = entry_bins(self.codec.encode(key, value), self._deadlines.of(ttl))
-        wttl = wire_ttl(ttl)
+        bins, wttl = self._deadlines.entry(self.codec.encode(key, value), ttl)
         policy = self.records.write_policy(wttl)
-        done = self._call(
-            "set", False, self._atomic.put, key, bins, wttl, policy,
-            answers=((aex.RecordTooBig, TOO_BIG),),
-        )  # fmt: skip
+        done = self._call("set", False, _TOO_BIG, self._atomic.put, (key, bins, wttl, policy, None))
         if done is TOO_BIG:
             warn_oversized(key)
             self.delete(key)  # the new value was refused: the old one must not be served
@@ -301,10 +306,8 @@ class AerospikeStore:
         One ``remove``: a record past its deadline that the server has not
         evicted yet (at most about a second) still counts as existing here.
         """
-        return self._call(
-            "delete", False, _remove, self._key(key), self.records.key_only,
-            answers=_ABSENT_IS_FALSE,
-        )  # fmt: skip
+        policy = self.records.key_only
+        return self._call("delete", False, _ABSENT_IS_FALSE, _remove, (self._key(key), policy))
 
     @operation("delete_many")
     def delete_many(self, keys: Iterable[str]) -> list[str]:
@@ -375,13 +378,15 @@ class AerospikeStore:
                 "is configured; configure a set, or allow namespace truncation explicitly"
             )
         time.sleep(0.002)
-        return self._call("clear", False, _truncate, self.namespace, self.set_name)
+        return self._call("clear", False, NO_ANSWERS, _truncate, (self.namespace, self.set_name))
 
     def keys(self, pattern: str = "*") -> Iterator[str]:
         """Stored user keys matching a glob ``pattern`` (a scan; expired entries skipped)."""
         if not self.store_keys:
             raise ConfigurationError("keys() needs stored keys: enable store_keys")
-        records: list[Any] = self._call("keys", [], _scan, self.namespace, self.set_name)
+        records: list[Any] = self._call(
+            "keys", [], NO_ANSWERS, _scan, (self.namespace, self.set_name)
+        )
         match = None if pattern == "*" else re.compile(fnmatch.translate(pattern)).match
         expired = self._deadlines.expired
         for rec in records:
@@ -425,7 +430,9 @@ class AerospikeStore:
 
     def server_stats(self) -> dict[str, Any]:
         """The cluster's figures for this namespace and set (objects, use, evictions, nsup)."""
-        return self._call("info", {}, server_figures, self.namespace, self.set_name, strict=True)
+        return self.failures.call_strict(
+            "info", {}, NO_ANSWERS, _server_figures, (self.namespace, self.set_name)
+        )
 
     # -- async --------------------------------------------------------------
 
@@ -445,22 +452,26 @@ class AerospikeStore:
 # Client calls with nothing to add: module functions, no closure per call.
 
 
-def _nothing(client: Any) -> None:
+def _nothing(client: Any, _: None) -> None:
     return None
 
 
-def _remove(client: Any, key: Any, policy: Any) -> bool:
-    client.remove(key, policy=policy)
+def _remove(client: Any, job: tuple[Any, Any]) -> bool:
+    client.remove(job[0], policy=job[1])
     return True
 
 
-def _truncate(client: Any, namespace: str, set_name: str | None) -> bool:
-    client.truncate(namespace, set_name, 0)
+def _server_figures(client: Any, arg: tuple[str, str | None]) -> dict[str, Any]:
+    return server_figures(client, *arg)
+
+
+def _truncate(client: Any, where: tuple[str, str | None]) -> bool:
+    client.truncate(where[0], where[1], 0)
     return True
 
 
-def _scan(client: Any, namespace: str, set_name: str | None) -> list[Any]:
-    query = client.query(namespace, set_name)
+def _scan(client: Any, where: tuple[str, str | None]) -> list[Any]:
+    query = client.query(*where)
     query.select(DEADLINE_BIN)  # the keys and deadlines, not the values
     return query.results()  # type: ignore[no-any-return]
 

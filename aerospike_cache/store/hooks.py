@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any, Concatenate, Final, Literal, ParamSpec, T
 
 from aerospike import exception as aex
 
-from .expiry import DEADLINE_BIN, meta_ttl
-from .records import MISSING, VALUE_BIN
+from .expiry import DEADLINE_BIN, VALUE_BIN, meta_ttl
+from .records import MISSING
 
 if TYPE_CHECKING:
     from .facade import AerospikeStore
@@ -114,7 +114,7 @@ def near_get(store: AerospikeStore, near: NearCache, key: str) -> Any:
             return value
     token = near.token()
     record_key = store.records.key(key)
-    read: Any = store.failures.call("get", _ABSENT, _read, record_key, answers=_ABSENT_ANSWER)
+    read: Any = store.failures.call("get", _ABSENT, _ABSENT_ANSWER, _read, record_key)
     if read is _ABSENT:
         metrics.misses += 1
         return MISSING
