@@ -10,12 +10,16 @@ server is the one ``run.py`` uses (an embedded server in a child process, or
    run. Target: at least 8x faster.
 2. Memory per near-cache entry (``tracemalloc``), with the value's stored size.
 3. Stats overhead on ``get``: the store's ``get`` as shipped (failure-path
-   observer and counts) against the same call with stats taken out.
+   observer and counts) against the same call with stats taken out, over the
+   network, and in-process with a client that answers at once (the precise
+   figure: a difference of under a microsecond drowns in a network get's
+   noise on a shared machine), related to a get over the network.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import pickle
 import statistics
 import sys
@@ -151,7 +155,6 @@ def stats_overhead(server: Server, rounds: int, n: int) -> tuple[list[str], floa
     cpus = rounds_of(sides, rounds, n, cpu=True)
     overhead = median_ratio(walls["get with stats"], walls["get without stats"]) - 1
     cpu_overhead = median_ratio(cpus["get with stats"], cpus["get without stats"]) - 1
-    verdict = "met" if overhead <= STATS_BUDGET else "NOT met"
     lines = [
         "| side | µs per get (wall) | µs per get (client CPU) |",
         "|---|---|---|",
@@ -161,8 +164,9 @@ def stats_overhead(server: Server, rounds: int, n: int) -> tuple[list[str], floa
             for name in sides
         ),
         "",
-        f"Stats overhead on get: {overhead:+.1%} wall (budget {STATS_BUDGET:.0%}: {verdict}), "
-        f"{cpu_overhead:+.1%} of the client process's CPU time.",
+        f"Over the network: {overhead:+.1%} wall, {cpu_overhead:+.1%} of the client process's "
+        f"CPU time (a difference of under a microsecond in ~40: noisy on a shared machine; "
+        f"load average {os.getloadavg()[0]:.1f}).",
     ]
     return lines, statistics.median(walls["get without stats"])
 
@@ -201,12 +205,13 @@ def stats_cost(rounds: int, n: int, get_seconds: float) -> list[str]:
     sides = {"without": bare_get, "with": lambda _: with_stats.get("k")}
     cpus = rounds_of(sides, rounds, n * 10, cpu=True)
     added = statistics.median(w - b for w, b in zip(cpus["with"], cpus["without"], strict=True))
+    verdict = "met" if added / get_seconds <= STATS_BUDGET else "NOT met"
     return [
         f"With a client that answers at once, a get costs the store "
         f"{statistics.median(cpus['without']) * 1e6:.2f} µs of CPU without stats and "
         f"{statistics.median(cpus['with']) * 1e6:.2f} µs with them: stats add "
         f"{added * 1e6:.2f} µs per get: {added / get_seconds:.1%} of a get over the network "
-        f"here ({get_seconds * 1e6:.1f} µs; budget {STATS_BUDGET:.0%}).",
+        f"here ({get_seconds * 1e6:.1f} µs; budget {STATS_BUDGET:.0%}: {verdict}).",
     ]
 
 
