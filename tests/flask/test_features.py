@@ -82,6 +82,27 @@ def test_decorator_mode_memoize_computes_once_in_threads(make_app: MakeApp) -> N
     assert runs == ["x"]
 
 
+def test_decorator_mode_cached_view_renders_once_for_concurrent_requests(
+    make_app: MakeApp,
+) -> None:
+    app, cache = make_app(CACHE_AEROSPIKE_STAMPEDE={"decorators": True})
+    renders: list[int] = []
+
+    @app.route("/report")
+    @cache.cached(timeout=60)
+    def report() -> str:
+        renders.append(1)
+        time.sleep(0.2)
+        return "the report"
+
+    def fetch(_: int) -> str:
+        return app.test_client().get("/report").get_data(as_text=True)
+
+    with ThreadPoolExecutor(6) as pool:
+        assert list(pool.map(fetch, range(6))) == ["the report"] * 6
+    assert renders == [1]
+
+
 def test_decorator_mode_never_makes_plain_gets_wait(make_app: MakeApp) -> None:
     app, cache = make_app(CACHE_AEROSPIKE_STAMPEDE={"decorators": True, "wait": 30})
     with app.app_context():
