@@ -54,6 +54,7 @@ class NearCache:
         ttl: seconds an entry may be served from memory (the staleness bound).
         max_idle: seconds after its last read an entry is dropped (``None``: no limit).
         clock: the application's wall clock, against which entry deadlines are checked.
+        timer: the monotonic clock of ``ttl`` and ``max_idle`` (``time.monotonic``).
     """
 
     def __init__(
@@ -63,11 +64,13 @@ class NearCache:
         max_idle: float | None = DEFAULTS["max_idle"],
         *,
         clock: Callable[[], float] = time.time,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         self.max_entries = max_entries
         self.ttl = float(ttl)
         self.max_idle = None if max_idle is None else float(max_idle)
         self._clock = clock
+        self._timer = timer
         self._reset()
         _instances.add(self)
 
@@ -113,7 +116,7 @@ class NearCache:
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            now = time.monotonic()
+            now = self._timer()
             deadline = entry[_DEADLINE]
             idle = self.max_idle
             if (
@@ -168,7 +171,7 @@ class NearCache:
     # -- internals (the lock is held) -----------------------------------------
 
     def _insert(self, key: str, stored: Any, deadline: float | None) -> None:
-        now = time.monotonic()
+        now = self._timer()
         entries = self._entries
         entries[key] = [stored, now + self.ttl, deadline, now]
         entries.move_to_end(key)

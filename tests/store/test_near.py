@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -14,7 +13,7 @@ from aerospike_cache.store.near import NearCache
 
 
 class Clock:
-    """A wall clock the test moves by hand (the application's clock)."""
+    """A clock the test moves by hand (the application's, or the near cache's timer)."""
 
     def __init__(self) -> None:
         self.now = 1_000_000.0
@@ -35,20 +34,23 @@ def test_lru_evicts_the_least_recently_used() -> None:
 
 
 def test_ttl_bounds_how_long_an_entry_is_served() -> None:
-    near = NearCache(ttl=0.05)
+    timer = Clock()
+    near = NearCache(ttl=0.5, timer=timer)
     near.put("k", b"v", None)
+    timer.now += 0.499
     assert near.get("k") == b"v"
-    time.sleep(0.06)
+    timer.now += 0.001
     assert near.get("k") is None
     assert len(near) == 0
 
 
 def test_max_idle_drops_entries_not_read() -> None:
-    near = NearCache(ttl=60, max_idle=0.2)
+    timer = Clock()
+    near = NearCache(ttl=60, max_idle=0.2, timer=timer)
     near.put("read", b"1", None)
     near.put("idle", b"2", None)
     for _ in range(3):
-        time.sleep(0.08)
+        timer.now += 0.15
         assert near.get("read") == b"1"  # each read restarts its idle time
     assert near.get("idle") is None
 
