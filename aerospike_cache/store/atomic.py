@@ -74,7 +74,7 @@ class Atomic(StorePart):
         self.records.check_ttl(wttl)
         try:
             policy = self.records.replace_if_policy(wttl)
-            client.put(record_key, bins, {"gen": meta["gen"]}, policy)
+            client.put(record_key, _no_nils(bins), {"gen": meta["gen"]}, policy)
         except aex.RecordTooBig:
             return TOO_BIG
         return True
@@ -122,6 +122,7 @@ class Atomic(StorePart):
             answers: Any = ((aex.RecordExistsError, _RETRY),)
         else:
             policy, meta = records.replace_if_policy(wttl), {"gen": generation}
+            bins = _no_nils(bins)
             answers = _LOST_RACE
         return self.failures.call("incr", None, answers, self.put, (key, bins, wttl, policy, meta))
 
@@ -165,3 +166,9 @@ class Atomic(StorePart):
             return False
         client.remove(record_key, policy=self.records.remove_if_policy(meta["gen"]))
         return True
+
+
+def _no_nils(bins: dict[str, Any]) -> dict[str, Any]:
+    """``bins`` without nil bins: a replace starts from nothing, and a server refuses
+    bin deletes in a replace."""
+    return {name: value for name, value in bins.items() if value is not None}

@@ -131,6 +131,7 @@ class AerospikeStore:
         self._deadlines = Deadlines()
         self.batches = Batches(self.records, self.failures, self.codec, self._deadlines)
         self._atomic = Atomic(self.records, self.failures, self.codec, self._deadlines)
+        self._put = self._atomic.put
         self._reads = aio.Coalescers(self)
         self.records.on_fork(self._reads.reset)
         self.metrics = Stats(self._breaker)
@@ -275,7 +276,7 @@ class AerospikeStore:
             return True
         bins, wttl = self._deadlines.entry(self.codec.encode(key, value), ttl)
         policy = self.records.write_policy(wttl)
-        done = self._call("set", False, _TOO_BIG, self._atomic.put, (key, bins, wttl, policy, None))
+        done = self._call("set", False, _TOO_BIG, self._put, (key, bins, wttl, policy, None))
         if done is TOO_BIG:
             warn_oversized(key)
             self.delete(key)  # the new value was refused: the old one must not be served

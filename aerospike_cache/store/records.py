@@ -211,14 +211,10 @@ class Records:
         ]
 
     def write_policy(self, ttl: int) -> dict[str, Any]:
-        """A write of a whole entry: it replaces the record (no stale deadline bin survives)."""
+        """A write of an entry (its bins: see ``Deadlines.entry``)."""
         pol = self._write_policies.get(ttl)
         if pol is None:
-            pol = {
-                "key": self._key_policy,
-                "ttl": ttl,
-                "exists": aerospike.POLICY_EXISTS_CREATE_OR_REPLACE,
-            }
+            pol = {"key": self._key_policy, "ttl": ttl}
             if len(self._write_policies) < 256:
                 self._write_policies[ttl] = pol
         return pol
@@ -254,11 +250,7 @@ class Records:
 
         policy = self.write_policy(ttl)
         key = self.key
-        if deadline is None:
-            return [
-                Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}], policy=policy)
-                for k, v in items
-            ]
+        # A write that never expires removes an older deadline (a nil bin deletes it).
         ends = {"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline}
         return [
             Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, ends], policy=policy)
