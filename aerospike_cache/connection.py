@@ -348,10 +348,21 @@ class ClientRegistry:
     def _after_fork(self) -> None:
         # The parent's clients belong to the parent: their sockets and tend
         # thread do not survive a fork, and closing them here could disturb
-        # the parent. Forget them; the child builds its own.
+        # the parent. Forget them; the child builds its own. Never let them be
+        # freed, though: freeing a client in the child crashes it (SIGSEGV).
+        inherit(self._entries.values())
         self._entries = {}
         self._lock = threading.Lock()
         self.clients_created = 0
+
+
+# A forked child's copies of its parent's clients, kept so they are never freed.
+_inherited: list[Any] = []
+
+
+def inherit(entries: Iterable[Any]) -> None:
+    """Keep a parent's client entries alive in a forked child (freeing one crashes the child)."""
+    _inherited.extend(entries)
 
 
 class Forks:

@@ -98,6 +98,26 @@ STORE_OPTIONS: tuple[Option, ...] = (
         1.0,
         "Seconds the circuit stays open before one probe call.",
     ),
+    Option(
+        "near_cache",
+        (dict, type(None)),
+        None,
+        "Opt-in in-process near cache: {'max_entries': 10000, 'ttl': 1.0, 'max_idle': None}; "
+        "another process's write is seen at most ttl seconds later.",
+    ),
+    Option(
+        "stampede",
+        (bool, dict),
+        True,
+        "Stampede protection of get_or_set: True, False, or "
+        "{'lock_ttl': 5.0, 'wait': 10.0, 'decorators': False}.",
+    ),
+    Option(
+        "early_recompute",
+        (int, float),
+        0.0,
+        "XFetch beta of get_or_set: recompute hot entries shortly before they expire (0: off).",
+    ),
 )
 
 BY_NAME: dict[str, Option] = {opt.name: opt for opt in STORE_OPTIONS}
@@ -134,3 +154,40 @@ def validate(
             raise ConfigurationError(f"option {name!r} in {where} must be {wanted}, got {value!r}")
         out[opt.name] = value
     return out
+
+
+def component_options(value: Any, defaults: Mapping[str, Any], where: str) -> dict[str, Any] | None:
+    """A feature's dict option (a near cache, stampede protection) merged over its defaults.
+
+    ``None``/``False``: the feature is off (``None`` is returned); ``True``: on
+    with its defaults. Unknown keys fail naming the valid ones; the feature
+    checks each value itself.
+    """
+    if value is None or value is False:
+        return None
+    if value is True:
+        value = {}
+    if not isinstance(value, Mapping):
+        raise ConfigurationError(
+            f"{where} must be a dict such as {dict(defaults)!r}, True or None, got {value!r}"
+        )
+    unknown = sorted(set(value) - set(defaults))
+    if unknown:
+        raise ConfigurationError(
+            f"unknown key {', '.join(map(repr, unknown))} in {where}; "
+            f"valid keys: {', '.join(defaults)}"
+        )
+    return {**defaults, **value}
+
+
+def seconds(value: Any, where: str, *, zero: bool = False, none: bool = False) -> None:
+    """Check a number of seconds: > 0 (or >= 0 with ``zero``; ``None`` allowed with ``none``)."""
+    if value is None and none:
+        return
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if not number or value < 0 or (value == 0 and not zero):
+        bound = ">= 0" if zero else "> 0"
+        raise ConfigurationError(
+            f"{where} must be a number of seconds {bound}{' or None' if none else ''}, "
+            f"got {value!r}"
+        )

@@ -185,6 +185,33 @@ class AerospikeCache(BaseCache):
             raise ValueError(f"Key '{key}' not found")
         return version + delta
 
+    def get_or_set(
+        self,
+        key: Any,
+        default: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+    ) -> Any:
+        """Django's ``get_or_set``; a missing value is computed once across processes.
+
+        With ``STAMPEDE`` on (the default), the first caller to miss computes
+        ``default()`` under a short lock record while the others wait for its
+        value (bounded); see the README's stampede section.
+        """
+        if self._store.stampede is None:
+            return super().get_or_set(key, default, timeout, version)
+        made = self.make_and_validate_key(key, version=version)
+        compute = default if callable(default) else (lambda: default)
+        return self._store.stampede.get_or_set(made, compute, self.get_backend_timeout(timeout))
+
+    def stats(self) -> dict[str, Any]:
+        """This process's figures for the cache: hits, misses, near hits, errors, latency."""
+        return self._store.stats()
+
+    def reset_stats(self) -> None:
+        """Start :meth:`stats` from zero."""
+        self._store.reset_stats()
+
     # -- extras in the spirit of django-redis -------------------------------
 
     def ttl(self, key: Any, version: int | None = None) -> int | None:
@@ -239,6 +266,21 @@ class AerospikeCache(BaseCache):
     async def aget(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         value = await self._store.aget(self.make_and_validate_key(key, version=version))
         return default if value is MISSING else value
+
+    async def aget_or_set(
+        self,
+        key: Any,
+        default: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+    ) -> Any:
+        """:meth:`get_or_set` for async code: waits sleep on the event loop."""
+        if self._store.stampede is None:
+            return await super().aget_or_set(key, default, timeout, version)
+        made = self.make_and_validate_key(key, version=version)
+        compute = default if callable(default) else (lambda: default)
+        ttl = self.get_backend_timeout(timeout)
+        return await self._store.stampede.aget_or_set(made, compute, ttl)
 
     async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         made = self._made_keys(keys, version)

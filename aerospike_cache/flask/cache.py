@@ -40,7 +40,9 @@ from .. import options
 from ..errors import ConfigurationError
 from ..store import MISSING, AerospikeStore, introspection
 from ..store.shared import shared_store
+from . import cli
 from .config import backend_kwargs, blame
+from .decorators import called_by_decorator
 
 DEFAULT_SET = "flask"
 """The set the cache lives in unless ``CACHE_AEROSPIKE_SET`` says otherwise."""
@@ -155,9 +157,11 @@ class AerospikeCache(BaseCache):
         """
         merged, origin = backend_kwargs(config, args, kwargs)
         try:
-            return cls(**merged)
+            backend = cls(**merged)
         except ConfigurationError as exc:
             raise blame(exc, origin) from exc
+        cli.register(app)  # flask aerospike-cache stats
+        return backend
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._store!r} key_prefix={self.key_prefix!r}>"
@@ -210,7 +214,12 @@ class AerospikeCache(BaseCache):
     # -- the contract -------------------------------------------------------
 
     def get(self, key: str) -> Any:
-        value = self._store.get(self._key(key))
+        made = self._key(key)
+        value = self._store.get(made)
+        if value is MISSING:
+            stampede = self._store.stampede
+            if stampede is not None and stampede.decorators and called_by_decorator():
+                value = stampede.claim(made)  # wait for the caller already computing it
         return None if value is MISSING else value
 
     def get_many(self, *keys: str) -> list[Any]:
@@ -227,7 +236,12 @@ class AerospikeCache(BaseCache):
         return self._store.has(self._key(key))
 
     def set(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
-        return self._store.set(self._key(key), value, self._ttl(timeout))
+        made = self._key(key)
+        stored = self._store.set(made, value, self._ttl(timeout))
+        stampede = self._store.stampede
+        if stampede is not None:
+            stampede.filled(made)  # release a claim a decorator's get took
+        return stored
 
     def add(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
         return self._store.add(self._key(key), value, self._ttl(timeout))
@@ -293,6 +307,25 @@ class AerospikeCache(BaseCache):
         if not isinstance(delta, int):
             raise TypeError(f"delta must be an int, got {type(delta).__name__}")
         return self.inc(key, -delta)
+
+    def get_or_set(
+        self, key: str, fn: Callable[[], Any], timeout: int | dt.timedelta | None = None
+    ) -> Any:
+        """The value of ``key``; if missing, ``fn()`` is computed once across processes and stored.
+
+        With ``stampede`` on (the default) the first caller to miss computes
+        under a short lock record while the others wait for its value
+        (bounded); see the README's stampede section.
+        """
+        return self._store.get_or_set(self._key(key), fn, self._ttl(timeout))
+
+    def stats(self) -> dict[str, Any]:
+        """This process's figures for the cache: hits, misses, near hits, errors, latency."""
+        return self._store.stats()
+
+    def reset_stats(self) -> None:
+        """Start :meth:`stats` from zero."""
+        self._store.reset_stats()
 
     # -- extras -------------------------------------------------------------
 

@@ -4,7 +4,11 @@ Modules: :mod:`.facade` (the cache semantics, :class:`AerospikeStore`),
 :mod:`.records` (what talks to the client: keys, policies, batch rows),
 :mod:`.failures` (the one failure path every client call takes),
 :mod:`.expiry` (the TTL language and its wire mapping), :mod:`.aio` (the I/O
-pool and the read coalescer). See ``docs/architecture.md``.
+pool and the read coalescer), and the features: :mod:`.near` (the near
+cache), :mod:`.hooks` (counts and near-cache upkeep around the facade's
+operations), :mod:`.stampede` (``get_or_set`` once across processes),
+:mod:`.stats` (counters, latency, the cluster's figures). See
+``docs/architecture.md``.
 """
 
 from .expiry import DEADLINE_BIN, MAX_TTL, TTL_KEEP, TTL_NEVER, VALUE_BIN, wire_ttl

@@ -8,31 +8,39 @@ a failure of the one failure path.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .expiry import DEADLINE_BIN, VALUE_BIN, is_gone, wire_ttl
 from .failures import NO_ANSWERS, warn_oversized
 from .records import StorePart
 
+Fill = Callable[[str, Any, Any, Any], None]
+
 
 class Batches(StorePart):
     """``get_many``, ``set_many`` and ``remove_many`` of a store."""
 
-    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
-        """The values of the keys that are present, in one batch read."""
+    def get_many(self, keys: Iterable[str], fill: Fill | None = None) -> dict[str, Any]:
+        """The values of the keys that are present, in one batch read.
+
+        ``fill(key, stored, deadline, meta)`` is called for each entry found
+        (the near cache): its bin value, its deadline bin (or ``None``), its metadata.
+        """
         keys = list(keys) if isinstance(keys, dict) else list(dict.fromkeys(keys))
         if not keys:
             return {}
-        return self.failures.call("get_many", {}, NO_ANSWERS, self._get_many, keys)
+        return self.failures.call("get_many", {}, NO_ANSWERS, self._get_many, (keys, fill))
 
-    def _get_many(self, client: Any, keys: list[str]) -> dict[str, Any]:
+    def _get_many(self, client: Any, arg: tuple[list[str], Fill | None]) -> dict[str, Any]:
+        keys, fill = arg
         result = client.batch_read(self.records.keys(keys))
         now_ms = self.deadlines.clock() * 1000
         codec = self.codec
         head, loads = codec.plain_head, codec.plain_loads
         out: dict[str, Any] = {}
         bad: list[tuple[str, int]] = []
+        read: list[tuple[str, Any, Any, Any]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0 and row.record is not None:
                 bins = row.record[2]
@@ -40,6 +48,8 @@ class Batches(StorePart):
                 if deadline is not None and deadline <= now_ms:
                     continue
                 stored = bins.get(VALUE_BIN)
+                if fill is not None:
+                    read.append((key, stored, deadline, row.record[1]))
                 if type(stored) is bytes and stored[:1] == head:
                     try:  # the common entry, inline; anything odd goes to decode()
                         out[key] = loads(stored[1:])
@@ -51,6 +61,9 @@ class Batches(StorePart):
                     out[key] = value
             elif row.result != 2:
                 bad.append((key, row.result))
+        for key, stored, deadline, meta in read:
+            if key in out:  # decoded: worth keeping near
+                fill(key, stored, deadline, meta)  # type: ignore[misc]
         # Rows are the answer even when the batch failed: a node that did not
         # answer leaves its rows at -15, the other nodes' rows are real.
         self.failures.check_rows("get_many", result.result, bad, len(keys), out, reads=True)

@@ -31,11 +31,15 @@ from .atomic import TOO_BIG, Atomic
 from .batches import Batches
 from .expiry import DEADLINE_BIN, VALUE_BIN, Deadlines, is_gone
 from .failures import NO_ANSWERS, BatchFailure, FailurePath, Observer, warn_oversized
+from .hooks import count_read, near_get, near_get_many, operation
+from .near import NearCache
 from .records import (
     MISSING,
     Records,
     stored_key,
 )
+from .stampede import Stampede
+from .stats import Stats, server_figures, stats_of
 
 T = TypeVar("T")
 _D = options.DEFAULTS
@@ -74,6 +78,9 @@ class AerospikeStore:
             when no set is configured.
         breaker_threshold / breaker_cooldown: consecutive outage errors that open the
             circuit, and seconds it stays open before a probe.
+        near_cache: ``{"max_entries", "ttl", "max_idle"}`` for an in-process near cache.
+        stampede: protection of :meth:`get_or_set` (``True``, ``False`` or a dict).
+        early_recompute: XFetch's beta for :meth:`get_or_set` (0: off).
     """
 
     def __init__(
@@ -95,6 +102,9 @@ class AerospikeStore:
         allow_namespace_truncate: bool = _D["allow_namespace_truncate"],
         breaker_threshold: int = _D["breaker_threshold"],
         breaker_cooldown: float = _D["breaker_cooldown"],
+        near_cache: Mapping[str, Any] | None = _D["near_cache"],
+        stampede: bool | Mapping[str, Any] = _D["stampede"],
+        early_recompute: float = _D["early_recompute"],
     ) -> None:
         self.records = Records(
             hosts,
@@ -119,11 +129,15 @@ class AerospikeStore:
         self._key = self.records.key
         self._get_fn = self._get
         self._deadlines = Deadlines()
-        self._batches = Batches(self.records, self.failures, self.codec, self._deadlines)
+        self.batches = Batches(self.records, self.failures, self.codec, self._deadlines)
         self._atomic = Atomic(self.records, self.failures, self.codec, self._deadlines)
         self._put = self._atomic.put
         self._reads = aio.Coalescers(self)
         self.records.on_fork(self._reads.reset)
+        self.metrics = Stats(self._breaker)
+        self.failures.add_observer(self.metrics.observe)
+        self.near = NearCache.from_options(near_cache, "near_cache", clock=self._now)
+        self.stampede = Stampede.from_options(self, MISSING, stampede, early_recompute, "stampede")
 
     def __repr__(self) -> str:
         hosts = self.records.config.get("hosts")
@@ -132,6 +146,13 @@ class AerospikeStore:
             f"<AerospikeStore namespace={self.namespace!r} set={self.set_name!r} "
             f"hosts={hosts!r}{user}>"
         )
+
+    def _breaker(self) -> Any:
+        entry = self.records.entry
+        return None if entry is None else entry.breaker
+
+    def _now(self) -> float:
+        return self._deadlines.clock()  # looked up at each call: store.clock may be replaced
 
     @property
     def clock(self) -> Callable[[], float]:
@@ -175,7 +196,15 @@ class AerospikeStore:
 
     def get(self, key: str) -> Any:
         """The value of ``key``, or :data:`MISSING` (also once past its deadline)."""
-        return self._call("get", MISSING, _ABSENT_IS_MISSING, self._get_fn, key)
+        near = self.near
+        if near is not None:
+            return near_get(self, near, key)
+        value = self._call("get", MISSING, _ABSENT_IS_MISSING, self._get_fn, key)
+        if value is MISSING:
+            self.metrics.misses += 1
+        else:
+            self.metrics.hits += 1
+        return value
 
     def _get(self, client: Any, key: str) -> Any:
         # The hot path: records.key() and the codec's common case inlined.
@@ -199,7 +228,9 @@ class AerospikeStore:
     def get_with_ttl(self, key: str) -> tuple[Any, float | None]:
         """``(value, seconds left)``, ``None`` if it never expires; ``(MISSING, None)``."""
         absent: tuple[Any, float | None] = (MISSING, None)
-        return self._call("get", absent, ((aex.RecordNotFound, absent),), self._get_with_ttl, key)
+        pair = self._call("get", absent, ((aex.RecordNotFound, absent),), self._get_with_ttl, key)
+        count_read(self, pair[0] is not MISSING, 1)
+        return pair
 
     def _get_with_ttl(self, client: Any, key: str) -> tuple[Any, float | None]:
         _, meta, bins = client.get(self._key(key))
@@ -211,7 +242,11 @@ class AerospikeStore:
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
-        return self._batches.get_many(keys)
+        asked = list(dict.fromkeys(keys))
+        near = self.near
+        found = self.batches.get_many(asked) if near is None else near_get_many(self, near, asked)
+        count_read(self, len(found), len(asked))
+        return found
 
     def has(self, key: str) -> bool:
         """Whether ``key`` is present (its deadline is read, not its value)."""
@@ -233,6 +268,7 @@ class AerospikeStore:
 
     # -- writes -------------------------------------------------------------
 
+    @operation("set")
     def set(self, key: str, value: Any, ttl: float | None) -> bool:
         """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone)."""
         if ttl is not None and ttl <= 0:  # is_gone(), inlined on the hot path
@@ -247,6 +283,7 @@ class AerospikeStore:
             return False
         return done
 
+    @operation("set")
     def add(self, key: str, value: Any, ttl: float | None) -> bool:
         """Store ``value`` only if ``key`` is absent (or past its deadline); ``True`` if stored.
 
@@ -258,10 +295,12 @@ class AerospikeStore:
             return not self.has(key)
         return self._atomic.add(key, self.codec.encode(key, value), ttl)
 
+    @operation("set_many")
     def set_many(self, mapping: Mapping[str, Any], ttl: float | None) -> list[str]:
         """Store every item in one batch write; returns the keys that failed."""
-        return self._batches.set_many(mapping, ttl)
+        return self.batches.set_many(mapping, ttl)
 
+    @operation("delete")
     def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if the record existed.
 
@@ -271,10 +310,12 @@ class AerospikeStore:
         policy = self.records.key_only
         return self._call("delete", False, _ABSENT_IS_FALSE, _remove, (self._key(key), policy))
 
+    @operation("delete_many")
     def delete_many(self, keys: Iterable[str]) -> list[str]:
         """Remove the keys in one batch; returns those that existed."""
-        return self._batches.remove_many(keys)[0]
+        return self.batches.remove_many(keys)[0]
 
+    @operation("delete_many")
     def remove_many(self, keys: Iterable[str]) -> tuple[list[str], list[str]]:
         """Remove the keys in one batch; returns ``(existed, failed)``.
 
@@ -283,14 +324,16 @@ class AerospikeStore:
         failed (every key, if the call itself failed). A record past its
         deadline but not yet evicted counts as existing here.
         """
-        return self._batches.remove_many(keys)
+        return self.batches.remove_many(keys)
 
+    @operation("update")
     def touch(self, key: str, ttl: float | None) -> bool:
         """Give ``key`` a new TTL; ``False`` if it is absent. ``ttl <= 0`` deletes it."""
         if is_gone(ttl):
             return self.delete(key)
         return self._atomic.touch(key, ttl)
 
+    @operation("update")
     def incr(
         self, key: str, delta: int = 1, *, create: bool = False, ttl: float | None = None
     ) -> int | None:
@@ -307,6 +350,7 @@ class AerospikeStore:
             delta = int(delta)  # bool and int subclasses
         return self._atomic.incr(key, delta, create, ttl)
 
+    @operation("delete")
     def remove_if_equal(self, key: str, value: Any) -> bool:
         """Delete ``key`` only if it still holds ``value`` (generation-checked); ``True`` if so."""
         return self._atomic.remove_if_equal(key, value)
@@ -321,6 +365,7 @@ class AerospikeStore:
         self.delete(old)
         return True
 
+    @operation("clear")
     def clear(self) -> bool:
         """Remove every entry of the set, synchronously in effect; ``False`` if it failed.
 
@@ -359,11 +404,45 @@ class AerospikeStore:
         """Close the shared client this store uses (never a user-supplied one)."""
         self.records.shutdown()
 
+    # -- stampede protection and stats ----------------------------------------
+
+    def get_or_set(self, key: str, compute: Callable[[], Any], ttl: float | None) -> Any:
+        """The value of ``key``, or ``compute()`` stored with ``ttl``.
+
+        With stampede protection on, a missing value is computed once across
+        threads and processes (see :mod:`.stampede`).
+        """
+        if self.stampede is not None:
+            return self.stampede.get_or_set(key, compute, ttl)
+        value = self.get(key)
+        if value is MISSING:
+            value = compute()
+            self.set(key, value, ttl)
+        return value
+
+    def stats(self) -> dict[str, Any]:
+        """This process's figures: hits, misses, near hits, sets, deletes, errors by code,
+        the breaker, latency percentiles per operation, the near cache's fill."""
+        return stats_of(self)
+
+    def reset_stats(self) -> None:
+        """Start :meth:`stats` from zero."""
+        self.metrics.reset()
+
+    def server_stats(self) -> dict[str, Any]:
+        """The cluster's figures for this namespace and set (objects, use, evictions, nsup)."""
+        return self.failures.call_strict(
+            "info", {}, NO_ANSWERS, _server_figures, (self.namespace, self.set_name)
+        )
+
     # -- async --------------------------------------------------------------
 
     async def aget(self, key: str) -> Any:
         """Like :meth:`get`; concurrent calls on one event loop are coalesced into one batch."""
         self._key(key)  # a bad key fails this caller alone, not the batch it would join
+        near = self.near
+        if near is not None and near.get(key) is not None:
+            return self.get(key)  # served from memory: no trip to the I/O pool
         return await self._reads.get(key)
 
     async def run(self, fn: Callable[..., T], *args: Any) -> T:
@@ -381,6 +460,10 @@ def _nothing(client: Any, _: None) -> None:
 def _remove(client: Any, job: tuple[Any, Any]) -> bool:
     client.remove(job[0], policy=job[1])
     return True
+
+
+def _server_figures(client: Any, arg: tuple[str, str | None]) -> dict[str, Any]:
+    return server_figures(client, *arg)
 
 
 def _truncate(client: Any, where: tuple[str, str | None]) -> bool:

@@ -167,7 +167,13 @@ class FailurePath:
             result = fn(self._client(), arg)
         except (aex.AerospikeError, CacheError, BatchFailure) as exc:
             return self._settle(op, exc, fallback, answers, started, strict)
-        self.succeeded(op, 0, None, started)
+        if self.records.suspect:
+            self.succeeded(op, 0, None, started)
+        else:
+            # the common success, inlined: stats observe every call (issue 15: <= 2% of a get)
+            elapsed = time.perf_counter() - started
+            for observer in self.observers:
+                observer(op, 0, None, elapsed)
         return result
 
     def _settle(

@@ -16,6 +16,7 @@ from ..connection import (
     ClientEntry,
     build_client_config,
     forks,
+    inherit,
     inspect_namespace,
     nsup_error,
     parse_hosts,
@@ -143,6 +144,8 @@ class Records:
         if self._forks != forks.generation:
             # Forked: the parent's client is the parent's; build our own.
             self._forks = forks.generation
+            if entry is not None:
+                inherit([entry])  # freeing the parent's client in the child crashes it
             self.entry = entry = None
             self.ttl_forbidden = None
             for callback in self._on_fork:

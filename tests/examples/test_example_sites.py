@@ -114,6 +114,7 @@ def test_list_page_second_request_is_a_cache_hit(site: Site) -> None:
     status, body = site.get("/")
     assert status == "hit"
     assert "Cache HIT" in body
+    assert "hit ratio" in body  # the backend's stats, on the page
 
 
 def test_detail_page_fragment_computation_and_counter(site: Site) -> None:

@@ -30,7 +30,19 @@ def observed(server: Any, options: dict[str, Any]) -> AerospikeStore:
     return store
 
 
-SETUPS: dict[str, Setup] = {"plain": plain, "observed": observed}
+def near(server: Any, options: dict[str, Any]) -> AerospikeStore:
+    """A store with a near cache in front of its reads: results unchanged for this process."""
+    return plain(server, {"near_cache": {"ttl": 60.0}, **options})
+
+
+SETUPS: dict[str, Setup] = {"plain": plain, "observed": observed, "near": near}
+
+
+def behind_its_back(store: AerospikeStore) -> None:
+    """Another process changed the store's records: a near cache would serve its entries up
+    to its ttl (the contract, tested in test_near_cache); the test drops them instead."""
+    if store.near is not None:
+        store.near.drop_all()
 
 
 @pytest.fixture(params=sorted(SETUPS))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse
 
 PLACEHOLDER = b"<!--cache-status-->"
@@ -33,9 +34,19 @@ class CacheStatusMiddleware:
                 line = "Cache MISS: rendered " + ", ".join(misses) + " (now stored in Aerospike)"
             else:
                 line = "Cache HIT: served from Aerospike, nothing was recomputed"
-            response.content = response.content.replace(
-                PLACEHOLDER, f'<span class="cache-{status}">{line}</span>'.encode()
-            )
+            line = f'<span class="cache-{status}">{line}</span>' + hit_ratio()
+            response.content = response.content.replace(PLACEHOLDER, line.encode())
             if response.has_header("Content-Length"):
                 response["Content-Length"] = str(len(response.content))
         return response
+
+
+def hit_ratio() -> str:
+    """This process's hit ratio, from the backend's stats (near-cache hits included)."""
+    stats = cache.stats()  # type: ignore[attr-defined]
+    if stats["hit_ratio"] is None:
+        return ""
+    return (
+        f" · hit ratio {stats['hit_ratio']:.0%} ({stats['hits']} hits, "
+        f"{stats['near_hits']} from process memory, {stats['misses']} misses)"
+    )

@@ -52,6 +52,8 @@ CACHES = {
             "SET": os.environ.get("AEROSPIKE_SET") or "django_site",
             "SERIALIZER": "pickle",
             "COMPRESSOR": "zlib",
+            # hot entries served from process memory for up to a second
+            "NEAR_CACHE": {"max_entries": 10000, "ttl": 1.0},
         },
     }
 }

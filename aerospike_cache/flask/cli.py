@@ -1,0 +1,54 @@
+"""``flask aerospike-cache <subcommand>``: tools for the app's Aerospike caches.
+
+The group is added to ``app.cli`` when an :class:`~aerospike_cache.flask.AerospikeCache`
+is built by Flask-Caching for the app. Subcommands: ``stats``.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from ..store import stats
+
+
+@click.group("aerospike-cache", help="Aerospike cache tools.")
+def cli() -> None:
+    """The command group; each subcommand is registered below."""
+
+
+def register(app: Flask) -> None:
+    """Add the ``aerospike-cache`` command group to ``app`` (once)."""
+    if cli.name not in app.cli.commands:
+        app.cli.add_command(cli)
+
+
+def aerospike_caches(app: Flask) -> dict[str, Any]:
+    """The app's Aerospike caches, named by their Flask-Caching ``Cache`` object's position."""
+    from .cache import AerospikeCache
+
+    found: dict[str, Any] = {}
+    for index, backend in enumerate(app.extensions.get("cache", {}).values()):
+        if isinstance(backend, AerospikeCache):
+            found[f"cache{index}" if index else "cache"] = backend
+    if not found:
+        raise click.ClickException("no aerospike_cache.flask.AerospikeCache is configured")
+    return found
+
+
+@cli.command("stats")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for machines.")
+@click.option("--no-server", is_flag=True, help="Skip the figures read from the cluster.")
+@with_appcontext
+def stats_command(as_json: bool, no_server: bool) -> None:
+    """Hits, misses, near hits, errors, breaker, latency, and the cluster's figures."""
+    caches = aerospike_caches(current_app)
+    reports = {name: stats.report(c.store, server=not no_server) for name, c in caches.items()}
+    if as_json:
+        click.echo(json.dumps(reports, indent=2, sort_keys=True))
+    else:
+        click.echo("\n\n".join(stats.render(n, r) for n, r in reports.items()))
