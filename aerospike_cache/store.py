@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import fnmatch
 import functools
 import logging
 import math
@@ -30,6 +29,8 @@ from typing import Any, Final, TypeVar
 import aerospike
 from aerospike import exception as aex
 
+from . import selection
+from . import tags as tagging
 from .connection import (
     DEFAULT_CONNECT_TIMEOUT_MS,
     DEFAULT_TIMEOUT_MS,
@@ -48,7 +49,10 @@ from .errors import (
     InvalidKeyError,
     NsupError,
 )
+from .jobs import Job
+from .patterns import KeyPattern, compile_glob
 from .serialization import Codec
+from .tags import TAG_BIN
 
 logger = logging.getLogger("aerospike_cache")
 
@@ -349,7 +353,12 @@ class AerospikeStore:
     def _write_policy(self, ttl: int) -> dict[str, Any]:
         pol = self._write_policies.get(ttl)
         if pol is None:
-            pol = {"key": self._key_policy, "ttl": ttl}
+            # Replace: a write drops the bins of the previous entry (its tags).
+            pol = {
+                "key": self._key_policy,
+                "ttl": ttl,
+                "exists": self._aerospike.POLICY_EXISTS_CREATE_OR_REPLACE,
+            }
             if len(self._write_policies) < 256:
                 self._write_policies[ttl] = pol
         return pol
@@ -464,18 +473,22 @@ class AerospikeStore:
 
     def get_with_ttl(self, key: str) -> tuple[Any, int | None]:
         """``(value, ttl)``: ttl in seconds, ``None`` if it never expires; ``(MISSING, None)``."""
+        return self._entry_of(key)[:2]
+
+    def _entry_of(self, key: str) -> tuple[Any, int | None, list[str]]:
+        """``(value, ttl, stored tags)`` of ``key``, or ``(MISSING, None, [])``."""
         try:
             client = self._client()
             _, meta, bins = client.get(self._key(key))
         except self._aex.RecordNotFound:
-            return MISSING, None
+            return MISSING, None, []
         except (self._aex.AerospikeError, CacheError) as exc:
-            return self._handle("get", exc, (MISSING, None))
+            return self._handle("get", exc, (MISSING, None, []))
         self._recovered()
         found, value = self.codec.decode(key, bins.get(VALUE_BIN))
         if not found:
-            return MISSING, None
-        return value, _meta_ttl(meta)
+            return MISSING, None, []
+        return value, _meta_ttl(meta), list(bins.get(TAG_BIN) or [])
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
@@ -533,17 +546,37 @@ class AerospikeStore:
 
     # -- writes -------------------------------------------------------------
 
-    def set(self, key: str, value: Any, ttl: float | None) -> bool:
-        """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone)."""
+    def set(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool:
+        """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone).
+
+        ``tags`` (see :mod:`aerospike_cache.tags`) replace the entry's tags;
+        ``tag_prefix`` namespaces them. Bad tags raise before anything is written.
+        """
+        stored_tags = tagging.scoped(tag_prefix, tagging.validate(tags)) if tags else []
         if ttl is not None and ttl <= 0:
             self.delete(key)
             return True
-        bin_value = self.codec.encode(key, value)
+        return self._put(key, self._bins(key, value, stored_tags), ttl)
+
+    def _bins(self, key: str, value: Any, stored_tags: list[str]) -> dict[str, Any]:
+        bins: dict[str, Any] = {VALUE_BIN: self.codec.encode(key, value)}
+        if stored_tags:
+            bins[TAG_BIN] = stored_tags
+        return bins
+
+    def _put(self, key: str, bins: dict[str, Any], ttl: float | None) -> bool:
         wttl = wire_ttl(ttl)
         try:
             client = self._client()
             self._check_ttl(wttl)
-            client.put(self._key(key), {VALUE_BIN: bin_value}, None, self._write_policy(wttl))
+            client.put(self._key(key), bins, None, self._write_policy(wttl))
         except self._aex.RecordTooBig:
             self._drop_oversized(key)
             return False
@@ -552,17 +585,25 @@ class AerospikeStore:
         self._recovered()
         return True
 
-    def add(self, key: str, value: Any, ttl: float | None) -> bool:
+    def add(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool:
         """Store ``value`` only if ``key`` is absent (one create-only write); ``True`` if stored."""
+        stored_tags = tagging.scoped(tag_prefix, tagging.validate(tags)) if tags else []
         if ttl is not None and ttl <= 0:
             # Stored and gone at once: it "succeeds" exactly when the key is absent.
             return not self.has(key)
-        bin_value = self.codec.encode(key, value)
+        bins = self._bins(key, value, stored_tags)
         wttl = wire_ttl(ttl)
         try:
             client = self._client()
             self._check_ttl(wttl)
-            client.put(self._key(key), {VALUE_BIN: bin_value}, None, self._create_policy(wttl))
+            client.put(self._key(key), bins, None, self._create_policy(wttl))
         except self._aex.RecordExistsError:
             self._recovered()
             return False
@@ -574,8 +615,15 @@ class AerospikeStore:
         self._recovered()
         return True
 
-    def set_many(self, mapping: Mapping[str, Any], ttl: float | None) -> list[str]:
-        """Store every item in one batch write; returns the keys that failed."""
+    def set_many(
+        self,
+        mapping: Mapping[str, Any],
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> list[str]:
+        """Store every item (each with ``tags``) in one batch; returns the keys that failed."""
+        stored_tags = tagging.scoped(tag_prefix, tagging.validate(tags))
         if not mapping:
             return []
         if ttl is not None and ttl <= 0:
@@ -587,10 +635,11 @@ class AerospikeStore:
         policy = self._write_policy(wttl)
         encode = self.codec.encode
         keys = list(mapping)
+        tag_ops = [{"op": _OP_WRITE, "bin": TAG_BIN, "val": stored_tags}] if stored_tags else []
         rows = [
             Write(
                 self._key(k),
-                [{"op": _OP_WRITE, "bin": VALUE_BIN, "val": encode(k, mapping[k])}],
+                [{"op": _OP_WRITE, "bin": VALUE_BIN, "val": encode(k, mapping[k])}, *tag_ops],
                 policy=policy,
             )
             for k in keys
@@ -751,11 +800,11 @@ class AerospikeStore:
         return True
 
     def move(self, old: str, new: str) -> bool:
-        """Move ``old``'s value to ``new`` keeping its TTL; ``False`` if ``old`` is absent."""
-        value, ttl = self.get_with_ttl(old)
+        """Move ``old``'s value to ``new`` with its TTL and tags; ``False`` if ``old`` is absent."""
+        value, ttl, stored_tags = self._entry_of(old)
         if value is MISSING:
             return False
-        if not self.set(new, value, ttl):
+        if not self._put(new, self._bins(new, value, stored_tags), ttl):
             return False
         self.delete(old)
         return True
@@ -780,23 +829,82 @@ class AerospikeStore:
         self._recovered()
         return True
 
-    def keys(self, pattern: str = "*") -> Iterator[str]:
-        """Stored user keys matching a glob ``pattern`` (a scan of the set)."""
+    # -- server-side selection: patterns and tags ---------------------------
+
+    def keys(self, pattern: str = "*", prefix: str = "") -> Iterator[str]:
+        """Stored keys matching ``prefix`` (literal) + glob ``pattern``, streamed.
+
+        The server filters on a regular expression of the stored key; each
+        candidate is re-checked with :func:`fnmatch.fnmatchcase`.
+        """
+        match = self._pattern(pattern, prefix)
+        for page in selection.pages(self, "keys", selection.key_filter(match)):
+            for record_key in page:
+                key = selection.user_key(record_key)
+                if key is not None and match.matches(key):
+                    yield key
+
+    def delete_pattern(self, pattern: str, prefix: str = "", *, wait: bool = True) -> int | Job:
+        """Remove the entries whose key matches ``prefix`` + ``pattern``; how many were removed.
+
+        ``wait=False`` starts a background job on the server and returns its
+        :class:`~aerospike_cache.jobs.Job` (keys holding a NUL are left to it).
+        """
+        match = self._pattern(pattern, prefix)
+        if not wait:
+            return self._job("delete_pattern", match, None)
+        return selection.remove(
+            self, "delete_pattern", selection.key_filter(match), _checked(match)
+        )
+
+    def touch_pattern(
+        self, pattern: str, ttl: float | None, prefix: str = "", *, wait: bool = True
+    ) -> int | Job:
+        """Give the entries matching ``prefix`` + ``pattern`` a new TTL; how many were touched."""
+        match = self._pattern(pattern, prefix)
+        if ttl is not None and ttl <= 0:
+            return self.delete_pattern(pattern, prefix, wait=wait)
+        wttl = wire_ttl(ttl)
+        self._client()
+        self._check_ttl(wttl)
+        if not wait:
+            return self._job("touch_pattern", match, wttl)
+        return selection.touch(
+            self, "touch_pattern", selection.key_filter(match), wttl, _checked(match)
+        )
+
+    def invalidate_tags(
+        self, tags: Iterable[str], tag_prefix: str = "", *, wait: bool = True
+    ) -> int | Job:
+        """Remove every entry carrying any of ``tags``; how many were removed.
+
+        ``wait=False`` starts a background job on the server and returns its
+        :class:`~aerospike_cache.jobs.Job`. Works on entries stored without
+        their key too (they are removed by digest).
+        """
+        stored = tagging.scoped(tag_prefix, tagging.validate(tags))
+        if not stored:
+            return 0 if wait else Job(None, "invalidate_tags()", lambda _id: None)
+        expression = tagging.any_of(stored)
+        if not wait:
+            what = f"invalidate_tags({', '.join(map(repr, stored))})"
+            return selection.start_job(self, "invalidate_tags", what, expression)
+        return selection.remove(self, "invalidate_tags", expression)
+
+    def _pattern(self, pattern: str, prefix: str) -> KeyPattern:
         if not self.store_keys:
-            raise ConfigurationError("keys() needs stored keys: enable store_keys")
-        try:
-            query = self._client().query(self.namespace, self.set_name)
-            records = query.results({"include_bin_data": False})
-        except (self._aex.AerospikeError, CacheError) as exc:
-            self._handle("keys", exc, None)
-            return
-        match = None if pattern == "*" else re.compile(fnmatch.translate(pattern)).match
-        for rec in records:
-            user_key = rec[0][2]
-            if isinstance(user_key, (bytes, bytearray)):  # a key holding a NUL (see _user_key)
-                user_key = bytes(user_key).decode("utf-8", "replace")
-            if isinstance(user_key, str) and (match is None or match(user_key)):
-                yield user_key
+            raise ConfigurationError(
+                "key patterns need stored keys: enable store_keys (entries written "
+                "without their key are invisible to keys() and delete_pattern())"
+            )
+        return compile_glob(pattern, prefix)
+
+    def _job(self, op: str, match: KeyPattern, ttl: int | None) -> Job:
+        what = f"{op}({match.prefix + match.glob!r})"
+        if match.never:
+            return Job(None, what, lambda _id: None)
+        expression = selection.key_filter(match, blob_keys=False)
+        return selection.start_job(self, op, what, expression, ttl)
 
     def close(self) -> None:
         """Nothing to do per request: the client is shared by the process (see :meth:`shutdown`)."""
@@ -940,6 +1048,16 @@ def _executor() -> ThreadPoolExecutor:
                 _pool_pid = os.getpid()
             pool = _pool
     return pool
+
+
+def _checked(match: KeyPattern) -> Callable[[Any], bool]:
+    """The exact re-check of a record key the server selected by regex."""
+
+    def check(record_key: Any) -> bool:
+        key = selection.user_key(record_key)
+        return key is not None and match.matches(key)
+
+    return check
 
 
 def _meta_ttl(meta: Mapping[str, Any] | None) -> int | None:

@@ -21,10 +21,13 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .. import options
 from ..errors import ConfigurationError
+from ..jobs import Job
 from ..lock import Lock
 from ..store import MISSING, AerospikeStore
+from ..tags import validate as validate_tags
 
 DEFAULT_SET = "django"
+_MISS = object()
 
 # Django builds a backend per thread (and per async context), so the store,
 # whose construction validates options, is shared per configuration.
@@ -116,9 +119,19 @@ class AerospikeCache(BaseCache):
     # -- the contract -------------------------------------------------------
 
     def add(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self,
+        key: Any,
+        value: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> bool:
         key = self.make_and_validate_key(key, version=version)
+        if tags:
+            return self._store.add(
+                key, value, self.get_backend_timeout(timeout), tags, self._tag_prefix
+            )
         return self._store.add(key, value, self.get_backend_timeout(timeout))
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
@@ -126,10 +139,41 @@ class AerospikeCache(BaseCache):
         return default if value is MISSING else value
 
     def set(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self,
+        key: Any,
+        value: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> None:
         key = self.make_and_validate_key(key, version=version)
-        self._store.set(key, value, self.get_backend_timeout(timeout))
+        if tags:
+            self._store.set(key, value, self.get_backend_timeout(timeout), tags, self._tag_prefix)
+        else:
+            self._store.set(key, value, self.get_backend_timeout(timeout))
+
+    def get_or_set(
+        self,
+        key: Any,
+        default: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+    ) -> Any:
+        """Django's ``get_or_set``; a value it stores carries ``tags``."""
+        if not tags:
+            return super().get_or_set(key, default, timeout, version)
+        validate_tags(tags)  # bad tags fail before anything is computed
+        value = self.get(key, _MISS, version=version)
+        if value is _MISS:
+            if callable(default):
+                default = default()
+            self.add(key, default, timeout=timeout, version=version, tags=tags)
+            # Fetch again: a racing add may have won.
+            return self.get(key, default, version=version)
+        return value
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
@@ -161,10 +205,13 @@ class AerospikeCache(BaseCache):
         data: Mapping[Any, Any],
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> list[Any]:
         made = {self.make_and_validate_key(k, version=version): k for k in data}
         items = {m: data[k] for m, k in made.items()}
-        failed = self._store.set_many(items, self.get_backend_timeout(timeout))
+        ttl = self.get_backend_timeout(timeout)
+        failed = self._store.set_many(items, ttl, tags, self._tag_prefix)
         return [made[m] for m in failed]
 
     def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
@@ -201,10 +248,25 @@ class AerospikeCache(BaseCache):
         """Make ``key`` never expire; ``False`` if absent."""
         return self.touch(key, None, version=version)
 
+    # -- tags and patterns, matched by the server ----------------------------
+
+    @property
+    def _tag_prefix(self) -> str:
+        """Tags are namespaced by KEY_PREFIX (not by version): ``"<prefix>:<tag>"``."""
+        return f"{self.key_prefix}:" if self.key_prefix else ""
+
+    def _pattern_args(self, pattern: str, version: int | None) -> tuple[str, str]:
+        """``(glob, literal prefix)`` of a pattern over this cache's keys."""
+        if self.key_func is default_key_func:
+            return pattern, self.make_key("", version=version)
+        # A KEY_FUNCTION of its own: its output for the pattern is the glob.
+        return self.make_key(pattern, version=version), ""
+
     def iter_keys(self, pattern: str = "*", version: int | None = None) -> Iterator[str]:
-        """Cache keys (as given to ``set``) matching a glob, for the default KEY_FUNCTION."""
+        """Cache keys (as given to ``set``) matching a glob, streamed (default KEY_FUNCTION)."""
+        glob, literal = self._pattern_args(pattern, version)
         prefix = self.make_key("", version=version)
-        for made in self._store.keys(self.make_key(pattern, version=version)):
+        for made in self._store.keys(glob, literal):
             if made.startswith(prefix):
                 yield made[len(prefix) :]
 
@@ -212,13 +274,33 @@ class AerospikeCache(BaseCache):
         """:meth:`iter_keys` as a list."""
         return list(self.iter_keys(pattern, version=version))
 
-    def delete_pattern(self, pattern: str, version: int | None = None) -> int:
-        """Delete every key matching a glob; returns how many were deleted."""
-        made = list(self._store.keys(self.make_key(pattern, version=version)))
-        deleted = 0
-        for start in range(0, len(made), 1000):
-            deleted += len(self._store.delete_many(made[start : start + 1000]))
-        return deleted
+    def delete_pattern(
+        self, pattern: str, version: int | None = None, *, wait: bool = True
+    ) -> int | Job:
+        """Delete every key matching a glob; returns how many were deleted.
+
+        ``wait=False``: a background job on the server; returns its
+        :class:`~aerospike_cache.jobs.Job`.
+        """
+        glob, literal = self._pattern_args(pattern, version)
+        return self._store.delete_pattern(glob, literal, wait=wait)
+
+    def touch_pattern(
+        self,
+        pattern: str,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        wait: bool = True,
+    ) -> int | Job:
+        """Give every key matching a glob a new timeout; how many were touched (or a Job)."""
+        glob, literal = self._pattern_args(pattern, version)
+        ttl = self.get_backend_timeout(timeout)
+        return self._store.touch_pattern(glob, ttl, literal, wait=wait)
+
+    def invalidate_tags(self, *tags: str, wait: bool = True) -> int | Job:
+        """Delete every entry (any version) carrying any of ``tags``; returns how many."""
+        return self._store.invalidate_tags(tags, self._tag_prefix, wait=wait)
 
     def lock(
         self,
