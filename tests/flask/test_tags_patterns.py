@@ -1,0 +1,57 @@
+"""Tags and key patterns through Flask-Caching (``Cache.set(..., tags=...)`` passes through)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from aerospike_cache.flask import AerospikeCache
+from aerospike_cache.jobs import Job
+
+
+def test_tags_pass_through_flask_caching(make_app: Callable[..., Any]) -> None:
+    _app, cache = make_app(CACHE_KEY_PREFIX="app_")
+    cache.set("p7", "seven", tags=["product:7"])
+    cache.add("p8", "eight", tags=["product:8", "catalogue"])
+    cache.set_many({"l1": 1, "l2": 2}, tags=["catalogue"])
+    cache.set("plain", 1)
+    backend: AerospikeCache = cache.cache
+    assert backend.invalidate_tags("product:7") == 1
+    assert cache.get("p7") is None and cache.get("p8") == "eight"
+    assert backend.invalidate_tags("catalogue") == 3
+    assert cache.get("plain") == 1
+
+
+def test_key_prefix_namespaces_tags_and_patterns(make_cache: Callable[..., Any]) -> None:
+    a, b = make_cache(key_prefix="a_"), make_cache(key_prefix="b_")
+    a.set("k1", 1, tags=["t"])
+    a.set("k2", 2)
+    b.set("k1", 1, tags=["t"])
+    assert sorted(a.iter_keys("k*")) == ["k1", "k2"]
+    assert a.invalidate_tags("t") == 1
+    assert b.get("k1") == 1
+    assert a.delete_pattern("k?") == 1
+    assert b.get("k1") == 1 and a.get("k2") is None
+    assert b.touch_pattern("k*", 0) == 1  # cachelib: 0 never expires
+    assert b.ttl("k1") is None
+    job = b.delete_pattern("k*", wait=False)
+    assert isinstance(job, Job) and job.wait(30)
+    assert b.get("k1") is None
+
+
+@pytest.mark.parametrize("bad", [[""], ["x" * 129], "t"])
+def test_bad_tags_refused_before_anything_is_written(
+    make_cache: Callable[..., Any], bad: Any
+) -> None:
+    cache = make_cache()
+    for write in (
+        lambda: cache.set("k", 1, tags=bad),
+        lambda: cache.add("k", 1, tags=bad),
+        lambda: cache.set_many({"k": 1}, tags=bad),
+        lambda: cache.set_many({"k": 1, "k2": 2}, tags=bad),
+    ):
+        with pytest.raises((TypeError, ValueError)):
+            write()
+    assert cache.get_many("k", "k2") == [None, None]
