@@ -80,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
     )
     if args.control_stdio:
-        return serve_control(server, sys.stdin, sys.stdout)
+        return serve_control(server.controls, sys.stdin, sys.stdout, f"{args.host}:{args.port}")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -167,7 +167,7 @@ class Namespace:
             generation, void_time = rec.generation, rec.void_time
             if not self._read_touch(rec, touch_pct, now):
                 return p.RC_PARAMETER, 0, 0, None
-            if filter_fn is not None and not self._passes(filter_fn, digest, rec, now):
+            if filter_fn is not None and not self.passes(filter_fn, digest, rec, now):
                 return p.RC_FILTERED_OUT, 0, 0, None
             if key is not None and rec.key is not None and rec.key != key:
                 return p.RC_KEY_MISMATCH, 0, 0, None
@@ -187,8 +187,8 @@ class Namespace:
             return p.RC_OK, generation, void_time, out
 
     @staticmethod
-    def _passes(filter_fn: _expr.Fn, digest: bytes, rec: Record, now: int) -> bool:
-        """Whether an existing record passes a filter expression."""
+    def passes(filter_fn: _expr.Fn, digest: bytes, rec: Record, now: int) -> bool:
+        """Whether a record passes a filter expression (unknown = no)."""
         s = _ops.subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
         return _expr.matches(filter_fn, s)
 
@@ -251,7 +251,7 @@ class Namespace:
             return p.RC_GENERATION, rec.generation, rec.void_time, None
         if info2 & p.INFO2_GENERATION_GT and generation <= rec.generation:
             return p.RC_GENERATION, rec.generation, rec.void_time, None
-        if filter_fn is not None and not self._passes(filter_fn, digest, rec, now):
+        if filter_fn is not None and not self.passes(filter_fn, digest, rec, now):
             return p.RC_FILTERED_OUT, rec.generation, rec.void_time, None
         if key is not None and rec.key is not None and rec.key != key:
             return p.RC_KEY_MISMATCH, 0, 0, None
@@ -349,6 +349,8 @@ class Namespace:
             return p.RC_RECORD_TOO_BIG, 0, 0, None
         gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
         void_time = self._void_time(ttl, rec, now // 1000)
+        if rec is not None and not set_name:  # a background job names no set
+            set_name = rec.set_name
         self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
         return p.RC_OK, gen, void_time, out
 

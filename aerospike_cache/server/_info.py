@@ -2,28 +2,52 @@
 
 from __future__ import annotations
 
-import base64
 import logging
 import time
 from typing import TYPE_CHECKING
 
 from . import _protocol as p
+from ._partitions import REGIME, Peer
 
 if TYPE_CHECKING:
-    from ._server import EmbeddedServer
+    from ._node import Node
 
 log = logging.getLogger("aerospike_cache.server")
 
 BUILD = "8.1.0.0"
 EDITION = "Aerospike Community Edition"
-_REPLICA_MAP = base64.b64encode(b"\xff" * 512).decode("ascii")  # every partition, 684 chars
-assert len(_REPLICA_MAP) == 684
 FEATURES = (
     "batch-any;batch-index;blob-bits;float;peers;pipelining;pscans;"
     "query-show;relaxed-sc;replicas;truncate-namespace"
 )
 #: answered when the request carries no command at all (like a real server's default list)
 _DEFAULT_COMMANDS = ("node", "build", "edition", "version")
+
+
+_CLUSTER_COMMANDS = frozenset(
+    (
+        "partition-generation",
+        "peers-generation",
+        "rebalance-generation",
+        "peers-clear-std",
+        "peers-clear-alt",
+        "peers-tls-std",
+        "peers-tls-alt",
+        "alumni-clear-std",
+        "alumni-tls-std",
+        "services",
+        "services-alumni",
+        "services-alternate",
+        "replicas",
+        "replicas-all",
+        "replicas-master",
+    )
+)
+
+
+def _address(peer: Peer) -> str:
+    host = f"[{peer.host}]" if ":" in peer.host else peer.host
+    return f"{host}:{peer.port}"
 
 
 def _parse_params(arg: str) -> dict[str, str]:
@@ -37,8 +61,10 @@ def _parse_params(arg: str) -> dict[str, str]:
 
 
 class InfoHandler:
-    def __init__(self, server: EmbeddedServer) -> None:
-        self.server = server
+    """Answers info requests from a narrow view of one node."""
+
+    def __init__(self, node: Node) -> None:
+        self.node = node
 
     def handle(self, body: bytes, local_host: str | None = None) -> bytes:
         """Answer an info request; ``local_host`` = the address the client connected to."""
@@ -55,7 +81,7 @@ class InfoHandler:
     # ------------------------------------------------------------------------
 
     def answer(self, line: str, local_host: str | None = None) -> str:
-        srv = self.server
+        srv = self.node
         name, sep, arg = line.partition(":")
         if not sep:
             name, _, arg = line.partition("/")
@@ -74,55 +100,51 @@ class InfoHandler:
             return self._unsupported(line)
         if name == "get-config":
             return self._get_config(_parse_params(arg))
+        if name in ("query-show", "scan-show", "jobs"):
+            return self._job_show(_parse_params(arg))
         srv.record_unknown_info(line)
         return "ERROR:4:unrecognized command"
 
+    def _job_show(self, params: dict[str, str]) -> str:
+        """``query-show:id=N`` (also ``trid``, and the old ``jobs:...;trid=N``)."""
+        raw = params.get("id", params.get("trid", ""))
+        try:
+            trid = int(raw, 0)
+        except ValueError:
+            return "ERROR:4:bad id"
+        jobs = self.node.jobs
+        shown = jobs.show(trid) if jobs is not None and trid else None
+        return "ERROR:2:job not found" if shown is None else shown
+
     def _unsupported(self, line: str) -> str:
-        self.server.record_unknown_info(line)
+        self.node.record_unknown_info(line)
         log.warning("info command not supported by the embedded server: %r", line)
         return "ERROR:4:not supported by the embedded server"
 
     def _simple(self, name: str, local_host: str | None = None) -> str | None:
-        srv = self.server
+        srv = self.node
         port = srv.port
         if name == "node":
-            return srv.node_name
+            return srv.name
         if name == "build":
             return BUILD
         if name == "edition":
             return EDITION
         if name == "version":
             return f"{EDITION} build {BUILD}"
-        if name in ("partition-generation", "peers-generation", "rebalance-generation"):
-            return "1"
-        if name in (
-            "peers-clear-std",
-            "peers-clear-alt",
-            "peers-tls-std",
-            "peers-tls-alt",
-            "alumni-clear-std",
-            "alumni-tls-std",
-        ):
-            return f"1,{port},[]"
+        if name in _CLUSTER_COMMANDS:
+            return self._cluster_answer(name)
         if name in ("service-clear-std", "service-clear-alt", "service", "service-tls-std"):
             host = local_host or srv.advertised_host
             if ":" in host:
                 host = f"[{host}]"
             return f"{host}:{port}"
-        if name in ("services", "services-alumni", "services-alternate"):
-            return ""
-        if name == "replicas":
-            return ";".join(f"{ns}:0,1,{_REPLICA_MAP}" for ns in srv.storage)
-        if name == "replicas-all":
-            return ";".join(f"{ns}:1,{_REPLICA_MAP}" for ns in srv.storage)
-        if name == "replicas-master":
-            return ";".join(f"{ns}:{_REPLICA_MAP}" for ns in srv.storage)
         if name == "partitions":
             return "4096"
         if name == "cluster-name":
             return srv.cluster_name or "null"
         if name == "cluster-stable":
-            return srv.cluster_key
+            return srv.cluster.key
         if name == "namespaces":
             return ";".join(srv.storage)
         if name == "features":
@@ -139,8 +161,33 @@ class InfoHandler:
             return ""
         return None
 
+    def _cluster_answer(self, name: str) -> str:
+        """Peers, generations and partition ownership, from the node's cluster view."""
+        view = self.node.cluster
+        if name in ("partition-generation", "rebalance-generation"):
+            return str(view.partition_generation())
+        if name == "peers-generation":
+            return str(view.peers_generation())
+        if name.startswith(("peers-", "alumni-")):
+            peers = view.alumni() if name.startswith("alumni-") else view.peers()
+            listed = ",".join(f"[{peer.name},,[{_address(peer)}]]" for peer in peers)
+            return f"{view.peers_generation()},{self.node.port},[{listed}]"
+        if name in ("services", "services-alternate"):
+            return ";".join(_address(peer) for peer in view.peers())
+        if name == "services-alumni":
+            return ";".join(_address(peer) for peer in view.alumni())
+        bitmaps = view.bitmaps()
+        namespaces = list(self.node.storage)
+        if name == "replicas":
+            maps = ",".join(bitmaps)
+            return ";".join(f"{ns}:{REGIME},{len(bitmaps)},{maps}" for ns in namespaces)
+        if name == "replicas-all":
+            maps = ",".join(bitmaps)
+            return ";".join(f"{ns}:{len(bitmaps)},{maps}" for ns in namespaces)
+        return ";".join(f"{ns}:{bitmaps[0]}" for ns in namespaces)  # replicas-master
+
     def _slash(self, name: str, arg: str, line: str) -> str:
-        srv = self.server
+        srv = self.node
         if name == "namespace":
             ns = srv.storage.get(arg)
             if ns is None:
@@ -162,19 +209,25 @@ class InfoHandler:
         return "ERROR:4:unrecognized command"
 
     def _namespace(self, name: str) -> str:
-        srv = self.server
+        srv = self.node
         ns = srv.storage[name]
         cfg = ns.config
         now_s = p.now_ms() // 1000
-        objects = len(ns.live_records(now_s))
+        view = srv.cluster
+        records = ns.live_records(now_s)
+        roles = [view.role(p.partition_id(d)) for d, _r in records]
+        objects = sum(1 for role in roles if role >= 0)
+        master = roles.count(0)
         stats = [
-            ("ns_cluster_size", 1),
-            ("effective_replication_factor", 1),
+            ("ns_cluster_size", view.size()),
+            ("effective_replication_factor", view.replication_factor()),
             ("objects", objects),
             ("tombstones", 0),
             ("expired_objects", ns.expired_objects),
-            ("master_objects", objects),
-            ("prole_objects", 0),
+            ("master_objects", master),
+            ("prole_objects", objects - master),
+            ("unavailable_partitions", 0),
+            ("dead_partitions", 0),
             ("stop_writes", "false"),
             ("hwm_breached", "false"),
             ("current_time", now_s),
@@ -184,7 +237,7 @@ class InfoHandler:
             ("allow-ttl-without-nsup", str(cfg.allow_ttl_without_nsup).lower()),
             ("max-record-size", cfg.max_record_size),
             ("default-read-touch-ttl-pct", 0),
-            ("replication-factor", 1),
+            ("replication-factor", view.replication_factor()),
             ("strong-consistency", "false"),
             ("storage-engine", "memory"),
             ("max-ttl", p.MAX_TTL),
@@ -193,7 +246,7 @@ class InfoHandler:
         return ";".join(f"{k}={v}" for k, v in stats)
 
     def _sets(self, ns_name: str | None, only: str | None = None) -> str:
-        srv = self.server
+        srv = self.node
         now_s = p.now_ms() // 1000
         parts = []
         for name, ns in srv.storage.items():
@@ -218,17 +271,17 @@ class InfoHandler:
         return "".join(parts)
 
     def _statistics(self) -> str:
-        srv = self.server
+        srv = self.node
         now_s = p.now_ms() // 1000
         objects = sum(len(ns.live_records(now_s)) for ns in srv.storage.values())
         stats = [
-            ("cluster_size", 1),
-            ("cluster_key", srv.cluster_key),
+            ("cluster_size", srv.cluster.size()),
+            ("cluster_key", srv.cluster.key),
             ("cluster_integrity", "true"),
             ("cluster_is_member", "true"),
             ("uptime", int(time.monotonic() - srv.started_at)),
             ("objects", objects),
-            ("client_connections", srv.connection_count),
+            ("client_connections", srv.connections()),
             ("reaped_fds", 0),
         ]
         return ";".join(f"{k}={v}" for k, v in stats)
@@ -236,22 +289,23 @@ class InfoHandler:
     def _get_config(self, params: dict[str, str]) -> str:
         context = params.get("context", "")
         if context == "namespace":
-            ns = self.server.storage.get(params.get("id", params.get("namespace", "")))
+            ns = self.node.storage.get(params.get("id", params.get("namespace", "")))
             if ns is None:
                 return "ERROR:2:namespace not found"
             cfg = ns.config
             return (
                 f"nsup-period={cfg.nsup_period};default-ttl={cfg.default_ttl};"
                 f"allow-ttl-without-nsup={str(cfg.allow_ttl_without_nsup).lower()};"
-                f"max-record-size={cfg.max_record_size};replication-factor=1;"
+                f"max-record-size={cfg.max_record_size};"
+                f"replication-factor={self.node.cluster.replication_factor()};"
                 "strong-consistency=false;default-read-touch-ttl-pct=0"
             )
         if context == "service" or not context:
-            return f"cluster-name={self.server.cluster_name or 'null'};proto-fd-max=15000"
+            return f"cluster-name={self.node.cluster_name or 'null'};proto-fd-max=15000"
         return "ERROR:4:unknown context"
 
     def _truncate(self, params: dict[str, str], whole_namespace: bool) -> str:
-        srv = self.server
+        srv = self.node
         ns_name = params.get("namespace")
         if not ns_name:
             return "ERROR:4:namespace required"
@@ -273,6 +327,6 @@ class InfoHandler:
                 return "ERROR:4:lut is in the future"
             if threshold < 0:
                 return "ERROR:4:bad lut"
-        srv.count("truncate")
+        srv.counters.add("truncate")
         ns.truncate(set_name.encode("utf-8") if set_name is not None else None, threshold)
         return "ok"

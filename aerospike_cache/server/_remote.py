@@ -1,6 +1,6 @@
 """Isolated mode: the embedded server in a child process, driven over stdin/stdout.
 
-The parent (:class:`RemoteServer`) sends one JSON object per line
+The parent (:class:`RemoteControls`) sends one JSON object per line
 ``{"op": name, "args": [...]}`` and reads one JSON line back:
 ``{"ok": result}`` or ``{"error": message}``. The child ends when its stdin
 closes, so it never outlives the test process.
@@ -14,36 +14,22 @@ import subprocess
 import sys
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from ._engine import NamespaceConfig
+from ._faults import Controls
+
 if TYPE_CHECKING:
-    from ._server import EmbeddedServer
+    from ._node import Node
 
 _PACKAGE_ROOT = str(Path(__file__).resolve().parents[2])
 
-#: operations the child accepts (all public EmbeddedServer controls)
-CONTROL_OPS = (
-    "start",
-    "stop",
-    "clear",
-    "counters",
-    "reset_counters",
-    "connection_count",
-    "unknown_info_commands",
-    "unsupported_requests",
-    "set_delay",
-    "fail_next",
-    "drop_next",
-    "clear_faults",
-    "drop_connections",
-    "close",
-)
 
-
-def _namespace_spec(server: EmbeddedServer) -> list[str]:
+def _namespace_spec(configs: list[NamespaceConfig]) -> list[str]:
     args = []
-    for cfg in server.namespace_configs.values():
+    for cfg in configs:
         args += [
             "--namespace",
             f"{cfg.name}:nsup-period={cfg.nsup_period},default-ttl={cfg.default_ttl},"
@@ -59,25 +45,25 @@ def _kill(proc: subprocess.Popen[str]) -> None:
         proc.wait(timeout=5)
 
 
-class RemoteServer:
-    """Parent side of an isolated embedded server."""
+class RemoteControls:
+    """Parent side of an isolated embedded server (the remote :class:`Controls`)."""
 
-    def __init__(self, server: EmbeddedServer) -> None:
+    def __init__(self, node: Node, configs: list[NamespaceConfig]) -> None:
         cmd = [
             sys.executable,
             "-m",
             "aerospike_cache.server",
             "--control-stdio",
             "--host",
-            server.host,
+            node.host,
             "--port",
-            str(server.port),
+            str(node.port),
             "--node-name",
-            server.node_name,
-            *_namespace_spec(server),
+            node.name,
+            *_namespace_spec(configs),
         ]
-        if server.cluster_name:
-            cmd += ["--cluster-name", server.cluster_name]
+        if node.cluster_name:
+            cmd += ["--cluster-name", node.cluster_name]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p
@@ -116,6 +102,52 @@ class RemoteServer:
                 raise RuntimeError("embedded server process is gone") from exc
             return self._read()["ok"]
 
+    # -- Controls ------------------------------------------------------------------
+
+    def start(self) -> int:
+        port: int = self.call("start")
+        return port
+
+    def stop(self) -> None:
+        self.call("stop")
+
+    def clear(self) -> None:
+        self.call("clear")
+
+    def counters(self) -> dict[str, int]:
+        result: dict[str, int] = self.call("counters")
+        return result
+
+    def reset_counters(self) -> None:
+        self.call("reset_counters")
+
+    def connection_count(self) -> int:
+        count: int = self.call("connection_count")
+        return count
+
+    def unknown_info_commands(self) -> list[str]:
+        lines: list[str] = self.call("unknown_info_commands")
+        return lines
+
+    def unsupported_requests(self) -> list[str]:
+        lines: list[str] = self.call("unsupported_requests")
+        return lines
+
+    def set_delay(self, ms: float, include_info: bool) -> None:
+        self.call("set_delay", ms, include_info)
+
+    def fail_next(self, n: int, result_code: int) -> None:
+        self.call("fail_next", n, result_code)
+
+    def drop_next(self, n: int) -> None:
+        self.call("drop_next", n)
+
+    def clear_faults(self) -> None:
+        self.call("clear_faults")
+
+    def drop_connections(self) -> None:
+        self.call("drop_connections")
+
     def close(self) -> None:
         with self._lock:
             if self._proc.poll() is None:
@@ -131,43 +163,55 @@ class RemoteServer:
                 self._proc.stdout.close()
 
 
-def serve_control(server: EmbeddedServer, stdin: IO[str], stdout: IO[str]) -> int:
-    """Child side: start ``server``, then obey commands until stdin closes."""
+def _handlers(controls: Controls) -> dict[str, Callable[..., Any]]:
+    """Control op name -> the local implementation (the child side of each call)."""
+    return {
+        "start": controls.start,
+        "stop": controls.stop,
+        "clear": controls.clear,
+        "counters": controls.counters,
+        "reset_counters": controls.reset_counters,
+        "connection_count": controls.connection_count,
+        "unknown_info_commands": controls.unknown_info_commands,
+        "unsupported_requests": controls.unsupported_requests,
+        "set_delay": controls.set_delay,
+        "fail_next": controls.fail_next,
+        "drop_next": controls.drop_next,
+        "clear_faults": controls.clear_faults,
+        "drop_connections": controls.drop_connections,
+    }
+
+
+def serve_control(controls: Controls, stdin: IO[str], stdout: IO[str], where: str = "") -> int:
+    """Child side: start the node, then obey commands until stdin closes (or ``close``)."""
 
     def reply(obj: dict[str, Any]) -> None:
         stdout.write(json.dumps(obj) + "\n")
         stdout.flush()
 
     try:
-        server.start()
+        port = controls.start()
     except OSError as exc:
-        reply({"error": f"cannot listen on {server.host}:{server.port}: {exc}"})
+        reply({"error": f"cannot listen on {where}: {exc}"})
         return 1
-    reply({"ok": server.port})
+    reply({"ok": port})
+    handlers = _handlers(controls)
     try:
         for line in stdin:
             request = json.loads(line)
             op = request.get("op")
-            args = request.get("args", [])
-            if op not in CONTROL_OPS:
-                reply({"error": f"unknown control op {op!r}"})
-                continue
             if op == "close":
                 break
+            handler = handlers.get(op)
+            if handler is None:
+                reply({"error": f"unknown control op {op!r}"})
+                continue
             try:
-                if op == "start":
-                    server.start()
-                    result: Any = server.port
-                elif op == "set_delay":
-                    server.set_delay(args[0], include_info=bool(args[1]))
-                    result = None
-                else:
-                    attr = getattr(server, op)
-                    result = attr(*args) if callable(attr) else attr
+                result = handler(*request.get("args", []))
             except Exception as exc:
                 reply({"error": f"{type(exc).__name__}: {exc}"})
                 continue
             reply({"ok": result})
     finally:
-        server.stop()
+        controls.stop()
     return 0

@@ -44,12 +44,6 @@ def server_and_client() -> Iterator[tuple[EmbeddedServer, Any]]:
             client.close()
 
 
-def _background_query(c: Any) -> Any:
-    query = c.query("test", "unsupported")
-    query.add_ops([op.write("z", 1)])
-    return query.execute_background()
-
-
 def _transaction(c: Any) -> None:
     txn = aerospike.Transaction()
     c.put(KEY, {"t": 1}, policy={"txn": txn})
@@ -132,7 +126,6 @@ def _transaction(c: Any) -> None:
             (16,),
             id="sindex-query",
         ),
-        pytest.param(_background_query, (16,), id="background-query"),
         pytest.param(_transaction, (16,), id="transaction"),
         # a Community Edition server answers 25 (enterprise only)
         pytest.param(

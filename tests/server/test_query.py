@@ -1,0 +1,96 @@
+"""Foreground queries with filter expressions (``aerospike-cluster-and-expressions.md``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import aerospike
+import pytest
+from aerospike_helpers import expressions as exp
+
+from .conftest import Key
+
+pytestmark = pytest.mark.filterwarnings("ignore:CmpRegex:DeprecationWarning")
+
+SEND_KEY = {"key": aerospike.POLICY_KEY_SEND}
+N = 20
+
+
+def _fill(client: Any, make_key: Callable[[Any], Key]) -> None:
+    for i in range(N):
+        tags = ["tag"] if i % 2 else ["other"]
+        client.put(
+            make_key(f"user:{i}" if i < 10 else f"item:{i}"), {"i": i, "t": tags}, policy=SEND_KEY
+        )
+
+
+def _policy(expression: Any, **extra: Any) -> dict[str, Any]:
+    return {"expressions": expression.compile(), **extra}
+
+
+def test_a_filtered_query_returns_only_matching_records(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    _fill(client, make_key)
+    results = client.query(ns, aerospike_set).results(_policy(exp.GE(exp.IntBin("i"), 15)))
+    assert sorted(r[2]["i"] for r in results) == [15, 16, 17, 18, 19]
+
+
+def test_a_query_filtered_on_list_membership(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    _fill(client, make_key)
+    member = exp.GT(
+        exp.ListGetByValue(None, aerospike.LIST_RETURN_COUNT, "tag", exp.ListBin("t")), 0
+    )
+    results = client.query(ns, aerospike_set).results(_policy(member))
+    assert sorted(r[2]["i"] for r in results) == list(range(1, N, 2))
+
+
+def test_a_query_filtered_on_the_stored_key(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    _fill(client, make_key)
+    client.put(make_key("user:nokey"), {"i": -1})  # digest only: filtered out
+    regex = exp.CmpRegex(aerospike.REGEX_NONE, "^user:.*", exp.KeyStr())
+    results = client.query(ns, aerospike_set).results(_policy(regex))
+    assert sorted(r[0][2] for r in results) == sorted(f"user:{i}" for i in range(10))
+
+
+def test_a_filtered_query_without_bins(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    _fill(client, make_key)
+    results = client.query(ns, aerospike_set).results(
+        _policy(exp.LT(exp.IntBin("i"), 3)), options={"nobins": True}
+    )
+    assert sorted(r[0][2] for r in results) == ["user:0", "user:1", "user:2"]
+    assert all(not r[2] for r in results)
+    assert all(r[1]["gen"] == 1 for r in results)
+
+
+def test_a_filtered_query_with_max_records(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    _fill(client, make_key)
+    query = client.query(ns, aerospike_set)
+    query.max_records = 3
+    results = query.results(_policy(exp.GE(exp.IntBin("i"), 10)))
+    assert len(results) == 3
+    assert all(r[2]["i"] >= 10 for r in results)
+
+
+def test_a_filtered_query_over_a_partition_range(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    _fill(client, make_key)
+    expression = exp.GE(exp.IntBin("i"), 0)
+    halves = [
+        client.query(ns, aerospike_set).results(
+            _policy(expression, partition_filter={"begin": begin, "count": 2048})
+        )
+        for begin in (0, 2048)
+    ]
+    found = sorted(r[2]["i"] for half in halves for r in half)
+    assert found == list(range(N))
