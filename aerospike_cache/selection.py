@@ -11,6 +11,7 @@ returns its :class:`~aerospike_cache.jobs.Job`.
 
 from __future__ import annotations
 
+import contextlib
 import warnings
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Final
@@ -27,7 +28,7 @@ RecordKey = tuple[str, "str | None", Any, Any]
 
 
 def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
-    """Filter expression selecting the records whose stored key may match ``pattern``.
+    """Compiled filter selecting the records whose stored key may match ``pattern``.
 
     A string key is matched by the pattern's regex. A key holding a NUL is
     stored as a blob, which no regex reads: with ``blob_keys`` every such
@@ -40,13 +41,23 @@ def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
     # the Or is true exactly when one side is (the server's trilean logic).
     blob = exp.NE(exp.KeyBlob(), b"")
     if pattern.never:
-        return blob
-    with warnings.catch_warnings():
-        # Client 19.3 deprecates CmpRegex for RegexCompare, a string operation
-        # Aerospike 8.1 does not have; CmpRegex is the POSIX regex of exp.c.
-        warnings.simplefilter("ignore", DeprecationWarning)
+        return blob.compile()
+    with _quiet():
         regex = exp.CmpRegex(aerospike.REGEX_EXTENDED, pattern.regex, exp.KeyStr())
-    return exp.Or(regex, blob) if blob_keys else regex
+        return (exp.Or(regex, blob) if blob_keys else regex).compile()
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """Client 19.3 deprecates CmpRegex for RegexCompare, a string expression that
+    Aerospike 8.1 does not have (CmpRegex is exp.c's POSIX regex). It warns on
+    every call carrying one, and under ``-W error`` the warning becomes a
+    ``ClientError``: silence exactly that warning around those calls."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message="CmpRegex expression is deprecated", category=DeprecationWarning
+        )
+        yield
 
 
 def user_key(record_key: RecordKey) -> str | None:
@@ -58,12 +69,11 @@ def user_key(record_key: RecordKey) -> str | None:
 
 
 def pages(store: AerospikeStore, op: str, expression: Any) -> Iterator[list[RecordKey]]:
-    """The keys of the records ``expression`` selects, a page at a time.
+    """The keys of the records the compiled ``expression`` selects, a page at a time.
 
     Under fail-open an error ends the pages early (logged); otherwise it raises.
     """
     aex = store._aex
-    compiled = expression.compile()
     try:
         query = store._client().query(store.namespace, store.set_name)
         query.max_records = PAGE
@@ -71,10 +81,11 @@ def pages(store: AerospikeStore, op: str, expression: Any) -> Iterator[list[Reco
     except (aex.AerospikeError, CacheError) as exc:
         store._handle(op, exc, None)
         return
-    policy = {"expressions": compiled, "include_bin_data": False}
+    policy = {"expressions": expression, "include_bin_data": False}
     while True:
         try:
-            page = query.results(policy)
+            with _quiet():
+                page = query.results(policy)
         except (aex.AerospikeError, CacheError) as exc:
             store._handle(op, exc, None)
             return
@@ -120,15 +131,15 @@ def _batch(
     store: AerospikeStore, op: str, keys: list[RecordKey], expression: Any, ttl: int | None
 ) -> int:
     aex = store._aex
-    filtered = {"expressions": expression.compile()}
+    filtered = {"expressions": expression}
     try:
         client = store._client()
-        if ttl is None:
-            result = client.batch_remove(keys, filtered)
-        else:
-            from aerospike_helpers.operations import operations
-
-            result = client.batch_operate(keys, [operations.touch()], filtered, None, ttl)
+        with _quiet():
+            if ttl is None:
+                result = client.batch_remove(keys, filtered)
+            else:
+                ops = [{"op": store._aerospike.OPERATOR_TOUCH}]
+                result = client.batch_operate(keys, ops, filtered, None, ttl)
     except (aex.AerospikeError, CacheError) as exc:
         return store._handle(op, exc, 0)
     done = 0
@@ -156,8 +167,9 @@ def start_job(
             query.add_ops([operations.delete()])
         else:
             query.add_ops([operations.touch()])
-            query.ttl = ttl
-        job_id = query.execute_background({"expressions": expression.compile()})
+            query.ttl = ttl & 0xFFFFFFFF  # unsigned on the wire: -1 (never) is 0xFFFFFFFF
+        with _quiet():
+            job_id = query.execute_background({"expressions": expression})
     except (aex.AerospikeError, CacheError) as exc:
         store._handle(op, exc, None)
         return Job(None, what, lambda _id: None)

@@ -71,7 +71,7 @@ def scoped(prefix: str, tags: Iterable[str]) -> list[str]:
 
 
 def any_of(stored_tags: list[str]) -> Any:
-    """Filter expression: the record's tag list holds at least one of ``stored_tags``."""
+    """Compiled filter: the record's tag list holds at least one of ``stored_tags``."""
     import aerospike
     from aerospike_helpers import expressions as exp
 
@@ -80,4 +80,4 @@ def any_of(stored_tags: list[str]) -> Any:
         exp.GT(exp.ListGetByValue(None, aerospike.LIST_RETURN_COUNT, tag, bin_), 0)
         for tag in stored_tags
     ]
-    return each[0] if len(each) == 1 else exp.Or(*each)
+    return (each[0] if len(each) == 1 else exp.Or(*each)).compile()
