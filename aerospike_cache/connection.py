@@ -1,10 +1,13 @@
-"""Hosts parsing and the process-wide client registry.
+"""Hosts parsing, the process-wide client registry, namespace inspection, fork safety.
 
 An ``aerospike`` client runs a tend thread and connection pools of its own,
 so there must be one per process and configuration, shared by every thread
 and every cache instance (Django builds a backend per thread). The registry
 here hands that one client out, builds it lazily on first use, and gives a
 forked child a client of its own without touching the parent's.
+
+Fork safety has one mechanism, :data:`forks`: a counter bumped in the child
+at fork time, plus callbacks run there (the registry's, the I/O pool's).
 """
 
 from __future__ import annotations
@@ -15,11 +18,11 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import ConfigurationError
+from .errors import ConfigurationError, NsupError
 
 DEFAULT_PORT = 3000
 
@@ -177,6 +180,10 @@ class CircuitBreaker:
     """
 
     def __init__(self, threshold: int = 3, cooldown: float = 1.0) -> None:
+        if not isinstance(threshold, int) or isinstance(threshold, bool) or threshold < 1:
+            raise ConfigurationError(f"breaker_threshold must be >= 1, got {threshold!r}")
+        if not isinstance(cooldown, (int, float)) or isinstance(cooldown, bool) or cooldown < 0:
+            raise ConfigurationError(f"breaker_cooldown must be seconds >= 0, got {cooldown!r}")
         self.threshold = threshold
         self.cooldown = cooldown
         self.failures = 0
@@ -223,13 +230,10 @@ class ClientRegistry:
     def __init__(self) -> None:
         self._entries: dict[str, ClientEntry] = {}
         self._lock = threading.Lock()
-        self._pid = os.getpid()
         self.clients_created = 0
 
     def entry(self, config: dict[str, Any]) -> ClientEntry:
         """The shared entry for ``config`` (no connection is made here)."""
-        if self._pid != os.getpid():
-            self._after_fork()
         key = config_fingerprint(config)
         found = self._entries.get(key)
         if found is None:
@@ -280,11 +284,93 @@ class ClientRegistry:
         # the parent. Forget them; the child builds its own.
         self._entries = {}
         self._lock = threading.Lock()
-        self._pid = os.getpid()
         self.clients_created = 0
 
 
+class Forks:
+    """The one fork mechanism: a counter bumped in a forked child, and its callbacks.
+
+    Process-wide state (the registry, the I/O pool) registers a callback with
+    :meth:`on_fork`; per-store state compares :attr:`generation` with the one
+    it saw (two ints on the hot path instead of a ``getpid()`` system call).
+    """
+
+    def __init__(self) -> None:
+        self.generation = 0
+        self._callbacks: list[Callable[[], None]] = []
+
+    def on_fork(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` in every forked child, right after the fork."""
+        self._callbacks.append(callback)
+
+    def after_fork_in_child(self) -> None:
+        self.generation += 1
+        for callback in self._callbacks:
+            callback()
+
+
+forks = Forks()
 registry = ClientRegistry()
+forks.on_fork(registry._after_fork)
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=registry._after_fork)
+    os.register_at_fork(after_in_child=forks.after_fork_in_child)
+
+
+# -- namespace inspection (cached per client in its registry entry) -----------
+
+
+def inspect_namespace(client: Any, entry: ClientEntry, namespace: str, hosts_text: str) -> bool:
+    """Read ``namespace/<ns>`` once per client; ``True`` if it refuses writes with a TTL.
+
+    Raises :class:`ConfigurationError` if the namespace does not exist; the
+    client's own errors (an outage) propagate for the caller's failure path.
+    """
+    info = entry.namespace_info.get(namespace)
+    if info is None:
+        from aerospike import exception as aex
+
+        info = _parse_info_pairs(client.info_random_node(f"namespace/{namespace}"))
+        if "nsup-period" not in info:
+            names = "?"
+            with contextlib.suppress(aex.AerospikeError):
+                names = _info_value(client.info_random_node("namespaces")) or "none"
+            raise ConfigurationError(
+                f"namespace {namespace!r} does not exist on the Aerospike cluster "
+                f"{hosts_text} (its namespaces: {names.replace(';', ', ')}); "
+                "set the namespace option to one of them"
+            )
+        entry.namespace_info[namespace] = info
+    forbidden = info.get("nsup-period", "0") == "0" and info.get("allow-ttl-without-nsup") != "true"
+    return forbidden
+
+
+def nsup_error(namespace: str, detail: str = "") -> NsupError:
+    """The error for a namespace that refuses TTL writes, with the fix."""
+    ns = namespace
+    return NsupError(
+        f"namespace {ns!r} refuses writes with a TTL (Aerospike error 22, FAIL_FORBIDDEN): "
+        f"its nsup-period is 0 and allow-ttl-without-nsup is false. Fix the server: add "
+        f"'nsup-period 120' to the 'namespace {ns} {{ ... }}' stanza of aerospike.conf "
+        f"(or run: asinfo -v 'set-config:context=namespace;id={ns};nsup-period=120'), "
+        f"or set allow-ttl-without-nsup true; or cache only with timeouts that never expire"
+        f"{detail}"
+    )
+
+
+def _info_value(raw: str) -> str:
+    """The value of a one-line info answer ``"name\\tvalue\\n"``."""
+    _, _, value = raw.partition("\t")
+    return value.strip()
+
+
+def _parse_info_pairs(raw: str) -> dict[str, str]:
+    value = _info_value(raw)
+    if not value or value.startswith("ERROR"):
+        return {}
+    pairs = {}
+    for item in value.split(";"):
+        name, sep, val = item.partition("=")
+        if sep:
+            pairs[name] = val
+    return pairs

@@ -1,5 +1,13 @@
 """The store's options in one table, shared by both frontends.
 
+This table is the one source of the options' defaults: the store's
+signature takes its defaults from it (:data:`DEFAULTS`), and a test checks
+that every option is a keyword of the store. Each component validates the
+values of the options it owns (the records their namespace, set, hosts and
+timeouts; the circuit breaker its threshold and cooldown; the codec its
+serializer, compressor and signing key); :func:`validate` checks names and
+types only.
+
 Django spells them in upper case in ``OPTIONS`` (``"NAMESPACE"``); Flask as
 ``CACHE_AEROSPIKE_<NAME>`` settings or lower case in ``CACHE_OPTIONS``. Each
 frontend validates through :func:`validate`, so a wrong name or type fails at
@@ -33,7 +41,7 @@ STORE_OPTIONS: tuple[Option, ...] = (
     Option(
         "set_name",
         (str, type(None)),
-        None,  # each frontend sets its own default set
+        "cache",  # the store's; each frontend has its own (DEFAULT_SET)
         "Set of the cache; clear() truncates it. None: the null set.",
     ),
     Option(
@@ -93,6 +101,8 @@ STORE_OPTIONS: tuple[Option, ...] = (
 )
 
 BY_NAME: dict[str, Option] = {opt.name: opt for opt in STORE_OPTIONS}
+DEFAULTS: dict[str, Any] = {opt.name: opt.default for opt in STORE_OPTIONS}
+"""Option name -> default: the store's signature reads its defaults here."""
 
 
 def validate(

@@ -22,17 +22,14 @@ import decimal
 import hashlib
 import hmac
 import json
-import logging
 import pickle
-import time
 import uuid
 import zlib
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol, runtime_checkable
 
 from .errors import ConfigurationError, SerializationError
-
-logger = logging.getLogger("aerospike_cache")
+from .log import LogLimiter, logger
 
 INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
@@ -367,6 +364,7 @@ class Codec:
         compressor: Any = None,
         compress_min_size: int = 1024,
         signing_key: str | bytes | None = None,
+        limiter: LogLimiter | None = None,
     ) -> None:
         self.serializer = resolve_serializer(serializer)
         self.compressor = resolve_compressor(compressor)
@@ -380,7 +378,7 @@ class Codec:
         if signing_key is not None and len(signing_key) < 16:
             raise ConfigurationError("signing_key must be at least 16 bytes long")
         self.signing_key = signing_key
-        self._warned: dict[str, float] = {}
+        self._limiter = limiter or LogLimiter()
         self._serializers: dict[int, Serializer] = {self.serializer.format_id: self.serializer}
         self._compressors: dict[int, Compressor] = {}
         if self.compressor is not None:
@@ -453,11 +451,9 @@ class Codec:
             return False, None
 
     def _warn(self, key: str, reason: str, detail: str = "") -> None:
-        # At most once a minute per reason: a cache full of foreign or tampered
+        # Rate limited per reason: a cache full of foreign or tampered
         # entries must not turn every read into a log line.
-        now = time.monotonic()
-        if now - self._warned.get(reason, -1e9) >= 60.0:
-            self._warned[reason] = now
+        if self._limiter.allow(("decode", reason)):
             logger.warning("aerospike-cache: treating key %r as a miss: %s%s", key, reason, detail)
 
     def _decode_blob(self, key: str, blob: bytes) -> Any:

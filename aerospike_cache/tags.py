@@ -70,6 +70,11 @@ def scoped(prefix: str, tags: Iterable[str]) -> list[str]:
     return [prefix + tag for tag in tags] if prefix else list(tags)
 
 
+def stored(tags: Iterable[str] | None, prefix: str) -> list[str]:
+    """``tags`` checked (:func:`validate`) and in their stored form (:func:`scoped`)."""
+    return scoped(prefix, validate(tags)) if tags else []
+
+
 def any_of(stored_tags: list[str]) -> Any:
     """Compiled filter: the record's tag list holds at least one of ``stored_tags``."""
     import aerospike

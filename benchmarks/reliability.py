@@ -144,7 +144,7 @@ class Timer:
     def call(self, store: AerospikeStore) -> Iterator[None]:
         # Read the breaker before the call: "open" means the call may not reach
         # the cluster at all (the cooldown has not run out yet).
-        entry = store._entry
+        entry = store.records.entry
         breaker = entry.breaker if entry is not None else None
         fast = breaker is not None and breaker.is_open and time.monotonic() < breaker.open_until
         started = time.perf_counter()
@@ -553,7 +553,7 @@ class Bench:
         timer = Timer()
         with timer.call(store):
             store.set("before", "parent", None)
-        parent_client = store._client()
+        parent_client = store.records.client()
         read, write = os.pipe()
         sys.stdout.flush()
         sys.stderr.flush()
@@ -567,7 +567,7 @@ class Bench:
             status = 1
             try:
                 ok = store.get("before") == "parent"
-                own = store._client() is not parent_client
+                own = store.records.client() is not parent_client
                 wrote = store.set("child", "wrote", None) and store.get("child") == "wrote"
                 # The child closing its own client must not disturb the parent's.
                 registry.close_all()
@@ -579,7 +579,7 @@ class Bench:
         os.waitpid(pid, 0)
         child = os.read(read, 1)
         os.close(read)
-        same = store._client() is parent_client
+        same = store.records.client() is parent_client
         with timer.call(store):
             sees = store.get("child") == "wrote"
         with timer.call(store):

@@ -19,6 +19,7 @@ import pytest
 from aerospike_cache import options
 from aerospike_cache.django import cache as django_cache
 from aerospike_cache.flask import cache as flask_cache
+from aerospike_cache.flask import config as flask_config
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -98,8 +99,9 @@ FLASK_TABLE = table_with(
 
 def flask_settings_in_code() -> set[str]:
     """Every Flask setting the backend reads: its tables, and every one its source mentions."""
-    named = set(re.findall(r"\bCACHE_[A-Z_]*[A-Z]\b", inspect.getsource(flask_cache)))
-    return named | set(flask_cache.valid_settings()) | set(flask_cache._FRONTEND_SETTINGS.values())
+    source = inspect.getsource(flask_cache) + inspect.getsource(flask_config)
+    named = set(re.findall(r"\bCACHE_[A-Z_]*[A-Z]\b", source))
+    return named | set(flask_config.valid_settings()) | set(flask_config.FRONTEND_SETTINGS.values())
 
 
 # -- the option tables ------------------------------------------------------------
@@ -111,7 +113,7 @@ def test_every_store_option_has_a_row_with_its_names_and_default(opt: options.Op
     rows = [r for r in STORE_TABLE if code(r["Django `OPTIONS`"]) == django_name]
     assert len(rows) == 1, f"README: no row (or several) for OPTIONS {django_name!r}"
     row = rows[0]
-    assert code(row["Flask setting"]) == flask_cache.config_key(opt.name)
+    assert code(row["Flask setting"]) == flask_config.config_key(opt.name)
     assert code(row["Keyword"]) == opt.name
     assert row["Type"] and row["Meaning"]
     documented = literals(row["Default"])
@@ -145,9 +147,9 @@ def test_every_flask_setting_the_code_reads_is_documented(name: str) -> None:
     assert len(in_store_table) + len(in_flask_table) == 1, f"README: no row (or several) for {name}"
 
 
-@pytest.mark.parametrize("keyword", sorted(flask_cache._FRONTEND_SETTINGS))
+@pytest.mark.parametrize("keyword", sorted(flask_config.FRONTEND_SETTINGS))
 def test_flask_settings_name_their_constructor_keyword_and_default(keyword: str) -> None:
-    setting = flask_cache._FRONTEND_SETTINGS[keyword]
+    setting = flask_config.FRONTEND_SETTINGS[keyword]
     rows = [r for r in FLASK_TABLE if code(r["Flask setting"]) == setting]
     assert len(rows) == 1, f"README: no row (or several) for {setting} in the Flask table"
     row = rows[0]
@@ -232,9 +234,9 @@ def test_flask_snippets_use_real_settings(settings: dict[str, Any]) -> None:
     assert not unknown, f"README snippet uses unknown Flask settings {sorted(unknown)}"
     if "CACHE_TYPE" in settings:
         assert settings["CACHE_TYPE"] == "aerospike_cache.flask.AerospikeCache"
-    store = {k: v for k, v in literal_only(settings).items() if k in flask_cache.valid_settings()}
-    store.pop(flask_cache.HOSTS_SETTING, None)
-    options.validate(store, flask_cache.config_key, "a README snippet")
+    store = {k: v for k, v in literal_only(settings).items() if k in flask_config.valid_settings()}
+    store.pop(flask_config.HOSTS_SETTING, None)
+    options.validate(store, flask_config.config_key, "a README snippet")
 
 
 # -- docs/flask.md ----------------------------------------------------------------

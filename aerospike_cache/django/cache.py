@@ -7,7 +7,6 @@ validation, timeouts, defaults, exceptions), one store call out.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
@@ -24,16 +23,11 @@ from ..errors import ConfigurationError
 from ..jobs import Job
 from ..lock import Lock
 from ..store import MISSING, AerospikeStore
+from ..store.shared import shared_store
 from ..tags import validate as validate_tags
 
 DEFAULT_SET = "django"
 _MISS = object()
-
-# Django builds a backend per thread (and per async context), so the store,
-# whose construction validates options, is shared per configuration.
-_stores: dict[str, AerospikeStore] = {}
-_stores_lock = threading.Lock()
-
 
 # The characters Django warns about in keys (memcached refuses them), compiled
 # eagerly: Django's own pattern is a lazy proxy that costs a microsecond a key.
@@ -48,27 +42,19 @@ def option_name(store_name: str) -> str:
 
 
 def _store_for(location: Any, opts: Mapping[str, Any]) -> AerospikeStore:
-    ident = repr((location, sorted(opts.items(), key=lambda kv: kv[0])))
-    store = _stores.get(ident)
-    if store is None:
-        with _stores_lock:
-            store = _stores.get(ident)
-            if store is None:
-                where = f"the OPTIONS of the cache with LOCATION {location!r}"
-                try:
-                    kwargs = options.validate(opts, option_name, where)
-                    kwargs.setdefault("namespace", options.BY_NAME["namespace"].default)
-                    kwargs.setdefault("set_name", DEFAULT_SET)
-                    if kwargs.get("client") is None and not location:
-                        raise ConfigurationError(
-                            "the cache's LOCATION is empty: give the Aerospike seed hosts, "
-                            "e.g. '127.0.0.1:3000' or ['h1:3000', 'h2:3000']"
-                        )
-                    store = AerospikeStore(location or None, **kwargs)
-                except ConfigurationError as exc:
-                    raise ImproperlyConfigured(f"aerospike_cache: {exc}") from exc
-                _stores[ident] = store
-    return store
+    """The store of this configuration, shared by every backend instance (one per thread)."""
+    where = f"the OPTIONS of the cache with LOCATION {location!r}"
+    try:
+        kwargs = options.validate(opts, option_name, where)
+        kwargs.setdefault("set_name", DEFAULT_SET)
+        if kwargs.get("client") is None and not location:
+            raise ConfigurationError(
+                "the cache's LOCATION is empty: give the Aerospike seed hosts, "
+                "e.g. '127.0.0.1:3000' or ['h1:3000', 'h2:3000']"
+            )
+        return shared_store(location or None, kwargs)
+    except ConfigurationError as exc:
+        raise ImproperlyConfigured(f"aerospike_cache: {exc}") from exc
 
 
 class AerospikeCache(BaseCache):

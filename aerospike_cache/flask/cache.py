@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
@@ -44,32 +43,12 @@ from .. import options
 from ..errors import ConfigurationError
 from ..jobs import Job
 from ..store import MISSING, AerospikeStore
+from ..store.shared import shared_store
 from ..tags import validate as validate_tags
+from .config import backend_kwargs, blame
 
 DEFAULT_SET = "flask"
 """The set the cache lives in unless ``CACHE_AEROSPIKE_SET`` says otherwise."""
-
-PREFIX = "CACHE_AEROSPIKE_"
-HOSTS_SETTING = "CACHE_AEROSPIKE_HOSTS"
-
-# Keyword arguments of AerospikeCache that are not store options, and the
-# Flask-Caching setting each comes from.
-_FRONTEND_SETTINGS = {
-    "hosts": HOSTS_SETTING,
-    "default_timeout": "CACHE_DEFAULT_TIMEOUT",
-    "ignore_delete_many_errors": "CACHE_IGNORE_ERRORS",
-    "key_prefix": "CACHE_KEY_PREFIX",
-}
-
-
-def config_key(store_name: str) -> str:
-    """The Flask config spelling of a store option (``set_name`` -> ``CACHE_AEROSPIKE_SET``)."""
-    return PREFIX + ("SET" if store_name == "set_name" else store_name.upper())
-
-
-def valid_settings() -> list[str]:
-    """Every ``CACHE_AEROSPIKE_*`` setting this backend reads."""
-    return sorted([HOSTS_SETTING, *(config_key(opt.name) for opt in options.STORE_OPTIONS)])
 
 
 def _looks_like_client(obj: Any) -> bool:
@@ -163,7 +142,7 @@ class AerospikeCache(BaseCache):
             )
         self._hosts = hosts
         self._store_kwargs = kwargs
-        self._store = AerospikeStore(hosts, **kwargs)
+        self._store = shared_store(hosts, kwargs)
 
     @classmethod
     def factory(
@@ -175,80 +154,15 @@ class AerospikeCache(BaseCache):
     ) -> AerospikeCache:
         """Build the cache from Flask-Caching's configuration (``Cache(app)``).
 
-        Reads ``CACHE_AEROSPIKE_HOSTS``, ``CACHE_AEROSPIKE_CLIENT``,
-        ``CACHE_AEROSPIKE_NAMESPACE``, ``CACHE_AEROSPIKE_SET`` and every other
-        store option as ``CACHE_AEROSPIKE_<NAME>``; ``CACHE_KEY_PREFIX``; and
-        ``kwargs`` as Flask-Caching passes them (``default_timeout``,
-        ``ignore_delete_many_errors``, plus ``CACHE_OPTIONS``, which may carry
-        store options in lower case). A bad, conflicting or unknown setting
-        raises :class:`~aerospike_cache.errors.ConfigurationError` naming it.
+        The settings read and how they merge: :mod:`aerospike_cache.flask.config`.
+        A bad, conflicting or unknown setting raises
+        :class:`~aerospike_cache.errors.ConfigurationError` naming it.
         """
-        if args:
-            raise ConfigurationError(
-                f"CACHE_ARGS {args!r} is not used by aerospike_cache.flask.AerospikeCache; "
-                "use the CACHE_AEROSPIKE_* settings or CACHE_OPTIONS"
-            )
-        settings = {k: v for k, v in config.items() if isinstance(k, str) and k.startswith(PREFIX)}
-        valid = valid_settings()
-        unknown = sorted(set(settings) - set(valid))
-        if unknown:
-            raise ConfigurationError(
-                f"unknown setting {', '.join(unknown)} in the Flask config; "
-                f"the valid CACHE_AEROSPIKE_* settings are: {', '.join(valid)}"
-            )
-        hosts = settings.pop(HOSTS_SETTING, None)
-        from_config = options.validate(settings, config_key, "the Flask config")
-        origin = {name: config_key(name) for name in from_config}
-
-        extra = dict(kwargs)
-        frontend = {k: extra.pop(k) for k in list(extra) if k in _FRONTEND_SETTINGS}
-        accepted = sorted([*_FRONTEND_SETTINGS, *options.BY_NAME])
-        unknown = sorted(set(extra) - set(accepted))
-        if unknown:
-            raise ConfigurationError(
-                f"unknown option {', '.join(map(repr, unknown))} in CACHE_OPTIONS; "
-                f"valid options: {', '.join(accepted)}"
-            )
-        from_options = options.validate(extra, str, "CACHE_OPTIONS")
-        for name, value in from_options.items():
-            if name in from_config and from_config[name] != value:
-                raise ConfigurationError(
-                    f"{config_key(name)} and CACHE_OPTIONS[{name!r}] disagree "
-                    f"({from_config[name]!r} vs {value!r}); set only one of them"
-                )
-            origin[name] = f"CACHE_OPTIONS[{name!r}]"
-        store_kwargs = {**from_config, **from_options}
-        if store_kwargs.get("serializer") is not None and config.get("CACHE_SERIALIZER"):
-            raise ConfigurationError(
-                "both CACHE_SERIALIZER and the aerospike serializer option are set; "
-                "set only one of them"
-            )
-
-        if "hosts" in frontend:
-            if hosts is not None and frontend["hosts"] != hosts:
-                raise ConfigurationError(
-                    "CACHE_AEROSPIKE_HOSTS and CACHE_OPTIONS['hosts'] disagree; set only one"
-                )
-            hosts = frontend.pop("hosts")
-            origin["hosts"] = "CACHE_OPTIONS['hosts']"
-        else:
-            origin["hosts"] = HOSTS_SETTING
-        for name in ("default_timeout", "ignore_delete_many_errors"):
-            origin[name] = _FRONTEND_SETTINGS[name]
-        if "key_prefix" in frontend:
-            origin["key_prefix"] = "CACHE_OPTIONS['key_prefix']"
-        else:
-            frontend["key_prefix"] = config.get("CACHE_KEY_PREFIX")
-            origin["key_prefix"] = "CACHE_KEY_PREFIX"
-        if store_kwargs.get("client") is None and hosts is None:
-            raise ConfigurationError(
-                "aerospike_cache.flask: set CACHE_AEROSPIKE_HOSTS to the seed hosts, e.g. "
-                "[('127.0.0.1', 3000, None)], or CACHE_AEROSPIKE_CLIENT to a pre-built client"
-            )
+        merged, origin = backend_kwargs(config, args, kwargs)
         try:
-            return cls(hosts=hosts, **frontend, **store_kwargs)
+            return cls(**merged)
         except ConfigurationError as exc:
-            raise _blame(exc, origin) from exc
+            raise blame(exc, origin) from exc
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._store!r} key_prefix={self.key_prefix!r}>"
@@ -275,8 +189,12 @@ class AerospikeCache(BaseCache):
 
     @serializer.setter
     def serializer(self, value: Any) -> None:
+        # The serializer is part of a store's configuration: the cache moves to
+        # the (shared) store of the new configuration; the old store, and
+        # whatever it holds (observers, a near cache), stays with the caches
+        # still configured that way. See docs/flask.md.
         kwargs = {**self._store_kwargs, "serializer": value}
-        self._store = AerospikeStore(self._hosts, **kwargs)
+        self._store = shared_store(self._hosts, kwargs)
         self._store_kwargs = kwargs
 
     # -- keys and timeouts --------------------------------------------------
@@ -442,20 +360,3 @@ class AerospikeCache(BaseCache):
     ) -> int | Job:
         """Give every key matching a glob a new timeout (cachelib rules); how many (or the Job)."""
         return self._store.touch_pattern(pattern, self._ttl(timeout), self._prefix(), wait=wait)
-
-
-def _subject_pattern(name: str) -> str:
-    words = {
-        "set_name": r"set",
-        "client_config": r"client[ _]config",
-        "hosts": r"hosts?|LOCATION",
-    }.get(name, re.escape(name))
-    return rf"\b(?:{words})\b"
-
-
-def _blame(exc: ConfigurationError, origin: Mapping[str, str]) -> ConfigurationError:
-    """Name the Flask settings a store configuration error is about."""
-    text = str(exc)
-    named = [setting for name, setting in origin.items() if re.search(_subject_pattern(name), text)]
-    hint = f" (check {', '.join(dict.fromkeys(named))})" if named else ""
-    return ConfigurationError(f"aerospike_cache.flask: {text}{hint}")

@@ -52,7 +52,7 @@ def test_backend_instances_share_one_store(aerospike_cache: Any) -> None:
 
 
 def location_of(cache: Any) -> str:
-    return ",".join(f"{h[0]}:{h[1]}" for h in cache.store._config["hosts"])
+    return ",".join(f"{h[0]}:{h[1]}" for h in cache.store.records.config["hosts"])
 
 
 @pytest.mark.parametrize(

@@ -167,6 +167,19 @@ def test_serializer_change_keeps_old_entries_readable(make_cache: Any) -> None:
     assert cache.get("new") == (3,)
 
 
+def test_caches_of_one_configuration_share_one_store(make_cache: Any) -> None:
+    a = make_cache()
+    b = make_cache()
+    assert b.store is a.store
+    b.serializer = "json"  # b moves to the store of its new configuration; a keeps its own
+    assert b.store is not a.store
+    assert (
+        a.serializer == "pickle" and type(a.store.codec.serializer).__name__ == "PickleSerializer"
+    )
+    b.serializer = "pickle"  # back to a's configuration: a's store again
+    assert b.store is a.store
+
+
 def test_a_site_that_leaves_pickle_does_not_unpickle_old_entries(make_cache: Any) -> None:
     cache = make_cache()
     cache.set("old", (1, 2))

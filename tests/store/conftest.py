@@ -1,27 +1,87 @@
+"""Store fixtures: the contract runs once per store set-up in :data:`SETUPS`.
+
+A set-up builds a store on the test server from ``AerospikeStore`` keyword
+arguments. Features that wrap or extend the store (a near cache, stats, a
+cluster) add their set-up here, and every contract test then runs on it too.
+"""
+
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from aerospike_cache.store import AerospikeStore
 
+Setup = Callable[[Any, dict[str, Any]], AerospikeStore]
+
+
+def plain(server: Any, options: dict[str, Any]) -> AerospikeStore:
+    """The store as configured, nothing added."""
+    return AerospikeStore(server.hosts, **options)
+
+
+def observed(server: Any, options: dict[str, Any]) -> AerospikeStore:
+    """A store with an observer on its failure path (as stats will be): results unchanged."""
+    store = plain(server, options)
+    store.add_observer(lambda op, code, node, elapsed: None)
+    return store
+
+
+SETUPS: dict[str, Setup] = {"plain": plain, "observed": observed}
+
+
+@pytest.fixture(params=sorted(SETUPS))
+def store_setup(request: pytest.FixtureRequest) -> Setup:
+    return SETUPS[request.param]
+
+
+def _maker(server: Any, set_name: str, setup: Setup) -> Callable[..., AerospikeStore]:
+    def make(**options: Any) -> AerospikeStore:
+        options.setdefault("namespace", server.namespace)
+        options.setdefault("set_name", set_name)
+        return setup(server, options)
+
+    return make
+
 
 @pytest.fixture
 def make_store(
-    aerospike_server: Any, aerospike_set: str
-) -> Iterator[Callable[..., AerospikeStore]]:
-    """Build stores on the test server; options as AerospikeStore's keywords."""
-
-    def make(**options: Any) -> AerospikeStore:
-        options.setdefault("namespace", aerospike_server.namespace)
-        options.setdefault("set_name", aerospike_set)
-        return AerospikeStore(aerospike_server.hosts, **options)
-
-    yield make
+    aerospike_server: Any, aerospike_set: str, store_setup: Setup
+) -> Callable[..., AerospikeStore]:
+    """Build stores of the current set-up on the test server; options as AerospikeStore's."""
+    return _maker(aerospike_server, aerospike_set, store_setup)
 
 
 @pytest.fixture
 def store(make_store: Callable[..., AerospikeStore]) -> AerospikeStore:
     return make_store()
+
+
+@pytest.fixture
+def make_plain(aerospike_server: Any, aerospike_set: str) -> Callable[..., AerospikeStore]:
+    """Build plain stores (for tests of one module, not of the contract)."""
+    return _maker(aerospike_server, aerospike_set, plain)
+
+
+@pytest.fixture
+def plain_store(make_plain: Callable[..., AerospikeStore]) -> AerospikeStore:
+    return make_plain()
+
+
+FAULT_TIMEOUT_MS = 300
+
+
+@pytest.fixture
+def make_faulty(embedded_server: Any) -> Callable[..., AerospikeStore]:
+    """Plain stores on a private embedded server whose faults a test controls."""
+
+    def make(**options: Any) -> AerospikeStore:
+        options.setdefault("namespace", "test")
+        options.setdefault("set_name", "faults")
+        options.setdefault("timeout_ms", FAULT_TIMEOUT_MS)
+        options.setdefault("connect_timeout_ms", FAULT_TIMEOUT_MS)
+        return AerospikeStore([(embedded_server.host, embedded_server.port)], **options)
+
+    return make

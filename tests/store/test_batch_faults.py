@@ -23,17 +23,6 @@ from aerospike_cache.store import AerospikeStore
 KEYS = ["a", "b", "c"]
 
 
-@pytest.fixture
-def make_faulty(embedded_server: Any) -> Callable[..., AerospikeStore]:
-    def make(**options: Any) -> AerospikeStore:
-        options.setdefault("namespace", "test")
-        options.setdefault("set_name", "batch_faults")
-        options.setdefault("timeout_ms", 300)
-        return AerospikeStore([(embedded_server.host, embedded_server.port)], **options)
-
-    return make
-
-
 def _down(embedded_server: Any, store: AerospikeStore) -> None:
     store.set_many(dict.fromkeys(KEYS, 1), 60)
     embedded_server.stop()
@@ -61,7 +50,7 @@ def test_fail_open_batches_miss_and_report_every_key_failed(
         assert store.get_many(KEYS) == {}
         assert store.set_many(dict.fromkeys(KEYS, 2), 60) == KEYS
         assert store.remove_many(KEYS) == ([], KEYS)
-    assert store._entry is not None and store._entry.breaker.failures > 0
+    assert store.records.entry is not None and store.records.entry.breaker.failures > 0
     unavailable = [r for r in caplog.records if "unavailable" in r.getMessage()]
     assert len(unavailable) == 1  # once per incident
     embedded_server.start()

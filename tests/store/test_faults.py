@@ -28,18 +28,6 @@ from aerospike_cache.store import MISSING, AerospikeStore
 TIMEOUT_MS = 300
 
 
-@pytest.fixture
-def make_faulty(embedded_server: Any) -> Callable[..., AerospikeStore]:
-    def make(**options: Any) -> AerospikeStore:
-        options.setdefault("namespace", "test")
-        options.setdefault("set_name", "faults")
-        options.setdefault("timeout_ms", TIMEOUT_MS)
-        options.setdefault("connect_timeout_ms", TIMEOUT_MS)
-        return AerospikeStore([(embedded_server.host, embedded_server.port)], **options)
-
-    return make
-
-
 def _timed(fn: Callable[[], Any]) -> tuple[Any, float]:
     started = time.monotonic()
     result = fn()
@@ -59,7 +47,7 @@ def test_cluster_down_fail_open_then_recovery(
             result, took = _timed(lambda: store.get("k"))
             assert result is MISSING
             worst = max(worst, took)
-            if store._entry is not None and store._entry.breaker.is_open:
+            if store.records.entry is not None and store.records.entry.breaker.is_open:
                 fast.append(took)
             _, took = _timed(lambda i=i: store.set(f"w{i}", i, 60))
             worst = max(worst, took)

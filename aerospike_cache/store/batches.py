@@ -1,0 +1,120 @@
+"""Batch operations: one batch call each, rows read into the store's answers.
+
+A batch does not raise when a node fails: the client returns a status and a
+result code per row. The rows that answered are the answer (a lost node
+leaves its rows at -15); :meth:`FailurePath.check_rows` turns the rest into
+a failure of the one failure path.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..serialization import Codec
+from .expiry import is_gone, wire_ttl
+from .failures import FailurePath, warn_oversized
+from .records import VALUE_BIN, Records
+
+
+class Batches:
+    """``get_many``, ``set_many`` and ``remove_many`` of a store."""
+
+    def __init__(self, records: Records, failures: FailurePath, codec: Codec) -> None:
+        self.records = records
+        self.failures = failures
+        self.codec = codec
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The values of the keys that are present, in one batch read."""
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return {}
+        return self.failures.call("get_many", {}, self._get_many, keys)
+
+    def _get_many(self, client: Any, keys: list[str]) -> dict[str, Any]:
+        result = client.batch_read(self.records.keys(keys))
+        out: dict[str, Any] = {}
+        decode = self.codec.decode
+        bad: list[tuple[str, int]] = []
+        for key, row in zip(keys, result.batch_records, strict=True):
+            if row.result == 0 and row.record is not None:
+                found, value = decode(key, row.record[2].get(VALUE_BIN))
+                if found:
+                    out[key] = value
+            elif row.result != 2:
+                bad.append((key, row.result))
+        # Rows are the answer even when the batch failed: a node that did not
+        # answer leaves its rows at -15, the other nodes' rows are real.
+        self.failures.check_rows("get_many", result.result, bad, len(keys), out, reads=True)
+        return out
+
+    def set_many(
+        self, mapping: Mapping[str, Any], ttl: float | None, stored_tags: list[str] | None = None
+    ) -> list[str]:
+        """Store every item (with the tags) in one batch write; returns the keys that failed."""
+        if not mapping:
+            return []
+        if is_gone(ttl):
+            self.remove_many(mapping)
+            return []
+        encode = self.codec.encode
+        items = [(k, encode(k, v)) for k, v in mapping.items()]
+        keys = list(mapping)
+        none: list[str] = []
+        failed, oversized = self.failures.call(
+            "set_many", (keys, none), self._set_many, items, wire_ttl(ttl), stored_tags
+        )
+        if oversized:
+            for key in oversized:
+                warn_oversized(key)
+            self.remove_many(oversized)
+        return failed
+
+    def _set_many(
+        self, client: Any, items: list[tuple[str, Any]], wttl: int, stored_tags: list[str] | None
+    ) -> tuple[list[str], list[str]]:
+        from aerospike_helpers.batch.records import BatchRecords
+
+        self.records.check_ttl(wttl)
+        rows = self.records.write_rows(items, wttl, stored_tags)
+        status = client.batch_write(BatchRecords(rows)).result
+        failed: list[str] = []
+        oversized: list[str] = []
+        bad: list[tuple[str, int]] = []
+        for (key, _), row in zip(items, rows, strict=True):
+            if row.result != 0:
+                failed.append(key)
+                (oversized.append(key) if row.result == 13 else bad.append((key, row.result)))
+        self.failures.check_rows("set_many", status, bad, len(items), (failed, oversized))
+        return failed, oversized
+
+    def delete_many(self, keys: Iterable[str]) -> list[str]:
+        """Remove the keys in one batch; returns those that existed."""
+        return self.remove_many(keys)[0]
+
+    def remove_many(self, keys: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Remove the keys in one batch; returns ``(existed, failed)``.
+
+        Keys in neither list were absent. A failed row (e.g. key busy) is
+        logged; under fail-open, the keys of a node that did not answer are
+        failed (every key, if the call itself failed).
+        """
+        keys = list(dict.fromkeys(keys))
+        if not keys:
+            return [], []
+        none: list[str] = []
+        return self.failures.call("delete_many", (none, keys), self._remove_many, keys)
+
+    def _remove_many(self, client: Any, keys: list[str]) -> tuple[list[str], list[str]]:
+        result = client.batch_remove(self.records.keys(keys))
+        existed: list[str] = []
+        failed: list[tuple[str, int]] = []
+        for key, row in zip(keys, result.batch_records, strict=True):
+            if row.result == 0:
+                existed.append(key)
+            elif row.result != 2:
+                failed.append((key, row.result))
+        outcome = (existed, [key for key, _ in failed])
+        self.failures.check_rows("delete_many", result.result, failed, len(keys), outcome)
+        return outcome

@@ -1,0 +1,468 @@
+"""AerospikeStore: the cache semantics the frontends call.
+
+Each method is a cache operation in the store's TTL language (see
+:mod:`.expiry`), made of one client call through the one failure path
+(:mod:`.failures`) on records addressed by :mod:`.records`. Every operation
+is one round trip: ``get_many``/``set_many``/``delete_many`` are single batch
+calls, ``add`` is a create-only put, ``incr`` one ``operate``, ``has`` a
+metadata-only ``exists``, ``delete`` one ``remove``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Final, TypeVar
+
+from aerospike import exception as aex
+
+from .. import options
+from .. import tags as tagging
+from ..connection import nsup_error, redact
+from ..errors import CacheOperationError, ConfigurationError
+from ..jobs import Job
+from ..serialization import Codec
+from ..tags import TAG_BIN
+from . import aio
+from .batches import Batches
+from .expiry import is_gone, meta_ttl, wire_ttl
+from .failures import BatchFailure, FailurePath, Observer, warn_oversized
+from .records import MISSING, OP_INCR, OP_READ, VALUE_BIN, Records
+from .selection import Selection
+
+T = TypeVar("T")
+_D = options.DEFAULTS
+
+_ABSENT_IS_MISSING: Final = ((aex.RecordNotFound, MISSING),)
+_ABSENT_IS_FALSE: Final = ((aex.RecordNotFound, False),)
+_EXISTS_IS_FALSE: Final = ((aex.RecordExistsError, False),)
+_RACE_LOST: Final = ((aex.RecordNotFound, False), (aex.RecordGenerationError, False))
+# Sentinels an answer stands for, where the caller does more than return it.
+_ABSENT: Final[Any] = object()
+_TOO_BIG: Final[Any] = object()
+_EXISTS: Final[Any] = object()
+_NOT_INT: Final[Any] = object()
+
+
+class AerospikeStore:
+    """A cache in one Aerospike namespace and set, shared by any number of frontends.
+
+    Nothing connects until the first operation. Every store with the same
+    hosts and client configuration in a process shares one client; a store
+    given ``client=`` uses that client as is and never closes it. Defaults
+    come from :mod:`aerospike_cache.options` (the README's table).
+
+    Args:
+        hosts: seed hosts (``"h:p,h:p"``, a list of strings or ``(host, port[, tls_name])``).
+        namespace: the Aerospike namespace.
+        set_name: the set (``None``/``""``: the namespace's null set).
+        client: a connected ``aerospike`` client to use instead of building one.
+        client_config: extra ``aerospike.client()`` configuration (``user``,
+            ``password``, ``tls``, ``policies``, ``cluster_name``, ``rack_aware``,
+            ``max_error_rate``, ...).
+        timeout_ms: total and socket timeout of every command.
+        connect_timeout_ms: timeout of the initial connection.
+        serializer: ``"pickle"``, ``"json"``, ``"msgpack"`` or an object.
+        compressor: ``None``, ``"zlib"``, ``"zstd"``, ``"lz4"`` or an object.
+        compress_min_size: compress serialized values of at least this many bytes.
+        signing_key: HMAC key; unsigned or tampered entries then read as misses.
+        fail_open: turn outages and server errors into misses and no-op writes (logged).
+        store_keys: store the user key with each record (needed by :meth:`keys`).
+        allow_namespace_truncate: let :meth:`clear` truncate a whole namespace
+            when no set is configured.
+        breaker_threshold / breaker_cooldown: consecutive outage errors that open the
+            circuit, and seconds it stays open before a probe.
+    """
+
+    def __init__(
+        self,
+        hosts: Any = None,
+        *,
+        namespace: str = _D["namespace"],
+        set_name: str | None = _D["set_name"],
+        client: Any = _D["client"],
+        client_config: Mapping[str, Any] | None = _D["client_config"],
+        timeout_ms: int = _D["timeout_ms"],
+        connect_timeout_ms: int = _D["connect_timeout_ms"],
+        serializer: Any = _D["serializer"],
+        compressor: Any = _D["compressor"],
+        compress_min_size: int = _D["compress_min_size"],
+        signing_key: str | bytes | None = _D["signing_key"],
+        fail_open: bool = _D["fail_open"],
+        store_keys: bool = _D["store_keys"],
+        allow_namespace_truncate: bool = _D["allow_namespace_truncate"],
+        breaker_threshold: int = _D["breaker_threshold"],
+        breaker_cooldown: float = _D["breaker_cooldown"],
+    ) -> None:
+        self.records = Records(
+            hosts,
+            namespace,
+            set_name,
+            client,
+            client_config,
+            timeout_ms,
+            connect_timeout_ms,
+            bool(store_keys),
+            (breaker_threshold, float(breaker_cooldown)),
+        )
+        self.failures = FailurePath(self.records, bool(fail_open))
+        self.codec = Codec(
+            serializer, compressor, compress_min_size, signing_key, self.failures.limiter
+        )
+        self.namespace = self.records.namespace
+        self.set_name = self.records.set_name
+        self.store_keys = self.records.store_keys
+        self.allow_namespace_truncate = bool(allow_namespace_truncate)
+        self._call = self.failures.call
+        self._key = self.records.key
+        self._batches = Batches(self.records, self.failures, self.codec)
+        self._selection = Selection(self.records, self.failures)
+        self._reads = aio.Coalescers(self)
+        self.records.on_fork(self._reads.reset)
+
+    def __repr__(self) -> str:
+        hosts = self.records.config.get("hosts")
+        user = " (user client)" if self.records.user_client is not None else ""
+        return (
+            f"<AerospikeStore namespace={self.namespace!r} set={self.set_name!r} "
+            f"hosts={hosts!r}{user}>"
+        )
+
+    @property
+    def fail_open(self) -> bool:
+        """Whether outages and server errors turn into misses and no-op writes."""
+        return self.failures.fail_open
+
+    @property
+    def client_config(self) -> dict[str, Any]:
+        """The client configuration with secrets redacted (safe to log)."""
+        return redact(self.records.config)
+
+    def add_observer(self, observer: Observer) -> None:
+        """Report every client call's outcome: ``observer(op, code, node, elapsed)``."""
+        self.failures.add_observer(observer)
+
+    def check_ttl_writes(self) -> None:
+        """Connect now and raise if the namespace is missing or refuses writes with a TTL.
+
+        Raises :class:`~aerospike_cache.errors.CacheUnavailable`,
+        :class:`~aerospike_cache.errors.ConfigurationError` or
+        :class:`~aerospike_cache.errors.NsupError` (whatever ``fail_open`` says).
+        """
+        self._call("connect", None, _nothing, strict=True)
+        if self.records.ttl_forbidden:
+            raise nsup_error(self.namespace)
+
+    # -- reads --------------------------------------------------------------
+
+    def get(self, key: str) -> Any:
+        """The value of ``key``, or :data:`MISSING`."""
+        return self._call("get", MISSING, self._get, key, answers=_ABSENT_IS_MISSING)
+
+    def _get(self, client: Any, key: str) -> Any:
+        bins = client.get(self._key(key))[2]
+        found, value = self.codec.decode(key, bins.get(VALUE_BIN))
+        return value if found else MISSING
+
+    def get_with_ttl(self, key: str) -> tuple[Any, int | None]:
+        """``(value, ttl)``: ttl in seconds, ``None`` if it never expires; ``(MISSING, None)``."""
+        return self._entry(key)[:2]
+
+    def _entry(self, key: str) -> tuple[Any, int | None, list[str]]:
+        """``(value, ttl, stored tags)``, or ``(MISSING, None, [])``."""
+        absent: tuple[Any, int | None, list[str]] = (MISSING, None, [])
+        return self._call(
+            "get", absent, self._read_entry, key, answers=((aex.RecordNotFound, absent),)
+        )
+
+    def _read_entry(self, client: Any, key: str) -> tuple[Any, int | None, list[str]]:
+        _, meta, bins = client.get(self._key(key))
+        found, value = self.codec.decode(key, bins.get(VALUE_BIN))
+        if not found:
+            return MISSING, None, []
+        return value, meta_ttl(meta), list(bins.get(TAG_BIN) or ())
+
+    def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
+        """The values of the keys that are present, in one batch read."""
+        return self._batches.get_many(keys)
+
+    def has(self, key: str) -> bool:
+        """Whether ``key`` is present (metadata only: the value is not read)."""
+        return self._call("has", False, _exists, self._key(key), answers=_ABSENT_IS_FALSE)
+
+    def ttl(self, key: str) -> Any:
+        """Seconds left for ``key``; ``None`` if it never expires; :data:`MISSING` if absent."""
+        meta = self._call("ttl", MISSING, _meta, self._key(key), answers=_ABSENT_IS_MISSING)
+        return MISSING if meta is MISSING or meta is None else meta_ttl(meta)
+
+    # -- writes -------------------------------------------------------------
+
+    def set(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool:
+        """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone).
+
+        ``tags`` (see :mod:`aerospike_cache.tags`) replace the entry's tags;
+        ``tag_prefix`` namespaces them. Bad tags raise before anything is written.
+        """
+        stored_tags = tagging.stored(tags, tag_prefix)
+        if is_gone(ttl):
+            self.delete(key)
+            return True
+        return self._set(key, self.records.bins(self.codec.encode(key, value), stored_tags), ttl)
+
+    def _set(self, key: str, bins: dict[str, Any], ttl: float | None) -> bool:
+        wttl = wire_ttl(ttl)
+        policy = self.records.write_policy(wttl)
+        done = self._call(
+            "set", False, self._put, key, bins, wttl, policy,
+            answers=((aex.RecordTooBig, _TOO_BIG),),
+        )  # fmt: skip
+        if done is _TOO_BIG:
+            warn_oversized(key)
+            self.delete(key)  # the new value was refused: the old one must not be served
+            return False
+        return done
+
+    def add(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool:
+        """Store ``value`` only if ``key`` is absent (one create-only write); ``True`` if stored."""
+        stored_tags = tagging.stored(tags, tag_prefix)
+        if is_gone(ttl):
+            # Stored and gone at once: it "succeeds" exactly when the key is absent.
+            return not self.has(key)
+        bins = self.records.bins(self.codec.encode(key, value), stored_tags)
+        wttl = wire_ttl(ttl)
+        policy = self.records.create_policy(wttl)
+        done = self._call(
+            "add", False, self._put, key, bins, wttl, policy,
+            answers=((aex.RecordExistsError, False), (aex.RecordTooBig, _TOO_BIG)),
+        )  # fmt: skip
+        if done is _TOO_BIG:
+            warn_oversized(key)
+            return False
+        return done
+
+    def _put(self, client: Any, key: str, bins: dict[str, Any], wttl: int, policy: Any) -> bool:
+        self.records.check_ttl(wttl)
+        client.put(self._key(key), bins, None, policy)
+        return True
+
+    def set_many(
+        self,
+        mapping: Mapping[str, Any],
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> list[str]:
+        """Store every item (each with ``tags``) in one batch; returns the keys that failed."""
+        stored_tags = tagging.stored(tags, tag_prefix)
+        return self._batches.set_many(mapping, ttl, stored_tags)
+
+    def delete(self, key: str) -> bool:
+        """Remove ``key``; ``True`` if it existed."""
+        return self._call(
+            "delete", False, _remove, self._key(key), self.records.remove_policy,
+            answers=_ABSENT_IS_FALSE,
+        )  # fmt: skip
+
+    def delete_many(self, keys: Iterable[str]) -> list[str]:
+        """Remove the keys in one batch; returns those that existed."""
+        return self._batches.remove_many(keys)[0]
+
+    def remove_many(self, keys: Iterable[str]) -> tuple[list[str], list[str]]:
+        """Remove the keys in one batch; returns ``(existed, failed)``.
+
+        Keys in neither list were absent. A failed row (e.g. key busy) is
+        logged; under fail-open, the keys of a node that did not answer are
+        failed (every key, if the call itself failed).
+        """
+        return self._batches.remove_many(keys)
+
+    def touch(self, key: str, ttl: float | None) -> bool:
+        """Give ``key`` a new TTL; ``False`` if it is absent. ``ttl <= 0`` deletes it."""
+        if is_gone(ttl):
+            return self.delete(key)
+        return self._call("touch", False, self._touch, key, wire_ttl(ttl), answers=_ABSENT_IS_FALSE)
+
+    def _touch(self, client: Any, key: str, wttl: int) -> bool:
+        self.records.check_ttl(wttl)
+        client.touch(self._key(key), wttl, None, self.records.remove_policy)
+        return True
+
+    def incr(
+        self, key: str, delta: int = 1, *, create: bool = False, ttl: float | None = None
+    ) -> int | None:
+        """Add ``delta`` atomically on the server and return the new value; the TTL is kept.
+
+        Raises ``KeyError`` if ``key`` is absent (unless ``create``: then it is
+        created with ``delta`` and ``ttl``) and ``TypeError`` if its value is
+        not an integer. Fail-open, an outage returns ``None``.
+        """
+        if type(delta) is not int:
+            if not isinstance(delta, int):
+                raise TypeError(f"delta must be an int, got {type(delta).__name__}")
+            delta = int(delta)  # bool and int subclasses
+        ops = [{"op": OP_INCR, "bin": VALUE_BIN, "val": delta}, {"op": OP_READ, "bin": VALUE_BIN}]
+        answers = ((aex.RecordNotFound, _ABSENT), (aex.BinIncompatibleType, _NOT_INT))
+        for _attempt in range(3):
+            value = self._call("incr", None, self._operate, key, ops, answers=answers)
+            if value is _NOT_INT:
+                raise TypeError(f"the value of key {key!r} is not an integer")
+            if value is not _ABSENT:
+                return value
+            if not create:
+                raise KeyError(key)
+            # Absent and create: create it with its own TTL, or lose the race
+            # to another creator and increment theirs.
+            if is_gone(ttl):
+                return delta
+            wttl = wire_ttl(ttl)
+            policy = self.records.create_policy(wttl)
+            created = self._call(
+                "incr", None, self._put, key, {VALUE_BIN: delta}, wttl, policy,
+                answers=((aex.RecordExistsError, _EXISTS),),
+            )  # fmt: skip
+            if created is not _EXISTS:
+                return None if created is None else delta
+        raise CacheOperationError(f"incr of {key!r} kept racing with deletes; try again")
+
+    def _operate(self, client: Any, key: str, ops: list[dict[str, Any]]) -> int:
+        bins = client.operate(self._key(key), ops, None, self.records.update_keep)[2]
+        return int(bins[VALUE_BIN])
+
+    def remove_if_equal(self, key: str, value: Any) -> bool:
+        """Delete ``key`` only if it still holds ``value`` (generation-checked); ``True`` if so."""
+        return self._call("remove_if_equal", False, self._remove_if_equal, key, value,
+                          answers=_RACE_LOST)  # fmt: skip
+
+    def _remove_if_equal(self, client: Any, key: str, value: Any) -> bool:
+        record_key = self._key(key)
+        _, meta, bins = client.get(record_key)
+        found, current = self.codec.decode(key, bins.get(VALUE_BIN))
+        if not found or current != value:
+            return False
+        records = self.records
+        client.remove(
+            record_key, policy=records.generation_policy(records.remove_policy, meta["gen"])
+        )
+        return True
+
+    def move(self, old: str, new: str) -> bool:
+        """Move ``old``'s value to ``new`` with its TTL and tags; ``False`` if ``old`` is absent."""
+        value, ttl, stored_tags = self._entry(old)
+        if value is MISSING:
+            return False
+        if not self._set(new, self.records.bins(self.codec.encode(new, value), stored_tags), ttl):
+            return False
+        self.delete(old)
+        return True
+
+    def clear(self) -> bool:
+        """Remove every entry of the set, synchronously in effect; ``False`` if it failed.
+
+        Truncate spares records written in the very millisecond it runs, so
+        it waits 2 ms first: every write acknowledged before ``clear()`` was
+        called is then strictly older than the truncate threshold.
+        """
+        if self.set_name is None and not self.allow_namespace_truncate:
+            raise ConfigurationError(
+                f"clear() would truncate the whole namespace {self.namespace!r} because no set "
+                "is configured; configure a set, or allow namespace truncation explicitly"
+            )
+        time.sleep(0.002)
+        return self._call("clear", False, _truncate, self.namespace, self.set_name)
+
+    # -- server-side selection: key patterns and tags (see .selection) -------
+
+    def keys(self, pattern: str = "*", prefix: str = "") -> Iterator[str]:
+        """Stored keys matching ``prefix`` (literal) + glob ``pattern``, streamed.
+
+        The server filters on a regular expression of the stored key; each
+        candidate is re-checked with :func:`fnmatch.fnmatchcase`.
+        """
+        return self._selection.keys(pattern, prefix)
+
+    def delete_pattern(self, pattern: str, prefix: str = "", *, wait: bool = True) -> int | Job:
+        """Remove the entries whose key matches ``prefix`` + ``pattern``; how many were removed.
+
+        ``wait=False`` starts a background job on the server and returns its
+        :class:`~aerospike_cache.jobs.Job` (keys holding a NUL are left to it).
+        """
+        return self._selection.delete_pattern(pattern, prefix, wait)
+
+    def touch_pattern(
+        self, pattern: str, ttl: float | None, prefix: str = "", *, wait: bool = True
+    ) -> int | Job:
+        """Give the entries matching ``prefix`` + ``pattern`` a new TTL; how many were touched."""
+        if is_gone(ttl):
+            return self.delete_pattern(pattern, prefix, wait=wait)
+        return self._selection.touch_pattern(pattern, wire_ttl(ttl), prefix, wait)
+
+    def invalidate_tags(
+        self, tags: Iterable[str], tag_prefix: str = "", *, wait: bool = True
+    ) -> int | Job:
+        """Remove every entry carrying any of ``tags``; how many were removed.
+
+        ``wait=False`` starts a background job on the server and returns its
+        :class:`~aerospike_cache.jobs.Job`. Entries stored without their key
+        are found too (they are removed by digest).
+        """
+        return self._selection.invalidate_tags(tagging.stored(tags, tag_prefix), wait)
+
+    def close(self) -> None:
+        """Nothing to do per request: the client is shared by the process (see :meth:`shutdown`)."""
+
+    def shutdown(self) -> None:
+        """Close the shared client this store uses (never a user-supplied one)."""
+        self.records.shutdown()
+
+    # -- async --------------------------------------------------------------
+
+    async def aget(self, key: str) -> Any:
+        """Like :meth:`get`; concurrent calls on one event loop are coalesced into one batch."""
+        self._key(key)  # a bad key fails this caller alone, not the batch it would join
+        return await self._reads.get(key)
+
+    async def run(self, fn: Callable[..., T], *args: Any) -> T:
+        """Run a blocking store method on the shared I/O pool (real concurrency)."""
+        return await aio.run(fn, *args)
+
+
+# Client calls with nothing to add: module functions, no closure per call.
+
+
+def _nothing(client: Any) -> None:
+    return None
+
+
+def _exists(client: Any, key: Any) -> bool:
+    return client.exists(key)[1] is not None
+
+
+def _meta(client: Any, key: Any) -> Any:
+    return client.exists(key)[1]
+
+
+def _remove(client: Any, key: Any, policy: Any) -> bool:
+    client.remove(key, policy=policy)
+    return True
+
+
+def _truncate(client: Any, namespace: str, set_name: str | None) -> bool:
+    client.truncate(namespace, set_name, 0)
+    return True
+
+
+__all__ = ["MISSING", "AerospikeStore", "BatchFailure"]

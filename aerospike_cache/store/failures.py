@@ -1,0 +1,274 @@
+"""The one failure path every client call of the store takes.
+
+:meth:`FailurePath.call` runs a client call and is the only place that:
+
+- tells an *answer* (not found, exists, generation mismatch: each call says
+  which it expects) from a *failure*, and a failure that is an *outage* (the
+  cluster could not be reached or did not answer in time) from an error the
+  cluster answered;
+- feeds the circuit breaker (outages open it, any answer closes it);
+- applies fail-open (log, rate limited, and return the call's fallback) or
+  raises the package's exception, chained to the client's;
+- reports every result to the registered observers,
+  ``observer(op, code, node, elapsed)``: ``code`` 0 for success, the
+  Aerospike result code of an answer or failure, ``None`` for a failure
+  without one (circuit open, bad key, configuration); ``node`` the
+  ``"host:port"`` the client named, if any; ``elapsed`` in seconds. Stats
+  and a cluster-aware policy plug in here.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
+
+from aerospike import exception as aex
+
+from ..connection import nsup_error
+from ..errors import (
+    CacheError,
+    CacheOperationError,
+    CacheUnavailable,
+    ConfigurationError,
+    InvalidKeyError,
+    NsupError,
+)
+from ..log import LogLimiter, logger
+
+if TYPE_CHECKING:
+    from .records import Records
+
+T = TypeVar("T")
+
+# Result codes of outages: the cluster could not be reached or did not answer
+# in time. These trip the circuit breaker; anything else is an answer.
+OUTAGE_CODES: Final = frozenset({-15, -14, -12, -11, -10, -8, -7, -6, 7, 9, 11})
+
+# Operations that write a TTL: a 22 (FAIL_FORBIDDEN) there is the nsup rule.
+_TTL_WRITES: Final = frozenset({"set", "add", "set_many", "incr", "touch"})
+# What fail-open makes of a failed operation, for the log line.
+_FAIL_OPEN_OUTCOME: Final = {
+    "get": "a miss",
+    "get_many": "misses",
+    "has": "absent",
+    "ttl": "absent",
+}
+# Batch statuses whose rows are the answer: 0, and the client's -16 ("some
+# rows failed", each row says how). Any other status is the batch failing.
+BATCH_ANSWERED: Final = frozenset({0, -16})
+
+# 19.3 clients put the node in the message: "127.0.0.1:3000 AEROSPIKE_ERR_..."
+# or "Socket write error: 111, 127.0.0.1:3000, 56438".
+_NODE: Final = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][\w.-]*):\d+")
+
+Answers = Sequence[tuple[type[BaseException], Any]]
+NO_ANSWERS: Final[Answers] = ()
+
+
+class Observer(Protocol):
+    """Called with the outcome of every client call (see the module docstring)."""
+
+    def __call__(self, op: str, code: int | None, node: str | None, elapsed: float) -> None: ...
+
+
+class BatchFailure(Exception):
+    """A batch that failed as a whole, or failed rows, shaped like a client exception.
+
+    The client does not raise for these: it returns the batch with a status
+    (-10 when a node is down, or the node's result code) and per-row codes.
+    ``result`` is what the call returns under fail-open (the rows that did
+    answer, the keys that failed).
+    """
+
+    def __init__(self, code: int, msg: str, result: Any) -> None:
+        super().__init__(code, msg)
+        self.code = code
+        self.msg = msg
+        self.result = result
+
+
+def node_of(exc: BaseException) -> str | None:
+    """The ``host:port`` of the node a client exception names, if it names one."""
+    msg = getattr(exc, "msg", None)
+    found = _NODE.search(msg) if isinstance(msg, str) else None
+    return found.group(0) if found else None
+
+
+class FailurePath:
+    """Classify, break, fail open, log and observe, for one store."""
+
+    def __init__(self, records: Records, fail_open: bool) -> None:
+        self.records = records
+        self.fail_open = fail_open
+        self.limiter = LogLimiter()
+        self.observers: list[Observer] = []
+
+    def add_observer(self, observer: Observer) -> None:
+        """Report every client call's outcome to ``observer`` (stats, cluster policy)."""
+        self.observers.append(observer)
+
+    def remove_observer(self, observer: Observer) -> None:
+        self.observers.remove(observer)
+
+    def call(
+        self,
+        op: str,
+        fallback: T,
+        fn: Callable[..., T],
+        *args: Any,
+        answers: Answers = NO_ANSWERS,
+        strict: bool = False,
+    ) -> T:
+        """``fn(client, *args)`` through the failure path.
+
+        An exception listed in ``answers`` returns its paired value (it is an
+        answer: the breaker closes); any other failure raises the package's
+        error, or under fail-open (unless ``strict``) logs and returns
+        ``fallback`` (a :class:`BatchFailure` returns its own ``result``).
+        """
+        started = time.perf_counter() if self.observers else 0.0
+        try:
+            result = fn(self.records.client(), *args)
+        except (aex.AerospikeError, CacheError, BatchFailure) as exc:
+            for kind, answer in answers:
+                if isinstance(exc, kind):
+                    self.succeeded(op, getattr(exc, "code", None), node_of(exc), started)
+                    return answer  # type: ignore[no-any-return]
+            return self.fail(op, exc, fallback, started, strict)
+        entry = self.records.entry
+        if (entry is not None and entry.breaker.failures) or self.observers:
+            self.succeeded(op, 0, None, started)
+        return result
+
+    def succeeded(self, op: str, code: int | None, node: str | None, started: float) -> None:
+        """An answer: close the breaker, tell the observers."""
+        entry = self.records.entry
+        if entry is not None and entry.breaker.failures:
+            failures = entry.breaker.failures
+            entry.breaker.success()
+            logger.warning(
+                "aerospike-cache: cluster %s reachable again after %d failed calls",
+                self.records.hosts_text(),
+                failures,
+            )
+        if self.observers:
+            self._notify(op, code, node, started)
+
+    def fail(
+        self, op: str, exc: Exception, fallback: T, started: float = 0.0, strict: bool = False
+    ) -> T:
+        """Raise the package's error for ``exc``, or (fail-open) log it and return ``fallback``."""
+        code = getattr(exc, "code", None)
+        node = node_of(exc)
+        err = exc if isinstance(exc, CacheError) else self.classify(exc, op, code, node)
+        if self.observers:
+            self._notify(op, code, node, started)
+        if (
+            strict
+            or not self.fail_open
+            or isinstance(err, InvalidKeyError)
+            or (isinstance(err, ConfigurationError) and not isinstance(err, NsupError))
+        ):
+            if err is exc:
+                raise err
+            raise err from exc
+        self.log(op, code, err, f"fail-open: {_FAIL_OPEN_OUTCOME.get(op, 'not done')}")
+        return exc.result if isinstance(exc, BatchFailure) else fallback
+
+    def is_outage(self, code: int | None, node: str | None) -> bool:
+        """Whether a failure means the cluster is unreachable (the breaker counts it).
+
+        The seam for a cluster-aware policy: one lost node of a replicated
+        cluster need not count as the cluster being down.
+        """
+        return code in OUTAGE_CODES
+
+    def classify(
+        self, exc: BaseException, op: str, code: int | None, node: str | None
+    ) -> CacheError:
+        """Map a client exception onto ours, tripping the breaker on outages."""
+        records = self.records
+        msg = getattr(exc, "msg", None) or str(exc)
+        if node is None:
+            # clients before 19.3 do not name the node that answered: name the seeds
+            msg = f"{msg} (cluster {records.hosts_text()})"
+        if self.is_outage(code, node):
+            entry = records.entry
+            if entry is not None:
+                first = entry.breaker.failures == 0
+                entry.breaker.failure()
+                if first:
+                    logger.error(
+                        "aerospike-cache: cluster %s unavailable during %s: code %s: %s",
+                        records.hosts_text(),
+                        op,
+                        code,
+                        msg,
+                    )
+            return CacheUnavailable(
+                f"Aerospike cluster {records.hosts_text()} unavailable during {op}: "
+                f"code {code}: {msg}"
+            )
+        if code == 22 and op in _TTL_WRITES:
+            return nsup_error(records.namespace, f" [{op}: {msg}]")
+        if code == 20:
+            return ConfigurationError(
+                f"namespace {records.namespace!r} is not known to the cluster "
+                f"{records.hosts_text()}; set the namespace option to an existing namespace"
+            )
+        return CacheOperationError(f"Aerospike {op} failed: code {code}: {msg}", code)
+
+    def check_rows(
+        self,
+        op: str,
+        status: int,
+        bad: list[tuple[str, int]],
+        total: int,
+        result: Any,
+        *,
+        reads: bool = False,
+    ) -> None:
+        """Raise :class:`BatchFailure` for a failed batch or failed rows (``result`` in it).
+
+        A batch status other than an answer (a node down) fails; so do failed
+        rows of a read (a read has no "failed keys" to report), and rows of a
+        write that failed with 22 (the nsup rule) or an outage code. Other
+        failed rows of a write (key busy, ...) are logged, rate limited: the
+        caller reports their keys as failed.
+        """
+        if status not in BATCH_ANSWERED:
+            raise BatchFailure(status, f"batch of {total} keys failed", result)
+        serious = bad if reads else [(k, c) for k, c in bad if c == 22 or self.is_outage(c, None)]
+        if serious:
+            key, code = serious[0]
+            raise BatchFailure(
+                code, f"{len(serious)} of {total} keys failed, first {key!r}", result
+            )
+        if bad:
+            key, code = bad[0]
+            what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
+            self.log(op, code, CacheOperationError(what, code), "keys reported failed")
+
+    def log(self, op: str, code: int | None, err: Exception, outcome: str) -> None:
+        """Log a failure, rate limited per operation and code.
+
+        Outages are logged once per incident by :meth:`classify` instead.
+        """
+        if not isinstance(err, CacheUnavailable) and self.limiter.allow((op, code)):
+            logger.error("aerospike-cache: %s failed (%s): %s", op, outcome, err)
+
+    def _notify(self, op: str, code: int | None, node: str | None, started: float) -> None:
+        elapsed = time.perf_counter() - started
+        for observer in self.observers:
+            observer(op, code, node, elapsed)
+
+
+def warn_oversized(key: str) -> None:
+    """Log a value refused for its size (error 13): not an error of the cluster."""
+    logger.warning(
+        "aerospike-cache: value for key %r is larger than the namespace's max-record-size "
+        "(error 13); it was not cached",
+        key,
+    )

@@ -1,0 +1,262 @@
+"""What talks to the client: the connection of a store, its keys, policies and batch rows.
+
+Nothing here knows about cache semantics (misses, fail-open, TTL rules):
+that is the facade's (:mod:`.facade`) and the failure path's (:mod:`.failures`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Final
+
+import aerospike
+
+from ..connection import (
+    CircuitBreaker,
+    ClientEntry,
+    build_client_config,
+    forks,
+    inspect_namespace,
+    nsup_error,
+    parse_hosts,
+    registry,
+)
+from ..errors import CacheUnavailable, ConfigurationError, InvalidKeyError
+from ..log import logger
+from ..tags import TAG_BIN
+from .expiry import TTL_KEEP
+
+
+class _Missing:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "MISSING"
+
+    def __bool__(self) -> bool:
+        return False
+
+
+MISSING: Final[Any] = _Missing()
+"""What the store returns for a miss (``None`` is a value that can be cached)."""
+
+VALUE_BIN: Final = "v"
+
+# Operation codes, inlined into op dicts built by hand: aerospike_helpers'
+# builders cost a Python call per op on the hot path.
+OP_READ: Final[int] = aerospike.OPERATOR_READ
+OP_WRITE: Final[int] = aerospike.OPERATOR_WRITE
+OP_INCR: Final[int] = aerospike.OPERATOR_INCR
+
+Key = tuple[str, str | None, str | bytearray]
+
+
+class Records:
+    """One store's view of the cluster: a namespace and set on a shared client.
+
+    Validates the options it owns (namespace, set, hosts, client config,
+    timeouts, breaker); the client is resolved and connected on first use.
+    """
+
+    def __init__(
+        self,
+        hosts: Any,
+        namespace: str,
+        set_name: str | None,
+        client: Any,
+        client_config: Any,
+        timeout_ms: int,
+        connect_timeout_ms: int,
+        store_keys: bool,
+        breaker: tuple[int, float],
+    ) -> None:
+        if not isinstance(namespace, str) or not namespace or len(namespace) > 31:
+            raise ConfigurationError(
+                f"namespace must be a non-empty name of at most 31 characters, got {namespace!r}"
+            )
+        if set_name is not None and (not isinstance(set_name, str) or len(set_name) > 63):
+            raise ConfigurationError(
+                f"set must be a name of at most 63 characters or None, got {set_name!r}"
+            )
+        for name, value in (("timeout_ms", timeout_ms), ("connect_timeout_ms", connect_timeout_ms)):
+            if not isinstance(value, int) or isinstance(value, bool) or value <= 0:
+                raise ConfigurationError(f"{name} must be a positive whole number, got {value!r}")
+        CircuitBreaker(*breaker)  # validates the breaker options now, not at first failure
+        self.namespace = namespace
+        self.set_name = set_name or None
+        self.user_client = client
+        if client is None:
+            self.config = build_client_config(
+                parse_hosts(hosts), client_config, timeout_ms, connect_timeout_ms
+            )
+        else:
+            if client_config:
+                raise ConfigurationError(
+                    "a pre-built client was given: its configuration is its own, "
+                    "so do not pass client_config as well"
+                )
+            self.config = {"hosts": parse_hosts(hosts) if hosts else []}
+        self._breaker = breaker
+        self.entry: ClientEntry | None = None
+        self.ttl_forbidden: bool | None = None
+        self._forks = forks.generation
+        self._on_fork: list[Callable[[], None]] = []
+        self.store_keys = store_keys
+        key_policy = aerospike.POLICY_KEY_SEND if store_keys else aerospike.POLICY_KEY_DIGEST
+        self._key_policy = key_policy
+        self._write_policies: dict[int, dict[str, Any]] = {}
+        self._create_policies: dict[int, dict[str, Any]] = {}
+        self.update_keep = {
+            "key": key_policy,
+            "ttl": TTL_KEEP,
+            "exists": aerospike.POLICY_EXISTS_UPDATE,
+        }
+        self.remove_policy = {"key": key_policy}
+
+    # -- the client -----------------------------------------------------------
+
+    def on_fork(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` when this store is first used in a forked child."""
+        self._on_fork.append(callback)
+
+    def client(self) -> Any:
+        """The connected client, or :class:`CacheUnavailable` when the circuit is open.
+
+        The client's own errors (cannot connect, info failed) propagate for the
+        failure path to classify.
+        """
+        entry = self.entry
+        if self._forks != forks.generation:
+            # Forked: the parent's client is the parent's; build our own.
+            self._forks = forks.generation
+            self.entry = entry = None
+            self.ttl_forbidden = None
+            for callback in self._on_fork:
+                callback()
+        if entry is None or entry.client is None:
+            entry = self._resolve_entry()
+        if entry.breaker.failures and not entry.breaker.allow():
+            raise CacheUnavailable(
+                f"Aerospike cluster {self.hosts_text()} is unreachable "
+                "(circuit open after repeated failures; probing again shortly)"
+            )
+        client = entry.client
+        if client is None:
+            client = registry.connect(entry)
+        if self.ttl_forbidden is None:
+            self.ttl_forbidden = inspect_namespace(client, entry, self.namespace, self.hosts_text())
+            if self.ttl_forbidden:
+                logger.warning("aerospike-cache: %s", nsup_error(self.namespace))
+        return client
+
+    def _resolve_entry(self) -> ClientEntry:
+        entry = self.entry
+        if entry is None or (entry.client is None and self.user_client is None):
+            if self.user_client is not None:
+                entry = ClientEntry(config=self.config, client=self.user_client)
+            else:
+                entry = registry.entry(self.config)
+            if entry.breaker.threshold != self._breaker[0]:
+                entry.breaker = CircuitBreaker(*self._breaker)
+            self.entry = entry
+        return entry
+
+    def shutdown(self) -> None:
+        """Close the shared client (never a user-supplied one)."""
+        if self.user_client is None and self.entry is not None:
+            registry.discard(self.entry)
+        self.entry = None
+        self.ttl_forbidden = None
+
+    def hosts_text(self) -> str:
+        hosts = self.config.get("hosts") or []
+        return ",".join(f"{h[0]}:{h[1]}" for h in hosts) or "(user client)"
+
+    def check_ttl(self, ttl: int) -> None:
+        """Raise :class:`NsupError` before a TTL write the namespace would refuse."""
+        if ttl > 0 and self.ttl_forbidden:
+            raise nsup_error(self.namespace)
+
+    # -- keys and policies ------------------------------------------------------
+
+    def key(self, key: str) -> Key:
+        # isascii() is O(1) and the NUL search a memchr: the common key costs ~30 ns here
+        if type(key) is str and key.isascii() and "\x00" not in key:
+            return (self.namespace, self.set_name, key)
+        return (self.namespace, self.set_name, user_key(key))
+
+    def keys(self, keys: Iterable[str]) -> list[Key]:
+        return [self.key(k) for k in keys]
+
+    def write_policy(self, ttl: int) -> dict[str, Any]:
+        pol = self._write_policies.get(ttl)
+        if pol is None:
+            # Replace: a write drops the bins of the previous entry (its tags).
+            pol = {
+                "key": self._key_policy,
+                "ttl": ttl,
+                "exists": aerospike.POLICY_EXISTS_CREATE_OR_REPLACE,
+            }
+            if len(self._write_policies) < 256:
+                self._write_policies[ttl] = pol
+        return pol
+
+    def create_policy(self, ttl: int) -> dict[str, Any]:
+        pol = self._create_policies.get(ttl)
+        if pol is None:
+            pol = {"key": self._key_policy, "ttl": ttl, "exists": aerospike.POLICY_EXISTS_CREATE}
+            if len(self._create_policies) < 256:
+                self._create_policies[ttl] = pol
+        return pol
+
+    def generation_policy(self, base: dict[str, Any], generation: int) -> dict[str, Any]:
+        """``base`` that applies only while the record is at ``generation``."""
+        return {**base, "gen": aerospike.POLICY_GEN_EQ, "generation": generation}
+
+    def write_rows(
+        self, items: list[tuple[str, Any]], ttl: int, stored_tags: list[str] | None = None
+    ) -> list[Any]:
+        """Batch write rows storing each ``(key, bin value)`` (and the tags) with ``ttl``."""
+        from aerospike_helpers.batch.records import Write
+
+        policy = self.write_policy(ttl)
+        key = self.key
+        tag_ops = [{"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags}] if stored_tags else []
+        return [
+            Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *tag_ops], policy=policy)
+            for k, v in items
+        ]
+
+    def bins(self, value: Any, stored_tags: list[str]) -> dict[str, Any]:
+        """The bins of an entry: its encoded value and, if any, its tags."""
+        if stored_tags:
+            return {VALUE_BIN: value, TAG_BIN: stored_tags}
+        return {VALUE_BIN: value}
+
+
+def user_key(key: Any) -> str | bytearray:
+    """The Aerospike user key for an unusual ``key``, or :class:`InvalidKeyError`.
+
+    The client cuts string keys at the first NUL (so "a\\0x" and "a\\0y" would
+    be one record) and crashes the process on strings that are not valid
+    UTF-8; keys holding a NUL travel as a blob of their UTF-8 bytes instead.
+    """
+    if type(key) is not str:
+        raise InvalidKeyError(
+            f"cache keys must be str, got {type(key).__name__} {key!r}; convert the key first"
+        )
+    try:
+        encoded = key.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InvalidKeyError(
+            f"cache key {key!r} is not valid Unicode ({exc.reason}); "
+            "lone surrogates cannot be sent to Aerospike"
+        ) from None
+    return bytearray(encoded) if "\x00" in key else key
+
+
+def stored_key(user: Any) -> str | None:
+    """The cache key of a scanned record's stored user key (``None``: not one of ours)."""
+    if isinstance(user, (bytes, bytearray)):  # a key holding a NUL (see user_key)
+        user = bytes(user).decode("utf-8", "replace")
+    return user if isinstance(user, str) else None

@@ -1,0 +1,140 @@
+"""The store's records layer: the shared client, fork safety, user clients, options it owns."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from aerospike_cache.connection import registry
+from aerospike_cache.errors import CacheUnavailable, ConfigurationError
+from aerospike_cache.store import MISSING, AerospikeStore, aio
+
+MakeStore = Callable[..., AerospikeStore]
+
+
+def test_one_client_shared_by_threads_and_stores(make_plain: MakeStore) -> None:
+    registry.close_all()
+    created_before = registry.clients_created
+    stores = [make_plain() for _ in range(4)]
+    errors: list[BaseException] = []
+
+    def work(s: AerospikeStore, n: int) -> None:
+        try:
+            for i in range(20):
+                s.set(f"t{n}-{i}", i, 60)
+                assert s.get(f"t{n}-{i}") == i
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(stores[i % 4], i)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert registry.clients_created == created_before + 1
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_forked_child_gets_its_own_client(plain_store: AerospikeStore) -> None:
+    store = plain_store
+    store.set("before", "parent", 60)
+    parent_client = store.records.client()
+    parent_pool = aio.executor()
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # child
+        code = 1
+        try:
+            ok = store.get("before") == "parent" and store.records.client() is not parent_client
+            ok = ok and aio.executor() is not parent_pool  # the parent's threads are not ours
+            store.set("child", "wrote", 60)
+            code = 0 if ok else 2
+        finally:
+            os.write(write, bytes([code]))
+            os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(read, 1) == b"\x00"
+    assert store.records.client() is parent_client
+    assert store.get("child") == "wrote"
+
+
+def test_user_client_is_never_closed(
+    aerospike_server: Any, aerospike_client: Any, aerospike_set: str
+) -> None:
+    store = AerospikeStore(
+        namespace=aerospike_server.namespace, set_name=aerospike_set, client=aerospike_client
+    )
+    store.set("k", "v", 60)
+    store.close()
+    store.shutdown()
+    assert aerospike_client.is_connected()
+    assert store.get("k") == "v"
+
+
+def test_secrets_never_in_repr_or_logs(
+    make_plain: MakeStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    store = make_plain(
+        client_config={"user": "admin", "password": "hunter2-secret"}, fail_open=True
+    )
+    assert "hunter2-secret" not in repr(store)
+    assert "hunter2-secret" not in repr(store.client_config)
+    store.get("warm-up")  # the shared registry entry exists from here on
+    assert "hunter2-secret" not in repr(store.records.entry)
+    assert store.client_config["password"] == "***"
+    with caplog.at_level(logging.DEBUG, logger="aerospike_cache"):
+        store.get("k")  # the server refuses or ignores security; whatever happens is logged
+        store.shutdown()
+        store.get("k")  # connects again: nothing of the config may leak on the way
+    assert "hunter2-secret" not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("options", "needle"),
+    [
+        ({"namespace": ""}, "namespace must be"),
+        ({"namespace": "x" * 32}, "namespace must be"),
+        ({"set_name": "s" * 64}, "set must be"),
+        ({"connect_timeout_ms": 0}, "connect_timeout_ms"),
+        ({"breaker_threshold": 0}, "breaker_threshold"),
+        ({"breaker_cooldown": -1}, "breaker_cooldown"),
+        ({"client": object(), "client_config": {"user": "u"}}, "pre-built client"),
+    ],
+)
+def test_the_records_validate_the_options_they_own(
+    aerospike_server: Any, options: dict[str, Any], needle: str
+) -> None:
+    with pytest.raises(ConfigurationError, match=needle):
+        AerospikeStore(aerospike_server.hosts, **options)
+
+
+def test_bad_options_say_what_to_change(aerospike_server: Any) -> None:
+    with pytest.raises(ConfigurationError, match="timeout_ms"):
+        AerospikeStore(aerospike_server.hosts, namespace="test", timeout_ms=-1)
+    with pytest.raises(ConfigurationError, match="serializer"):
+        AerospikeStore(aerospike_server.hosts, namespace="test", serializer="yaml")
+    with pytest.raises(ConfigurationError, match="port"):
+        AerospikeStore("localhost:notaport", namespace="test")
+    with pytest.raises(ConfigurationError, match="hosts"):
+        AerospikeStore("", namespace="test")
+
+
+def test_unreachable_at_first_use_not_at_construction() -> None:
+    store = AerospikeStore("127.0.0.1:9", namespace="test", connect_timeout_ms=200)
+
+    with pytest.raises(CacheUnavailable, match=r"127\.0\.0\.1:9"):
+        store.get("k")
+    store_open = AerospikeStore(
+        "127.0.0.1:9", namespace="test", connect_timeout_ms=200, fail_open=True
+    )
+    started = time.monotonic()
+    assert store_open.get("k") is MISSING
+    assert store_open.set("k", "v", 60) is False
+    assert time.monotonic() - started < 5
