@@ -9,9 +9,10 @@ filtered query the synchronous path runs. Use a job when nobody waits.
 
 from __future__ import annotations
 
+import functools
 import time
-from collections.abc import Callable, Mapping
-from typing import Any, NamedTuple
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple, Protocol
 
 # job_info's status values (aerospike.JOB_STATUS_*).
 STATUS_UNDEF = 0
@@ -84,3 +85,78 @@ class Job:
             time.sleep(max(pause, 0.0))
             delay = min(delay * 2, 1.0)
         return True
+
+
+def bar(progress: Progress, width: int = 30) -> str:
+    """``[#########      ]  60% 1200 records``."""
+    filled = progress.percent * width // 100
+    return f"[{'#' * filled}{' ' * (width - filled)}] {progress.percent:3d}% " + (
+        f"{progress.records_read} records"
+    )
+
+
+def follow(
+    job: Job,
+    write: Callable[[str], None],
+    *,
+    quiet_for: float = 1.0,
+    interval: float = 0.2,
+) -> Progress:
+    """Wait for ``job``, drawing a progress bar once it has run longer than ``quiet_for`` s."""
+    start = time.monotonic()
+    shown = False
+    progress = job.progress()
+    while not progress.done:
+        if time.monotonic() - start >= quiet_for:
+            write("\r" + bar(progress))
+            shown = True
+        time.sleep(interval)
+        progress = job.progress()
+    if shown:
+        write("\r" + bar(progress) + "\n")
+    return progress
+
+
+class Invalidating(Protocol):
+    """What the management commands need of a frontend cache."""
+
+    def invalidate_tags(self, *tags: str, wait: bool = True) -> int | Job: ...
+
+    def delete_pattern(self, pattern: str, *, wait: bool = True) -> int | Job: ...
+
+
+def invalidate(
+    cache: Invalidating,
+    tags: Sequence[str],
+    patterns: Sequence[str],
+    *,
+    wait: bool,
+    write: Callable[[str], None],
+) -> int:
+    """The ``invalidate`` subcommand of both frameworks: report lines through ``write``.
+
+    ``wait`` runs the fast filtered query; otherwise a background job runs
+    on the server and is followed (a bar after a second; interrupting the
+    command leaves the job running). Returns the number of entries removed.
+    """
+    runs: list[tuple[str, Callable[[], int | Job]]] = []
+    if tags:
+        what = f"tagged {', '.join(map(repr, tags))}"
+        runs.append((what, functools.partial(cache.invalidate_tags, *tags, wait=wait)))
+    for pattern in patterns:
+        runs.append(
+            (f"matching {pattern!r}", functools.partial(cache.delete_pattern, pattern, wait=wait))
+        )
+    total = 0
+    for what, run in runs:
+        result = run()
+        if isinstance(result, Job):
+            if result.started:
+                write(f"job {result.job_id} started on the server for the entries {what}\n")
+            count = follow(result, write).records_read
+            write(f"job done, {count} records read: the entries {what} are removed\n")
+        else:
+            count = result
+            write(f"{count} {'entry' if count == 1 else 'entries'} {what} removed\n")
+        total += count
+    return total

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from aerospike_cache.jobs import Job, Progress
+from aerospike_cache.jobs import Job, Progress, bar, follow
 
 
 class Answers:
@@ -58,3 +58,23 @@ def test_a_job_never_started_is_finished_and_empty() -> None:
     job = Job(None, "x", Answers(None))
     assert not job.started
     assert job.done() and job.wait(0) and job.progress() == Progress(0, 0, True)
+
+
+def test_follow_draws_a_bar_once_the_job_runs_long() -> None:
+    info = Answers(
+        {"status": 1, "progress_pct": 0, "records_read": 0},
+        {"status": 1, "progress_pct": 50, "records_read": 5},
+        {"status": 2, "progress_pct": 100, "records_read": 10},
+    )
+    drawn: list[str] = []
+    final = follow(Job(1, "x", info), drawn.append, quiet_for=0.0, interval=0.0)
+    assert final == Progress(100, 10, True)
+    assert drawn[-1] == "\r" + bar(final) + "\n"
+    assert "[###############               ]  50% 5 records" in "".join(drawn)
+
+
+def test_follow_stays_quiet_for_short_jobs() -> None:
+    info = Answers({"status": 2, "progress_pct": 100, "records_read": 3})
+    drawn: list[str] = []
+    assert follow(Job(1, "x", info), drawn.append).records_read == 3
+    assert drawn == []

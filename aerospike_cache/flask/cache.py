@@ -45,6 +45,7 @@ from ..jobs import Job
 from ..store import MISSING, AerospikeStore
 from ..store.shared import shared_store
 from ..tags import validate as validate_tags
+from . import cli
 from .config import backend_kwargs, blame
 
 DEFAULT_SET = "flask"
@@ -160,9 +161,11 @@ class AerospikeCache(BaseCache):
         """
         merged, origin = backend_kwargs(config, args, kwargs)
         try:
-            return cls(**merged)
+            cache = cls(**merged)
         except ConfigurationError as exc:
             raise blame(exc, origin) from exc
+        cli.register(app)  # flask aerospike-cache invalidate
+        return cache
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self._store!r} key_prefix={self.key_prefix!r}>"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
 from django.core.cache import caches
+from django.core.management import call_command
+from django.core.management.base import CommandError
 
 from aerospike_cache.jobs import Job
 
@@ -74,3 +77,30 @@ def test_touch_pattern_and_background_jobs(aerospike_cache: Any) -> None:
     job = cache.invalidate_tags("job", wait=False)
     assert isinstance(job, Job) and job.wait(30) and job.progress().percent == 100
     assert cache.keys("job:*") == []
+
+
+@pytest.mark.parametrize("no_wait", [False, True])
+def test_management_command_invalidate(aerospike_cache: Any, no_wait: bool) -> None:
+    cache = aerospike_cache
+    cache.set_many({"a1": 1, "a2": 2, "b1": 3}, tags=["t"])
+    cache.set("c1", 4)
+    out = io.StringIO()
+    extra = ["--no-wait"] if no_wait else []
+    call_command(
+        "aerospike_cache", "invalidate", "--pattern", "a*", "--cache", "default", *extra, stdout=out
+    )
+    call_command(
+        "aerospike_cache", "invalidate", "--tag", "t", "--cache", "default", *extra, stdout=out
+    )
+    assert cache.get_many(["a1", "a2", "b1", "c1"]) == {"c1": 4}
+    text = out.getvalue()
+    if no_wait:
+        assert "job " in text and "job done" in text
+    else:
+        assert "2 entries matching 'a*' removed" in text
+        assert "1 entry tagged 't' removed" in text
+
+
+def test_management_command_needs_a_tag_or_a_pattern(aerospike_cache: Any) -> None:
+    with pytest.raises(CommandError):
+        call_command("aerospike_cache", "invalidate", "--cache", "default")

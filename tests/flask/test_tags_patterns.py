@@ -55,3 +55,21 @@ def test_bad_tags_refused_before_anything_is_written(
         with pytest.raises((TypeError, ValueError)):
             write()
     assert cache.get_many("k", "k2") == [None, None]
+
+
+@pytest.mark.parametrize("no_wait", [False, True])
+def test_cli_invalidate(make_app: Callable[..., Any], no_wait: bool) -> None:
+    app, cache = make_app(CACHE_KEY_PREFIX="cli_")
+    cache.set_many({"a1": 1, "a2": 2, "b1": 3}, tags=["t"])
+    cache.set("c1", 4)
+    runner = app.test_cli_runner()
+    extra = ["--no-wait"] if no_wait else []
+    first = runner.invoke(args=["aerospike-cache", "invalidate", "--pattern", "a*", *extra])
+    second = runner.invoke(args=["aerospike-cache", "invalidate", "--tag", "t", *extra])
+    assert first.exit_code == 0 and second.exit_code == 0, first.output + second.output
+    assert cache.get_many("a1", "a2", "b1", "c1") == [None, None, None, 4]
+    if not no_wait:
+        assert "2 entries matching 'a*' removed" in first.output
+        assert "1 entry tagged 't' removed" in second.output
+    usage = runner.invoke(args=["aerospike-cache", "invalidate"])
+    assert usage.exit_code != 0 and "--tag or --pattern" in usage.output

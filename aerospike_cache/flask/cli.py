@@ -1,0 +1,59 @@
+"""``flask aerospike-cache <subcommand>``: tools for the app's Aerospike caches.
+
+The group is added to ``app.cli`` when an :class:`~aerospike_cache.flask.AerospikeCache`
+is built by Flask-Caching for the app. Subcommands: ``invalidate``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from .. import jobs
+
+
+@click.group("aerospike-cache", help="Aerospike cache tools.")
+def cli() -> None:
+    """The command group; each subcommand is registered below."""
+
+
+def register(app: Flask) -> None:
+    """Add the ``aerospike-cache`` command group to ``app`` (once)."""
+    if cli.name not in app.cli.commands:
+        app.cli.add_command(cli)
+
+
+def aerospike_caches(app: Flask) -> dict[str, Any]:
+    """The app's Aerospike caches, named by their Flask-Caching ``Cache`` object's position."""
+    from .cache import AerospikeCache
+
+    found: dict[str, Any] = {}
+    for index, backend in enumerate(app.extensions.get("cache", {}).values()):
+        if isinstance(backend, AerospikeCache):
+            found[f"cache{index}" if index else "cache"] = backend
+    if not found:
+        raise click.ClickException("no aerospike_cache.flask.AerospikeCache is configured")
+    return found
+
+
+@cli.command("invalidate")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable: any of them).")
+@click.option("--pattern", "patterns", multiple=True, help="A glob over the keys (repeatable).")
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Run a background job on the server (throttled there; progress is shown).",
+)
+@with_appcontext
+def invalidate_command(tags: tuple[str, ...], patterns: tuple[str, ...], no_wait: bool) -> None:
+    """Remove the entries carrying a tag or whose key matches a glob."""
+    if bool(tags) == bool(patterns):
+        raise click.UsageError("give --tag or --pattern (one kind, repeatable)")
+    for name, cache in aerospike_caches(current_app).items():
+        click.echo(f"{name}: ", nl=False)
+        jobs.invalidate(
+            cache, tags, patterns, wait=not no_wait, write=lambda t: click.echo(t, nl=False)
+        )
