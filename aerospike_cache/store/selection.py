@@ -26,7 +26,7 @@ from ..patterns import KeyPattern, compile_glob
 from .failures import FailurePath
 from .records import Records, stored_key
 
-PAGE: Final = 1000
+PAGE: Final = 10_000
 _TOUCH: Final = [{"op": aerospike.OPERATOR_TOUCH}]
 _DELETE: Final = [{"op": aerospike.OPERATOR_DELETE}]
 Check = Callable[[Any], bool]
