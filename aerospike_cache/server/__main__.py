@@ -16,7 +16,7 @@ from types import FrameType
 
 from ._engine import NamespaceConfig
 from ._remote import serve_control
-from ._server import DEFAULT_NAMESPACES, EmbeddedServer
+from ._server import DEFAULT_NAMESPACES, EDITIONS, EmbeddedServer
 
 
 def parse_namespace(spec: str) -> NamespaceConfig:
@@ -53,6 +53,12 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--cluster-name", default=None, help="answer this cluster name")
+    parser.add_argument(
+        "--edition",
+        choices=EDITIONS,
+        default="community",
+        help="community (default) refuses compression, durable deletes and TLS peers with 25",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log at DEBUG level")
     # internal: isolated mode (EmbeddedServer(isolated=True)) drives the server over stdio
     parser.add_argument("--control-stdio", action="store_true", help=argparse.SUPPRESS)
@@ -71,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             namespaces,
             cluster_name=args.cluster_name,
             node_name=args.node_name,
+            edition=args.edition,
         )
     except ValueError as exc:
         parser.error(str(exc))

@@ -5,7 +5,8 @@ args...]`` (``aerospike-server`` ``as/include/base/proto.h``), whose arguments
 are themselves expressions. Every read op here selects positions of the list
 (or of the map, in key order) and answers them as the return type asks:
 index, rank, count, keys, values, a map, or existence; the ``INVERTED`` flag
-selects the complement. Modify ops and nested contexts answer 16.
+selects the complement. Contexts (``ctx``) first reach into nested lists and
+maps. Modify ops answer 16.
 """
 
 from __future__ import annotations
@@ -48,16 +49,29 @@ _READS = {
     106: (True, True, "rank_range"),
     107: (True, True, "key_list"),
     108: (True, True, "value_list"),
+    27: (False, True, "value_rel_rank"),
+    109: (True, True, "key_rel_index"),
+    110: (True, True, "value_rel_rank"),
 }
+_CTX = 0xFF
+#: context types (as_cdt_ctx_type, without the create flags)
+_CTX_LIST_INDEX, _CTX_LIST_RANK, _CTX_LIST_VALUE = 0x10, 0x11, 0x13
+_CTX_MAP_INDEX, _CTX_MAP_RANK, _CTX_MAP_KEY, _CTX_MAP_VALUE = 0x20, 0x21, 0x22, 0x23
 
 
-def compile_cdt(node: Any, compile_node: Callable[[Any], Fn]) -> CdtOp:
-    """Compile one CDT op of an expression call."""
+def compile_cdt(
+    node: Any, compile_node: Callable[[Any], Fn], literal: Callable[[Any], Any]
+) -> CdtOp:
+    """Compile one CDT op of an expression call (``[0xff, ctx, op]`` with a context)."""
     if not isinstance(node, list) or not node or type(node[0]) is not int:
         raise ExprError("a CDT call needs an op array")
+    if node[0] == _CTX:
+        if len(node) != 3 or not isinstance(node[1], list) or len(node[1]) % 2:
+            raise ExprError("a CDT context is [0xff, [type, value, ...], op]")
+        path = [(t, literal(v)) for t, v in zip(node[1][0::2], node[1][1::2], strict=True)]
+        inner = compile_cdt(node[2], compile_node, literal)
+        return lambda c, s: inner(_descend(c, path), s)
     code = node[0]
-    if code == 0xFF:
-        raise UnsupportedError("CDT contexts (nested lists/maps) in expressions")
     if code in (_LIST_SIZE, _MAP_SIZE):
         want = dict if code == _MAP_SIZE else list
         return lambda c, _s: len(c) if type(c) is want else UNKNOWN
@@ -85,6 +99,32 @@ def compile_cdt(node: Any, compile_node: Callable[[Any], Fn]) -> CdtOp:
         return _result(entries, picked, rtype, multi, is_map)
 
     return run
+
+
+def _descend(container: Any, path: list[tuple[Any, Any]]) -> Any:
+    """The nested list or map a context names (unknown when it is not there)."""
+    for ctx_type, value in path:
+        if type(ctx_type) is not int:
+            return UNKNOWN
+        kind = ctx_type & 0x3F  # without the create flags
+        want = list if kind < _CTX_MAP_INDEX else dict
+        if type(container) is not want:
+            return UNKNOWN
+        entries = _entries(container)
+        if kind in (_CTX_LIST_INDEX, _CTX_MAP_INDEX):
+            picked = _sel_index(entries, [value])
+        elif kind in (_CTX_LIST_RANK, _CTX_MAP_RANK):
+            picked = _sel_rank(entries, [value])
+        elif kind in (_CTX_LIST_VALUE, _CTX_MAP_VALUE):
+            picked = _matching(entries, [value], False)[:1]
+        elif kind == _CTX_MAP_KEY:
+            picked = _matching(entries, [value], True)
+        else:
+            raise ExprError(f"unknown CDT context type {ctx_type}")
+        if not picked:
+            return UNKNOWN
+        container = entries[picked[0]][1]
+    return container
 
 
 def call_cdt(op: CdtOp, container: Any, s: Subject) -> Any:
@@ -177,6 +217,35 @@ def _sel_key_list(entries: Entries, args: list[Any]) -> list[int] | None:
     return None if wanted is None else _matching(entries, wanted, True)
 
 
+def _sel_value_rel_rank(entries: Entries, args: list[Any]) -> list[int] | None:
+    """Ranks relative to a value: the rank it would have, plus ``rank``, ``count`` of them."""
+    if len(args) < 2:
+        return None
+    ranks = _ranks(entries)
+    anchor = order_key(args[0])
+    start = sum(1 for i in ranks if order_key(entries[i][1]) < anchor)
+    rng = _relative(start, args[1], args[2] if len(args) > 2 else None, len(entries))
+    return None if rng is None else sorted(ranks[r] for r in rng)
+
+
+def _sel_key_rel_index(entries: Entries, args: list[Any]) -> list[int] | None:
+    """Map indexes relative to a key's position (where it is or would be)."""
+    if len(args) < 2:
+        return None
+    anchor = order_key(args[0])
+    start = sum(1 for k, _v in entries if order_key(k) < anchor)
+    rng = _relative(start, args[1], args[2] if len(args) > 2 else None, len(entries))
+    return None if rng is None else list(rng)
+
+
+def _relative(start: int, offset: Any, count: Any, n: int) -> range | None:
+    if type(offset) is not int or (count is not None and type(count) is not int):
+        return None
+    begin = start + offset
+    end = n if count is None else begin + max(0, count)
+    return range(max(0, begin), max(0, min(n, end)))
+
+
 _SELECTORS: dict[str, Callable[[Entries, list[Any]], list[int] | None]] = {
     "index": _sel_index,
     "rank": _sel_rank,
@@ -188,6 +257,8 @@ _SELECTORS: dict[str, Callable[[Entries, list[Any]], list[int] | None]] = {
     "key_list": _sel_key_list,
     "value_interval": lambda e, a: _interval(e, a, False),
     "key_interval": lambda e, a: _interval(e, a, True),
+    "value_rel_rank": _sel_value_rel_rank,
+    "key_rel_index": _sel_key_rel_index,
 }
 
 

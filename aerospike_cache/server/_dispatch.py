@@ -14,7 +14,7 @@ from typing import Any
 
 from . import _expr
 from . import _protocol as p
-from ._engine import Namespace, Op, Outcome, UnsupportedError
+from ._engine import EnterpriseOnlyError, Namespace, Op, Outcome, UnsupportedError
 from ._node import Node
 from ._partitions import SERVE
 
@@ -223,6 +223,12 @@ def execute(ns: Namespace, msg: ParsedMsg, now: int, batch_filter: bytes | None 
     raise ValueError(f"neither read nor write (info1={msg.info1:#x}, info2={info2:#x})")
 
 
+def check_edition(node: Node, msg: ParsedMsg) -> None:
+    """Durable deletes are an Enterprise feature: a Community node answers 25."""
+    if msg.info2 & p.INFO2_DURABLE_DELETE and not node.enterprise:
+        raise EnterpriseOnlyError("durable delete")
+
+
 def handle_single(node: Node, msg: ParsedMsg) -> bytes:
     ns = node.storage.get(msg.namespace)
     if ns is None:
@@ -232,6 +238,7 @@ def handle_single(node: Node, msg: ParsedMsg) -> bytes:
         _check_unsupported_fields(msg)
     if msg.digest is None or len(msg.digest) != 20:
         raise ValueError("bad digest")
+    check_edition(node, msg)
     rc = node.cluster.route(p.partition_id(msg.digest), _is_write(msg), msg.timeout_ms)
     if rc == SERVE:
         rc, gen, void_time, bins = execute(ns, msg, p.now_ms())
@@ -324,6 +331,7 @@ def batch_row(node: Node, row: ParsedMsg, now: int, batch_filter: bytes | None =
     try:
         if row.fields:
             _check_unsupported_fields(row)
+        check_edition(node, row)
         rc = node.cluster.route(p.partition_id(row.digest), _is_write(row), row.timeout_ms)
         if rc != SERVE:
             return rc, 0, 0, None

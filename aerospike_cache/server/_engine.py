@@ -224,8 +224,6 @@ class Namespace:
         now: int,
         filter_fn: _expr.Fn | None = None,
     ) -> Outcome:
-        if info2 & p.INFO2_DURABLE_DELETE:
-            raise EnterpriseOnlyError("durable delete")
         with self.lock:
             rec = self._live(digest, now // 1000)
             if rec is None:
@@ -341,8 +339,6 @@ class Namespace:
         if not bins:
             if rec is None:
                 return p.RC_NOT_FOUND, 0, 0, None
-            if info2 & p.INFO2_DURABLE_DELETE:
-                raise EnterpriseOnlyError("durable delete")
             del self.records[digest]
             return p.RC_OK, 0, 0, out
         if _ops.record_size(bins, stored_key) > self.config.max_record_size:

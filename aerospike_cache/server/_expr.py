@@ -638,7 +638,7 @@ def _build_call(args: list[Any]) -> Fn:
         raise UnsupportedError("expression bit and HLL calls")
     if system != 0:  # 8.1 knows CDT, bits and HLL only (string calls are newer)
         raise ExprError(f"invalid call system {system}")
-    op = compile_cdt(args[2], compile_node)
+    op = compile_cdt(args[2], compile_node, literal)
     source = compile_node(args[3])
     return lambda s: call_cdt(op, source(s), s)
 

@@ -16,6 +16,18 @@ log = logging.getLogger("aerospike_cache.server")
 
 BUILD = "8.1.0.0"
 EDITION = "Aerospike Community Edition"
+_EDITIONS = {False: EDITION, True: "Aerospike Enterprise Edition"}
+#: info commands a Community node refuses with ``ERROR:25`` (``ee_only`` in thr_info.c)
+_ENTERPRISE_COMMANDS = frozenset(
+    (
+        "peers-tls-std",
+        "peers-tls-alt",
+        "alumni-tls-std",
+        "alumni-tls-alt",
+        "service-tls-std",
+        "service-tls-alt",
+    )
+)
 FEATURES = (
     "batch-any;batch-index;blob-bits;float;peers;pipelining;pscans;"
     "query-show;relaxed-sc;replicas;truncate-namespace"
@@ -129,9 +141,11 @@ class InfoHandler:
         if name == "build":
             return BUILD
         if name == "edition":
-            return EDITION
+            return _EDITIONS[srv.enterprise]
         if name == "version":
-            return f"{EDITION} build {BUILD}"
+            return f"{_EDITIONS[srv.enterprise]} build {BUILD}"
+        if name in _ENTERPRISE_COMMANDS and not srv.enterprise:
+            return "ERROR:25:enterprise only"
         if name in _CLUSTER_COMMANDS:
             return self._cluster_answer(name)
         if name in ("service-clear-std", "service-clear-alt", "service", "service-tls-std"):

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING
 
 from . import _expr
 from . import _protocol as p
-from ._dispatch import scan_work
-from ._protocol import EnterpriseOnlyError, UnsupportedError
+from ._dispatch import check_edition, scan_work
+from ._protocol import UnsupportedError
 
 if TYPE_CHECKING:
     from ._dispatch import ParsedMsg
@@ -102,6 +102,7 @@ class JobRegistry:
     def start(self, node: Node, msg: ParsedMsg) -> bytes:
         """Check the request, start its job thread, answer at once."""
         ops = _check(msg)
+        check_edition(node, msg)
         ns = node.storage.get(msg.namespace)
         if ns is None:
             return p.frame(p.TYPE_MSG, p.last_message(p.RC_NAMESPACE))
@@ -133,24 +134,12 @@ class JobRegistry:
             job = self._jobs.get(trid)
         return None if job is None else job.show()
 
-    def wait(self, timeout: float = 10.0) -> bool:
-        """Wait until every job finished (for tests and shutdown); False on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self._lock:
-                if all(job.finish_ns for job in self._jobs.values()):
-                    return True
-            time.sleep(0.005)
-        return False
-
 
 def _check(msg: ParsedMsg) -> list[Op]:
     for ftype in msg.fields:
         if ftype not in _JOB_FIELDS:
             what = p.UNSUPPORTED_FIELDS.get(ftype, f"field {ftype}")
             raise UnsupportedError(f"{what} in a background query")
-    if msg.info2 & p.INFO2_DURABLE_DELETE:
-        raise EnterpriseOnlyError("durable delete")
     if not msg.ops:
         raise ValueError("a background query without ops")
     for op in msg.ops:

@@ -77,9 +77,15 @@ class Node:
     connections: Callable[[], int] = _no_connections
     #: background jobs; None = answered "unsupported"
     jobs: Jobs | None = None
+    #: "community" refuses Enterprise features with 25, as a Community node does
+    edition: str = "community"
     unknown_info: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def enterprise(self) -> bool:
+        return self.edition == "enterprise"
 
     @property
     def advertised_host(self) -> str:

@@ -64,6 +64,7 @@ class RemoteControls:
         ]
         if node.cluster_name:
             cmd += ["--cluster-name", node.cluster_name]
+        cmd += ["--edition", node.edition]
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join(
             p for p in (_PACKAGE_ROOT, env.get("PYTHONPATH", "")) if p

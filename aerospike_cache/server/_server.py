@@ -273,6 +273,9 @@ class LocalNode:
             return answer
         if mtype == p.TYPE_MSG_COMPRESSED:
             node.counters.add("compressed")
+            if not node.enterprise:  # compression is an Enterprise feature
+                node.record_unsupported("compressed requests (Enterprise Edition only)")
+                return p.single_response(p.RC_ENTERPRISE_ONLY)
             return handle_msg(node, decompress(body))
         if mtype == p.TYPE_ADMIN:
             node.record_unsupported("security/admin commands (no users on the embedded server)")
@@ -285,6 +288,10 @@ class LocalNode:
         out = bytearray(16)
         out[1] = p.RC_SECURITY_NOT_ENABLED
         return p.frame(p.TYPE_ADMIN, out)
+
+
+#: editions a server can answer as (``edition=``; default "community")
+EDITIONS = ("community", "enterprise")
 
 
 class EmbeddedServer:
@@ -310,7 +317,10 @@ class EmbeddedServer:
         cluster_name: str | None = None,
         node_name: str | None = None,
         isolated: bool = False,
+        edition: str = "community",
     ) -> None:
+        if edition not in EDITIONS:
+            raise ValueError(f"edition must be one of {', '.join(EDITIONS)}, not {edition!r}")
         configs = _namespaces_from_arg(namespaces)
         #: namespace name -> configuration
         self.namespace_configs: dict[str, NamespaceConfig] = {c.name: c for c in configs}
@@ -323,6 +333,7 @@ class EmbeddedServer:
             host=host,
             port=port,
             jobs=JobRegistry(),
+            edition=edition,
         )
         self._local = LocalNode(self.node)
         self._controls: Controls = self._local
@@ -333,6 +344,11 @@ class EmbeddedServer:
     @property
     def host(self) -> str:
         return self.node.host
+
+    @property
+    def edition(self) -> str:
+        """``community`` (the default) or ``enterprise``."""
+        return self.node.edition
 
     @property
     def port(self) -> int:

@@ -20,6 +20,13 @@ def ns(aerospike_server: Any) -> str:
     return str(aerospike_server.namespace)
 
 
+@pytest.fixture(scope="session")
+def edition(aerospike_client: Any) -> str:
+    """``community`` or ``enterprise``: what the server says it is (info ``edition``)."""
+    answer = aerospike_client.info_random_node("edition")
+    return "enterprise" if "Enterprise" in answer else "community"
+
+
 @pytest.fixture
 def client(aerospike_client: Any) -> Any:
     return aerospike_client

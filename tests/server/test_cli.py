@@ -89,3 +89,12 @@ def test_cli_rejects_bad_namespace_options() -> None:
     )
     assert result.returncode == 2
     assert "bogus" in result.stderr
+
+
+def test_cli_edition_option() -> None:
+    from aerospike_cache.server.__main__ import build_parser
+
+    assert build_parser().parse_args([]).edition == "community"
+    assert build_parser().parse_args(["--edition", "enterprise"]).edition == "enterprise"
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--edition", "gold"])

@@ -13,6 +13,7 @@ from typing import Any
 import aerospike
 import pytest
 from aerospike import exception as ex
+from aerospike_helpers import cdt_ctx
 from aerospike_helpers import expressions as exp
 from aerospike_helpers.batch import records as br
 from aerospike_helpers.operations import expression_operations as eo
@@ -31,7 +32,12 @@ BINS: dict[str, Any] = {
     "o": True,
     "t": ["red", "blue", "red"],
     "m": {"a": 1, "b": 2},
+    "n": {"a": [1, 2, 3], "b": {"c": 5}},
 }
+COUNT = aerospike.LIST_RETURN_COUNT
+VALUE = aerospike.LIST_RETURN_VALUE
+T = exp.ListBin("t")
+M = exp.MapBin("m")
 
 
 FALSE = exp.Eq(exp.IntBin("i"), 6).compile()
@@ -196,6 +202,60 @@ FILTERS: dict[str, tuple[Any, bool]] = {
     "map-value-count": (
         exp.Eq(exp.MapGetByValue(None, aerospike.MAP_RETURN_COUNT, 1, exp.MapBin("m")), 1),
         True,
+    ),
+    "list-exists": (exp.ListGetByValue(None, aerospike.LIST_RETURN_EXISTS, "red", T), True),
+    "list-inverted": (exp.Eq(exp.ListGetByValue(None, COUNT, "red", T, inverted=True), 1), True),
+    "list-index-range": (exp.Eq(exp.ListGetByIndexRange(None, VALUE, 1, 1, T), ["blue"]), True),
+    "list-value-range": (exp.Eq(exp.ListGetByValueRange(None, COUNT, "a", "c", T), 1), True),
+    "list-rank-range": (exp.Eq(exp.ListGetByRankRange(None, VALUE, 0, 1, T), ["blue"]), True),
+    "list-rank-of-index": (
+        exp.Eq(
+            exp.ListGetByIndex(None, aerospike.LIST_RETURN_RANK, exp.ResultType.INTEGER, 0, T), 1
+        ),
+        True,
+    ),
+    "list-out-of-range": (
+        exp.Eq(exp.ListGetByIndex(None, VALUE, exp.ResultType.STRING, 9, T), "red"),
+        False,
+    ),
+    "list-value-rel-rank": (
+        exp.Eq(exp.ListGetByValueRelRankRange(None, COUNT, "c", 0, 5, T), 2),
+        True,
+    ),
+    "map-key-rel-index": (
+        exp.Eq(exp.MapGetByKeyRelIndexRange(None, aerospike.MAP_RETURN_KEY, "b", 0, 5, M), ["b"]),
+        True,
+    ),
+    "map-key-range": (exp.Eq(exp.MapGetByKeyRange(None, COUNT, "a", "b", M), 1), True),
+    "map-index": (
+        exp.Eq(exp.MapGetByIndex(None, aerospike.MAP_RETURN_KEY, exp.ResultType.STRING, 1, M), "b"),
+        True,
+    ),
+    "ctx-map-key-then-list": (
+        exp.Eq(
+            exp.ListGetByIndex(
+                [cdt_ctx.cdt_ctx_map_key("a")], VALUE, exp.ResultType.INTEGER, -1, exp.MapBin("n")
+            ),
+            3,
+        ),
+        True,
+    ),
+    "ctx-nested-map": (
+        exp.Eq(
+            exp.MapGetByKey(
+                [cdt_ctx.cdt_ctx_map_key("b")],
+                aerospike.MAP_RETURN_VALUE,
+                exp.ResultType.INTEGER,
+                "c",
+                exp.MapBin("n"),
+            ),
+            5,
+        ),
+        True,
+    ),
+    "ctx-missing": (
+        exp.Eq(exp.MapSize([cdt_ctx.cdt_ctx_map_key("zz")], exp.MapBin("n")), 0),
+        False,
     ),
     "map-key-list": (
         exp.Eq(

@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import pytest
+from aerospike import exception as ex
 
 from aerospike_cache.server import EmbeddedServer
 
@@ -105,8 +106,26 @@ def test_peers(client: Any) -> None:
     assert re.fullmatch(r"\d+,\d*,\[.*\]", peers)
     # its generation is the peers-generation
     assert peers.split(",")[0] == _value(client, "peers-generation")
-    for command in ("peers-clear-alt", "peers-tls-std", "peers-tls-alt"):
-        assert re.fullmatch(r"\d+,\d*,\[.*\]", _value(client, command)), command
+    assert re.fullmatch(r"\d+,\d*,\[.*\]", _value(client, "peers-clear-alt"))
+
+
+@pytest.mark.parametrize("command", ["peers-tls-std", "peers-tls-alt"])
+def test_tls_peers_by_edition(client: Any, edition: str, command: str) -> None:
+    """Community refuses the TLS peer lists (``ee_only``); Enterprise lists them."""
+    if edition == "community":
+        with pytest.raises(ex.AerospikeError) as info:
+            client.info_random_node(command)
+        assert info.value.code == 25
+    else:
+        assert re.fullmatch(r"\d+,\d*,\[.*\]", _value(client, command))
+
+
+@pytest.mark.embedded_only
+def test_an_enterprise_server_lists_tls_peers() -> None:
+    with EmbeddedServer(edition="enterprise") as server:
+        answer = _wire.info(server.host, server.port, "peers-tls-std", "edition")
+    assert re.search(r"peers-tls-std\t\d+,\d*,\[.*\]", answer)
+    assert "Enterprise" in answer
 
 
 @pytest.mark.embedded_only

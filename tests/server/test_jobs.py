@@ -89,6 +89,18 @@ def test_a_background_expression_write(
     assert bins[N - 1] == {"i": N - 1, "d": 2 * (N - 1)}
 
 
+def test_a_throttled_job_still_covers_every_record(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    keys = _fill(client, make_key)
+    query = client.query(ns, aerospike_set)
+    query.records_per_second = 1000
+    query.add_ops([op.write("w", 1)])
+    info = _wait(client, query.execute_background())
+    assert info["records_read"] == N
+    assert all(client.get(k)[2]["w"] == 1 for k in keys)
+
+
 def test_an_unknown_job_reads_as_completed(client: Any) -> None:
     info = client.job_info(123456789, aerospike.JOB_QUERY)
     assert info["status"] == aerospike.JOB_STATUS_COMPLETED

@@ -12,6 +12,7 @@ from typing import Any
 
 import aerospike
 import pytest
+from aerospike import exception as ex
 
 from aerospike_cache.server import EmbeddedServer, NamespaceConfig
 from aerospike_cache.server._engine import Namespace
@@ -20,22 +21,61 @@ from aerospike_cache.server.pytest_plugin import parse_hosts
 from .conftest import Key
 
 
-def test_compressed_requests(client: Any, key: Key) -> None:
+def _check_compressed_requests(client: Any, key: Key, edition: str) -> None:
+    """Enterprise serves compressed requests; Community refuses them with 25."""
     value = "x" * 5000
+    if edition == "community":
+        with pytest.raises(ex.AerospikeError) as info:
+            client.put(key, {"v": value}, policy={"compress": True})
+        assert info.value.code == 25
+        return
     client.put(key, {"v": value}, policy={"compress": True})
     assert client.get(key, policy={"compress": True})[2] == {"v": value}
     rows = client.batch_read([key] * 20, policy={"compress": True}).batch_records
     assert all(r.record[2] == {"v": value} for r in rows)
 
 
+def test_compressed_requests_as_the_servers_edition_answers(
+    client: Any, key: Key, edition: str
+) -> None:
+    _check_compressed_requests(client, key, edition)
+
+
 @pytest.mark.embedded_only
-def test_compressed_requests_are_counted(embedded_server: EmbeddedServer) -> None:
-    client = aerospike.client(embedded_server.config)
-    try:
-        client.put(("test", "z", 1), {"v": "x" * 5000}, policy={"compress": True})
-    finally:
-        client.close()
-    assert embedded_server.counters.get("compressed", 0) >= 1
+@pytest.mark.parametrize("edition", ["community", "enterprise"])
+def test_compressed_requests_by_edition(edition: str) -> None:
+    with EmbeddedServer(edition=edition) as server:
+        client = aerospike.client(server.config)
+        try:
+            _check_compressed_requests(client, ("test", "z", 1), edition)
+        finally:
+            client.close()
+        assert server.counters.get("compressed", 0) >= 1
+
+
+@pytest.mark.embedded_only
+@pytest.mark.parametrize("edition", ["community", "enterprise"])
+def test_durable_delete_by_edition(edition: str) -> None:
+    with EmbeddedServer(edition=edition) as server:
+        client = aerospike.client(server.config)
+        key = ("test", "z", 1)
+        try:
+            client.put(key, {"v": 1})
+            if edition == "community":
+                with pytest.raises(ex.AerospikeError) as info:
+                    client.remove(key, policy={"durable_delete": True})
+                assert info.value.code == 25
+                assert client.exists(key)[1] is not None
+            else:
+                client.remove(key, policy={"durable_delete": True})
+                assert client.exists(key)[1] is None
+        finally:
+            client.close()
+
+
+def test_an_unknown_edition_is_refused() -> None:
+    with pytest.raises(ValueError, match="edition must be one of"):
+        EmbeddedServer(edition="gold")
 
 
 def test_concurrent_increments(client: Any, key: Key) -> None:

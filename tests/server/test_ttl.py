@@ -180,6 +180,26 @@ def test_read_touch(client: Any, make_key: Any, ns: str) -> None:
     assert client.exists(kept)[1]["ttl"] <= 98
 
 
+def test_read_touch_on_batch_reads(client: Any, make_key: Any) -> None:
+    """A batch read's read_touch_ttl_percent follows the same rule, row by row."""
+    touched = [make_key("bt0"), make_key("bt1")]
+    kept = [make_key("bk0"), make_key("bk1")]
+    for k in touched + kept:
+        client.put(k, {"a": 1}, policy={"ttl": 100})
+    time.sleep(2.1)
+    client.batch_read(kept, policy={"read_touch_ttl_percent": 1})
+    rows = client.batch_read(touched, policy={"read_touch_ttl_percent": 100}).batch_records
+    assert all(r.result == 0 and r.record[1]["ttl"] <= 98 for r in rows)
+    deadline = time.monotonic() + 2  # a real server touches asynchronously
+    while min(client.exists(k)[1]["ttl"] for k in touched) < 99 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for k in touched:
+        meta = client.exists(k)[1]
+        assert meta["ttl"] >= 99
+        assert meta["gen"] == 1
+    assert all(client.exists(k)[1]["ttl"] <= 98 for k in kept)
+
+
 def test_read_touch_percent_over_100_is_a_parameter_error(client: Any, key: Key) -> None:
     client.put(key, {"a": 1}, policy={"ttl": 100})
     with pytest.raises(ex.InvalidRequest) as info:

@@ -104,9 +104,8 @@ def _transaction(c: Any) -> None:
                 KEY,
                 policy={
                     "expressions": exp.Eq(
-                        exp.ListGetByIndex(
+                        exp.SelectByPath(
                             [cdt_ctx.cdt_ctx_list_index(0)],
-                            aerospike.LIST_RETURN_VALUE,
                             exp.ResultType.INTEGER,
                             0,
                             exp.ListBin("l"),
@@ -116,7 +115,7 @@ def _transaction(c: Any) -> None:
                 },
             ),
             (16,),
-            id="expression-cdt-context",
+            id="expression-path",
         ),
         pytest.param(lambda c: c.apply(KEY, "mod", "fn", []), (16,), id="udf"),
         pytest.param(
