@@ -10,6 +10,7 @@ from django.core.cache import caches
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from aerospike_cache.django import AerospikeCache
 from aerospike_cache.jobs import Job
 
 
@@ -104,3 +105,16 @@ def test_management_command_invalidate(aerospike_cache: Any, no_wait: bool) -> N
 def test_management_command_needs_a_tag_or_a_pattern(aerospike_cache: Any) -> None:
     with pytest.raises(CommandError):
         call_command("aerospike_cache", "invalidate", "--cache", "default")
+
+
+def test_fail_open_during_an_outage(embedded_server: Any) -> None:
+    location = f"{embedded_server.host}:{embedded_server.port}"
+    options = {"NAMESPACE": "test", "SET": "tags_outage", "IGNORE_EXCEPTIONS": True}
+    cache = AerospikeCache(location, {"OPTIONS": {**options, "TIMEOUT_MS": 300}})
+    cache.set("k", 1, tags=["t"])
+    embedded_server.stop()
+    assert cache.invalidate_tags("t") == 0
+    assert cache.delete_pattern("*") == 0 and cache.keys("*") == []
+    job = cache.delete_pattern("*", wait=False)
+    assert isinstance(job, Job) and not job.started and job.done()
+    cache.set("k2", 2, tags=["t"])  # a no-op write, not an error

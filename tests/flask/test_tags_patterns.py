@@ -73,3 +73,20 @@ def test_cli_invalidate(make_app: Callable[..., Any], no_wait: bool) -> None:
         assert "1 entry tagged 't' removed" in second.output
     usage = runner.invoke(args=["aerospike-cache", "invalidate"])
     assert usage.exit_code != 0 and "--tag or --pattern" in usage.output
+
+
+def test_fail_open_during_an_outage(embedded_server: Any) -> None:
+    cache = AerospikeCache(
+        hosts=[(embedded_server.host, embedded_server.port, None)],
+        namespace="test",
+        set_name="tags_outage",
+        fail_open=True,
+        timeout_ms=300,
+    )
+    cache.set("k", 1, tags=["t"])
+    embedded_server.stop()
+    assert cache.invalidate_tags("t") == 0
+    assert cache.delete_pattern("*") == 0 and list(cache.iter_keys()) == []
+    job = cache.invalidate_tags("t", wait=False)
+    assert isinstance(job, Job) and not job.started and job.done()
+    assert cache.set("k2", 2, tags=["t"]) is False

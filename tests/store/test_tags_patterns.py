@@ -214,3 +214,15 @@ def test_fail_open_during_an_outage(embedded_server: Any) -> None:
         strict.invalidate_tags(["t"])
     with pytest.raises(CacheUnavailable):
         list(strict.keys("*"))
+
+
+def test_sets_keep_caches_apart(make_store: MakeStore, aerospike_set: str) -> None:
+    mine, other = make_store(), make_store(set_name=aerospike_set + "_other")
+    for store in (mine, other):
+        store.set("k1", 1, 60, tags=["t"])
+        store.set("k2", 2, 60)
+    assert mine.invalidate_tags(["t"]) == 1
+    assert mine.delete_pattern("k*") == 1
+    assert list(mine.keys()) == []
+    assert sorted(other.keys()) == ["k1", "k2"] and other.get("k1") == 1
+    other.clear()
