@@ -226,3 +226,12 @@ def test_sets_keep_caches_apart(make_store: MakeStore, aerospike_set: str) -> No
     assert list(mine.keys()) == []
     assert sorted(other.keys()) == ["k1", "k2"] and other.get("k1") == 1
     other.clear()
+
+
+def test_signed_entries(make_store: MakeStore) -> None:
+    store = make_store(signing_key="secret")
+    store.set("s1", {"v": 1}, 60, tags=["t"])
+    store.set_many({"s2": 2, "s3": 3}, 60, tags=["t"])
+    assert store.get("s1") == {"v": 1}  # the tag bin does not disturb the signed value
+    assert sorted(store.keys("s*")) == ["s1", "s2", "s3"]
+    assert store.invalidate_tags(["t"]) == 3
