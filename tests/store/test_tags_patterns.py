@@ -229,7 +229,7 @@ def test_sets_keep_caches_apart(make_store: MakeStore, aerospike_set: str) -> No
 
 
 def test_signed_entries(make_store: MakeStore) -> None:
-    store = make_store(signing_key="secret")
+    store = make_store(signing_key="a secret of 16 bytes or more")
     store.set("s1", {"v": 1}, 60, tags=["t"])
     store.set_many({"s2": 2, "s3": 3}, 60, tags=["t"])
     assert store.get("s1") == {"v": 1}  # the tag bin does not disturb the signed value
