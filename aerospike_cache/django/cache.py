@@ -6,6 +6,7 @@ validation, timeouts, defaults, exceptions), one store call out.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -315,16 +316,35 @@ class AerospikeCache(BaseCache):
         return {made[k]: v for k, v in found.items()}
 
     async def aadd(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self,
+        key: Any,
+        value: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> bool:
         key = self.make_and_validate_key(key, version=version)
-        return await self._store.run(self._store.add, key, value, self.get_backend_timeout(timeout))
+        ttl = self.get_backend_timeout(timeout)
+        if tags:
+            return await self._store.run(self._store.add, key, value, ttl, tags, self._tag_prefix)
+        return await self._store.run(self._store.add, key, value, ttl)
 
     async def aset(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self,
+        key: Any,
+        value: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> None:
         key = self.make_and_validate_key(key, version=version)
-        await self._store.run(self._store.set, key, value, self.get_backend_timeout(timeout))
+        ttl = self.get_backend_timeout(timeout)
+        if tags:
+            await self._store.run(self._store.set, key, value, ttl, tags, self._tag_prefix)
+        else:
+            await self._store.run(self._store.set, key, value, ttl)
 
     async def atouch(
         self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
@@ -349,13 +369,26 @@ class AerospikeCache(BaseCache):
         data: Mapping[Any, Any],
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> list[Any]:
         made = {self.make_and_validate_key(k, version=version): k for k in data}
         items = {m: data[k] for m, k in made.items()}
-        failed = await self._store.run(
-            self._store.set_many, items, self.get_backend_timeout(timeout)
-        )
+        ttl = self.get_backend_timeout(timeout)
+        failed = await self._store.run(self._store.set_many, items, ttl, tags, self._tag_prefix)
         return [made[m] for m in failed]
+
+    async def ainvalidate_tags(self, *tags: str, wait: bool = True) -> int | Job:
+        """:meth:`invalidate_tags` on the shared I/O pool."""
+        return await self._store.run(functools.partial(self.invalidate_tags, wait=wait), *tags)
+
+    async def adelete_pattern(
+        self, pattern: str, version: int | None = None, *, wait: bool = True
+    ) -> int | Job:
+        """:meth:`delete_pattern` on the shared I/O pool."""
+        return await self._store.run(
+            functools.partial(self.delete_pattern, wait=wait), pattern, version
+        )
 
     async def adelete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
         made = [self.make_and_validate_key(k, version=version) for k in keys]

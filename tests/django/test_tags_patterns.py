@@ -118,3 +118,16 @@ def test_fail_open_during_an_outage(embedded_server: Any) -> None:
     job = cache.delete_pattern("*", wait=False)
     assert isinstance(job, Job) and not job.started and job.done()
     cache.set("k2", 2, tags=["t"])  # a no-op write, not an error
+
+
+async def test_async_tags_and_patterns(aerospike_cache: Any) -> None:
+    cache = aerospike_cache
+    await cache.aset("a1", 1, tags=["t"])
+    await cache.aadd("a2", 2, tags=["t"])
+    assert await cache.aset_many({"a3": 3, "b1": 4}, tags=["u"]) == []
+    assert await cache.ainvalidate_tags("t") == 2
+    assert await cache.adelete_pattern("a*") == 1
+    assert await cache.aget_many(["a1", "a2", "a3", "b1"]) == {"b1": 4}
+    job = await cache.ainvalidate_tags("u", wait=False)
+    assert isinstance(job, Job) and job.wait(30)
+    assert await cache.aget("b1") is None
