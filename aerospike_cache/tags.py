@@ -76,7 +76,7 @@ def stored(tags: Iterable[str] | None, prefix: str) -> list[str]:
 
 
 def any_of(stored_tags: list[str]) -> Any:
-    """Compiled filter: the record's tag list holds at least one of ``stored_tags``."""
+    """Filter expression: the record's tag list holds at least one of ``stored_tags``."""
     import aerospike
     from aerospike_helpers import expressions as exp
 
@@ -85,4 +85,4 @@ def any_of(stored_tags: list[str]) -> Any:
         exp.GT(exp.ListGetByValue(None, aerospike.LIST_RETURN_COUNT, tag, bin_), 0)
         for tag in stored_tags
     ]
-    return (each[0] if len(each) == 1 else exp.Or(*each)).compile()
+    return each[0] if len(each) == 1 else exp.Or(*each)

@@ -33,7 +33,7 @@ Check = Callable[[Any], bool]
 
 
 def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
-    """Compiled filter selecting the records whose stored key may match ``pattern``.
+    """Filter expression selecting the records whose stored key may match ``pattern``.
 
     A string key is matched by the pattern's regex. A key holding a NUL is
     stored as a blob, which no regex reads: with ``blob_keys`` every such
@@ -45,10 +45,10 @@ def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
     # the Or is true exactly when one side is (the server's trilean logic).
     blob = exp.NE(exp.KeyBlob(), b"")
     if pattern.never:
-        return blob.compile()
+        return blob
     with quiet():
         regex = exp.CmpRegex(aerospike.REGEX_EXTENDED, pattern.regex, exp.KeyStr())
-        return (exp.Or(regex, blob) if blob_keys else regex).compile()
+        return exp.Or(regex, blob) if blob_keys else regex
 
 
 def checked(pattern: KeyPattern) -> Check:
@@ -84,7 +84,7 @@ class Selection:
     def keys(self, pattern: str, prefix: str) -> Iterator[str]:
         """Stored keys matching ``prefix`` + ``pattern`` (server regex, exact re-check)."""
         match = self._pattern(pattern, prefix)
-        for page in self.pages("keys", key_filter(match)):
+        for page in self.pages("keys", self.compile(key_filter(match))):
             for record_key in page:
                 key = stored_key(record_key[2])
                 if key is not None and match.matches(key):
@@ -94,18 +94,20 @@ class Selection:
         match = self._pattern(pattern, prefix)
         if not wait:
             return self._job("delete_pattern", match, None)
-        return self.apply("delete_pattern", key_filter(match), None, checked(match))
+        expression = self.compile(key_filter(match))
+        return self.apply("delete_pattern", expression, None, checked(match))
 
     def touch_pattern(self, pattern: str, wttl: int, prefix: str, wait: bool) -> int | Job:
         match = self._pattern(pattern, prefix)
         if not wait:
             return self._job("touch_pattern", match, wttl)
-        return self.apply("touch_pattern", key_filter(match), wttl, checked(match))
+        expression = self.compile(key_filter(match))
+        return self.apply("touch_pattern", expression, wttl, checked(match))
 
     def invalidate_tags(self, stored_tags: list[str], wait: bool) -> int | Job:
         if not stored_tags:
             return 0 if wait else Job(None, "invalidate_tags()", _no_info)
-        expression = tagging.any_of(stored_tags)
+        expression = self.compile(tagging.any_of(stored_tags))
         if not wait:
             what = f"invalidate_tags({', '.join(map(repr, stored_tags))})"
             return self.start_job("invalidate_tags", what, expression)
@@ -123,7 +125,13 @@ class Selection:
         what = f"{op}({match.prefix + match.glob!r})"
         if match.never:
             return Job(None, what, _no_info)
-        return self.start_job(op, what, key_filter(match, blob_keys=False), wttl)
+        expression = self.compile(key_filter(match, blob_keys=False))
+        return self.start_job(op, what, expression, wttl)
+
+    def compile(self, expression: Any) -> Any:
+        """The filter a query or batch sends: ``expression`` on live entries, compiled."""
+        with quiet():
+            return expression.compile()
 
     def pages(self, op: str, expression: Any) -> Iterator[list[Any]]:
         """The record keys the compiled ``expression`` selects, a page at a time.
