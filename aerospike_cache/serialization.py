@@ -385,11 +385,11 @@ class Codec:
             self._compressors[self.compressor.format_id] = self.compressor
         # The common entry, the configured serializer's, unsigned and uncompressed,
         # decodes without _decode_blob's copies and lookups.
-        self._plain_head = (
+        self.plain_head = (
             None if signing_key is not None else bytes((self.serializer.format_id << 3,))
         )
         self._pickle = type(self.serializer) is PickleSerializer
-        self._plain_loads: Callable[[bytes], Any] = (
+        self.plain_loads: Callable[[bytes], Any] = (
             pickle.loads if self._pickle else self.serializer.loads
         )
 
@@ -410,8 +410,8 @@ class Codec:
                 f"({type(value).__name__}): {exc}; nothing was written"
             ) from exc
         compressor = self.compressor
-        if compressor is None and self._plain_head is not None:
-            return self._plain_head + payload
+        if compressor is None and self.plain_head is not None:
+            return self.plain_head + payload
         comp_id = 0
         if compressor is not None and len(payload) >= self.compress_min_size:
             packed = compressor.compress(payload)
@@ -430,8 +430,8 @@ class Codec:
         """``(True, value)`` for a readable entry, ``(False, None)`` for one to treat as a miss."""
         try:
             if type(stored) is bytes:
-                if stored[:1] == self._plain_head:
-                    return True, self._plain_loads(stored[1:])
+                if stored[:1] == self.plain_head:
+                    return True, self.plain_loads(stored[1:])
                 return True, self._decode_blob(key, stored)
             if type(stored) is int:
                 # exact ints are stored natively (atomic incr), never signed

@@ -11,19 +11,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..serialization import Codec
-from .expiry import is_gone, wire_ttl
-from .failures import FailurePath, warn_oversized
-from .records import VALUE_BIN, Records
+from .expiry import DEADLINE_BIN, is_gone, wire_ttl
+from .failures import warn_oversized
+from .records import VALUE_BIN, StorePart
 
 
-class Batches:
+class Batches(StorePart):
     """``get_many``, ``set_many`` and ``remove_many`` of a store."""
-
-    def __init__(self, records: Records, failures: FailurePath, codec: Codec) -> None:
-        self.records = records
-        self.failures = failures
-        self.codec = codec
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
@@ -34,12 +28,25 @@ class Batches:
 
     def _get_many(self, client: Any, keys: list[str]) -> dict[str, Any]:
         result = client.batch_read(self.records.keys(keys))
+        now_ms = self.deadlines.clock() * 1000
+        codec = self.codec
+        head, loads = codec.plain_head, codec.plain_loads
         out: dict[str, Any] = {}
-        decode = self.codec.decode
         bad: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0 and row.record is not None:
-                found, value = decode(key, row.record[2].get(VALUE_BIN))
+                bins = row.record[2]
+                deadline = bins.get(DEADLINE_BIN)
+                if deadline is not None and deadline <= now_ms:
+                    continue
+                stored = bins.get(VALUE_BIN)
+                if type(stored) is bytes and stored[:1] == head:
+                    try:  # the common entry, inline; anything odd goes to decode()
+                        out[key] = loads(stored[1:])
+                        continue
+                    except Exception:
+                        pass
+                found, value = codec.decode(key, stored)
                 if found:
                     out[key] = value
             elif row.result != 2:
@@ -63,7 +70,13 @@ class Batches:
         keys = list(mapping)
         none: list[str] = []
         failed, oversized = self.failures.call(
-            "set_many", (keys, none), self._set_many, items, wire_ttl(ttl), stored_tags
+            "set_many",
+            (keys, none),
+            self._set_many,
+            items,
+            wire_ttl(ttl),
+            self.deadlines.of(ttl),
+            stored_tags,
         )
         if oversized:
             for key in oversized:
@@ -72,12 +85,17 @@ class Batches:
         return failed
 
     def _set_many(
-        self, client: Any, items: list[tuple[str, Any]], wttl: int, stored_tags: list[str] | None
+        self,
+        client: Any,
+        items: list[tuple[str, Any]],
+        wttl: int,
+        deadline: int | None,
+        stored_tags: list[str] | None,
     ) -> tuple[list[str], list[str]]:
         from aerospike_helpers.batch.records import BatchRecords
 
         self.records.check_ttl(wttl)
-        rows = self.records.write_rows(items, wttl, stored_tags)
+        rows = self.records.write_rows(items, wttl, deadline, stored_tags)
         status = client.batch_write(BatchRecords(rows)).result
         failed: list[str] = []
         oversized: list[str] = []

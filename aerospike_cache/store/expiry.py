@@ -1,15 +1,18 @@
-"""The store's TTL language and its mapping onto the wire.
+"""The store's TTL language, its mapping onto the wire, and exact expiry.
 
 The store speaks one TTL language: a number of seconds (fractions allowed),
 ``None`` for "never expires", or zero or less for "gone" (a write becomes a
 delete). The frontends map their framework's timeout rules onto it; this
-module maps it onto Aerospike's whole-second record TTL.
+module maps it onto Aerospike's whole-second record TTL (``ceil(ttl)``, so
+the server still evicts) and onto the entry's exact deadline
+(:class:`Deadlines`), which every read checks.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 MAX_TTL = 315_360_000  # the server's ceiling: 10 years
@@ -42,3 +45,64 @@ def meta_ttl(meta: Mapping[str, Any] | None) -> int | None:
     if ttl is None or ttl >= _NEVER_READ or ttl < 0:
         return None
     return int(ttl)
+
+
+# -- exact expiry ---------------------------------------------------------------
+
+DEADLINE_BIN = "d"
+"""The bin holding an entry's deadline: int milliseconds since the Unix epoch."""
+
+
+def wall_clock() -> float:
+    """The application's clock: ``time.time()``, looked up at each call so that a
+    test's patch of ``time.time`` drives it too."""
+    return time.time()
+
+
+class Deadlines:
+    """Exact expiry for one store: the application's clock decides.
+
+    A write with a TTL stores ``deadline = now + ttl`` (ms, this clock) in
+    :data:`DEADLINE_BIN`; a read treats a record at or past its deadline as
+    absent. The server's whole-second TTL (``ceil(ttl)`` from the server's
+    receipt of the write) can only evict later than the deadline, never
+    earlier, whatever the clocks say. Records without a deadline (written
+    before exact expiry, or never expiring) have the server's TTL only.
+    """
+
+    __slots__ = ("clock",)
+
+    def __init__(self) -> None:
+        self.clock: Callable[[], float] = wall_clock
+
+    def of(self, ttl: float | None) -> int | None:
+        """The deadline of a write with ``ttl`` (``None``: never expires), in whole ms.
+
+        Rounded down: the entry is a miss from ``ttl`` seconds after the write
+        on, never later (at most 1 ms earlier).
+        """
+        if ttl is None:
+            return None
+        return int((self.clock() + min(ttl, MAX_TTL)) * 1000)
+
+    def expired(self, deadline: Any) -> bool:
+        """Whether a record with ``deadline`` (the bin's value, or ``None``) is past it."""
+        return deadline is not None and deadline <= self.clock() * 1000
+
+    def whole_seconds_left(self, deadline: Any, meta: Mapping[str, Any] | None) -> int | None:
+        """Seconds left rounded up, as Aerospike reports a TTL: ``None`` never expires,
+        ``0`` expired (exactly when :meth:`expired` says so), else at least 1."""
+        if deadline is None:
+            return meta_ttl(meta)
+        now_ms = self.clock() * 1000
+        if deadline <= now_ms:
+            return 0
+        # whole ms left first: a deadline written 100 s ahead reads 100, not 101
+        return max(1, math.ceil(int(deadline - math.ceil(now_ms)) / 1000))
+
+    def left(self, deadline: Any, meta: Mapping[str, Any] | None) -> float | None:
+        """Seconds left (``<= 0``: expired); ``None``: never expires. Without a
+        deadline, the server's TTL."""
+        if deadline is None:
+            return meta_ttl(meta)
+        return float(deadline - self.clock() * 1000) / 1000

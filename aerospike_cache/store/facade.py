@@ -1,11 +1,15 @@
 """AerospikeStore: the cache semantics the frontends call.
 
 Each method is a cache operation in the store's TTL language (see
-:mod:`.expiry`), made of one client call through the one failure path
-(:mod:`.failures`) on records addressed by :mod:`.records`. Every operation
-is one round trip: ``get_many``/``set_many``/``delete_many`` are single batch
-calls, ``add`` is a create-only put, ``incr`` one ``operate``, ``has`` a
-metadata-only ``exists``, ``delete`` one ``remove``.
+:mod:`.expiry`), made of client calls through the one failure path
+(:mod:`.failures`) on records addressed by :mod:`.records`. An entry expires
+at its deadline, to the millisecond: every read checks it (:mod:`.expiry`).
+The common path is one round trip: ``get_many``/``set_many``/``delete_many``
+are single batch calls, ``get`` one read of the value and deadline bins,
+``add`` a create-only put, ``incr`` one ``operate``, ``has``/``ttl`` a read
+of the deadline bin only, ``delete`` one ``operate`` (read the deadline,
+delete). Read-modify-write paths (:mod:`.atomic`) add a generation-checked
+round trip only for an entry past its deadline, and for ``touch``.
 """
 
 from __future__ import annotations
@@ -19,15 +23,16 @@ from aerospike import exception as aex
 from .. import options
 from .. import tags as tagging
 from ..connection import nsup_error, redact
-from ..errors import CacheOperationError, ConfigurationError
+from ..errors import ConfigurationError
 from ..jobs import Job
 from ..serialization import Codec
 from ..tags import TAG_BIN
 from . import aio
+from .atomic import TOO_BIG, Atomic
 from .batches import Batches
-from .expiry import is_gone, meta_ttl, wire_ttl
+from .expiry import DEADLINE_BIN, Deadlines, is_gone, wire_ttl
 from .failures import BatchFailure, FailurePath, Observer, warn_oversized
-from .records import MISSING, OP_INCR, OP_READ, VALUE_BIN, Records
+from .records import MISSING, VALUE_BIN, Records, entry_bins
 from .selection import Selection
 
 T = TypeVar("T")
@@ -35,13 +40,7 @@ _D = options.DEFAULTS
 
 _ABSENT_IS_MISSING: Final = ((aex.RecordNotFound, MISSING),)
 _ABSENT_IS_FALSE: Final = ((aex.RecordNotFound, False),)
-_EXISTS_IS_FALSE: Final = ((aex.RecordExistsError, False),)
-_RACE_LOST: Final = ((aex.RecordNotFound, False), (aex.RecordGenerationError, False))
-# Sentinels an answer stands for, where the caller does more than return it.
-_ABSENT: Final[Any] = object()
-_TOO_BIG: Final[Any] = object()
-_EXISTS: Final[Any] = object()
-_NOT_INT: Final[Any] = object()
+_DEADLINE_ONLY: Final = [DEADLINE_BIN]
 
 
 class AerospikeStore:
@@ -115,8 +114,11 @@ class AerospikeStore:
         self.allow_namespace_truncate = bool(allow_namespace_truncate)
         self._call = self.failures.call
         self._key = self.records.key
-        self._batches = Batches(self.records, self.failures, self.codec)
-        self._selection = Selection(self.records, self.failures)
+        self._deadlines = Deadlines()
+        parts = (self.records, self.failures, self.codec, self._deadlines)
+        self._batches = Batches(*parts)
+        self._atomic = Atomic(*parts)
+        self._selection = Selection(*parts)
         self._reads = aio.Coalescers(self)
         self.records.on_fork(self._reads.reset)
 
@@ -127,6 +129,19 @@ class AerospikeStore:
             f"<AerospikeStore namespace={self.namespace!r} set={self.set_name!r} "
             f"hosts={hosts!r}{user}>"
         )
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The clock that decides expiry: seconds since the Unix epoch (``time.time``).
+
+        The one place a test, or a framework's fake clock, makes the store's
+        notion of "now": ``store.clock = lambda: fake_now``.
+        """
+        return self._deadlines.clock
+
+    @clock.setter
+    def clock(self, clock: Callable[[], float]) -> None:
+        self._deadlines.clock = clock
 
     @property
     def fail_open(self) -> bool:
@@ -156,44 +171,59 @@ class AerospikeStore:
     # -- reads --------------------------------------------------------------
 
     def get(self, key: str) -> Any:
-        """The value of ``key``, or :data:`MISSING`."""
+        """The value of ``key``, or :data:`MISSING` (also once past its deadline)."""
         return self._call("get", MISSING, self._get, key, answers=_ABSENT_IS_MISSING)
 
     def _get(self, client: Any, key: str) -> Any:
         bins = client.get(self._key(key))[2]
+        deadline = bins.get(DEADLINE_BIN)
+        if deadline is not None and deadline <= self._deadlines.clock() * 1000:
+            return MISSING
         found, value = self.codec.decode(key, bins.get(VALUE_BIN))
         return value if found else MISSING
 
-    def get_with_ttl(self, key: str) -> tuple[Any, int | None]:
-        """``(value, ttl)``: ttl in seconds, ``None`` if it never expires; ``(MISSING, None)``."""
+    def get_with_ttl(self, key: str) -> tuple[Any, float | None]:
+        """``(value, seconds left)``, ``None`` if it never expires; ``(MISSING, None)``."""
         return self._entry(key)[:2]
 
-    def _entry(self, key: str) -> tuple[Any, int | None, list[str]]:
-        """``(value, ttl, stored tags)``, or ``(MISSING, None, [])``."""
-        absent: tuple[Any, int | None, list[str]] = (MISSING, None, [])
+    def _entry(self, key: str) -> tuple[Any, float | None, list[str]]:
+        """``(value, seconds left, stored tags)``, or ``(MISSING, None, [])``."""
+        absent: tuple[Any, float | None, list[str]] = (MISSING, None, [])
         return self._call(
             "get", absent, self._read_entry, key, answers=((aex.RecordNotFound, absent),)
         )
 
-    def _read_entry(self, client: Any, key: str) -> tuple[Any, int | None, list[str]]:
+    def _read_entry(self, client: Any, key: str) -> tuple[Any, float | None, list[str]]:
         _, meta, bins = client.get(self._key(key))
+        left = self._deadlines.left(bins.get(DEADLINE_BIN), meta)
+        if left is not None and left <= 0:
+            return MISSING, None, []
         found, value = self.codec.decode(key, bins.get(VALUE_BIN))
         if not found:
             return MISSING, None, []
-        return value, meta_ttl(meta), list(bins.get(TAG_BIN) or ())
+        return value, left, list(bins.get(TAG_BIN) or ())
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
         return self._batches.get_many(keys)
 
     def has(self, key: str) -> bool:
-        """Whether ``key`` is present (metadata only: the value is not read)."""
-        return self._call("has", False, _exists, self._key(key), answers=_ABSENT_IS_FALSE)
+        """Whether ``key`` is present (its deadline is read, not its value)."""
+        return self._call("has", False, self._has, key, answers=_ABSENT_IS_FALSE)
+
+    def _has(self, client: Any, key: str) -> bool:
+        bins = client.select(self._key(key), _DEADLINE_ONLY)[2]
+        return not self._deadlines.expired(bins.get(DEADLINE_BIN))
 
     def ttl(self, key: str) -> Any:
-        """Seconds left for ``key``; ``None`` if it never expires; :data:`MISSING` if absent."""
-        meta = self._call("ttl", MISSING, _meta, self._key(key), answers=_ABSENT_IS_MISSING)
-        return MISSING if meta is MISSING or meta is None else meta_ttl(meta)
+        """Whole seconds left for ``key`` (rounded up); ``None`` if it never expires;
+        :data:`MISSING` if absent."""
+        return self._call("ttl", MISSING, self._ttl, key, answers=_ABSENT_IS_MISSING)
+
+    def _ttl(self, client: Any, key: str) -> Any:
+        _, meta, bins = client.select(self._key(key), _DEADLINE_ONLY)
+        left = self._deadlines.whole_seconds_left(bins.get(DEADLINE_BIN), meta)
+        return MISSING if left == 0 else left
 
     # -- writes -------------------------------------------------------------
 
@@ -214,16 +244,17 @@ class AerospikeStore:
         if is_gone(ttl):
             self.delete(key)
             return True
-        return self._set(key, self.records.bins(self.codec.encode(key, value), stored_tags), ttl)
+        return self._set(key, self.codec.encode(key, value), ttl, stored_tags)
 
-    def _set(self, key: str, bins: dict[str, Any], ttl: float | None) -> bool:
+    def _set(self, key: str, encoded: Any, ttl: float | None, stored_tags: list[str]) -> bool:
+        bins = entry_bins(encoded, self._deadlines.of(ttl), stored_tags)
         wttl = wire_ttl(ttl)
         policy = self.records.write_policy(wttl)
         done = self._call(
-            "set", False, self._put, key, bins, wttl, policy,
-            answers=((aex.RecordTooBig, _TOO_BIG),),
+            "set", False, self._atomic.put, key, bins, wttl, policy,
+            answers=((aex.RecordTooBig, TOO_BIG),),
         )  # fmt: skip
-        if done is _TOO_BIG:
+        if done is TOO_BIG:
             warn_oversized(key)
             self.delete(key)  # the new value was refused: the old one must not be served
             return False
@@ -237,27 +268,16 @@ class AerospikeStore:
         tags: Iterable[str] | None = None,
         tag_prefix: str = "",
     ) -> bool:
-        """Store ``value`` only if ``key`` is absent (one create-only write); ``True`` if stored."""
+        """Store ``value`` only if ``key`` is absent (or past its deadline); ``True`` if stored.
+
+        One create-only write; only if the record exists, its deadline is
+        read and an expired entry replaced, generation-checked (one winner).
+        """
         stored_tags = tagging.stored(tags, tag_prefix)
         if is_gone(ttl):
             # Stored and gone at once: it "succeeds" exactly when the key is absent.
             return not self.has(key)
-        bins = self.records.bins(self.codec.encode(key, value), stored_tags)
-        wttl = wire_ttl(ttl)
-        policy = self.records.create_policy(wttl)
-        done = self._call(
-            "add", False, self._put, key, bins, wttl, policy,
-            answers=((aex.RecordExistsError, False), (aex.RecordTooBig, _TOO_BIG)),
-        )  # fmt: skip
-        if done is _TOO_BIG:
-            warn_oversized(key)
-            return False
-        return done
-
-    def _put(self, client: Any, key: str, bins: dict[str, Any], wttl: int, policy: Any) -> bool:
-        self.records.check_ttl(wttl)
-        client.put(self._key(key), bins, None, policy)
-        return True
+        return self._atomic.add(key, self.codec.encode(key, value), ttl, stored_tags)
 
     def set_many(
         self,
@@ -271,9 +291,13 @@ class AerospikeStore:
         return self._batches.set_many(mapping, ttl, stored_tags)
 
     def delete(self, key: str) -> bool:
-        """Remove ``key``; ``True`` if it existed."""
+        """Remove ``key``; ``True`` if the record existed.
+
+        One ``remove``: a record past its deadline that the server has not
+        evicted yet (at most about a second) still counts as existing here.
+        """
         return self._call(
-            "delete", False, _remove, self._key(key), self.records.remove_policy,
+            "delete", False, _remove, self._key(key), self.records.key_only,
             answers=_ABSENT_IS_FALSE,
         )  # fmt: skip
 
@@ -286,7 +310,8 @@ class AerospikeStore:
 
         Keys in neither list were absent. A failed row (e.g. key busy) is
         logged; under fail-open, the keys of a node that did not answer are
-        failed (every key, if the call itself failed).
+        failed (every key, if the call itself failed). A record past its
+        deadline but not yet evicted counts as existing here.
         """
         return self._batches.remove_many(keys)
 
@@ -294,77 +319,34 @@ class AerospikeStore:
         """Give ``key`` a new TTL; ``False`` if it is absent. ``ttl <= 0`` deletes it."""
         if is_gone(ttl):
             return self.delete(key)
-        return self._call("touch", False, self._touch, key, wire_ttl(ttl), answers=_ABSENT_IS_FALSE)
-
-    def _touch(self, client: Any, key: str, wttl: int) -> bool:
-        self.records.check_ttl(wttl)
-        client.touch(self._key(key), wttl, None, self.records.remove_policy)
-        return True
+        return self._atomic.touch(key, ttl)
 
     def incr(
         self, key: str, delta: int = 1, *, create: bool = False, ttl: float | None = None
     ) -> int | None:
         """Add ``delta`` atomically on the server and return the new value; the TTL is kept.
 
-        Raises ``KeyError`` if ``key`` is absent (unless ``create``: then it is
-        created with ``delta`` and ``ttl``) and ``TypeError`` if its value is
-        not an integer. Fail-open, an outage returns ``None``.
+        Raises ``KeyError`` if ``key`` is absent or past its deadline (unless
+        ``create``: then it is created with ``delta`` and ``ttl``) and
+        ``TypeError`` if its value is not an integer. Fail-open, an outage
+        returns ``None``.
         """
         if type(delta) is not int:
             if not isinstance(delta, int):
                 raise TypeError(f"delta must be an int, got {type(delta).__name__}")
             delta = int(delta)  # bool and int subclasses
-        ops = [{"op": OP_INCR, "bin": VALUE_BIN, "val": delta}, {"op": OP_READ, "bin": VALUE_BIN}]
-        answers = ((aex.RecordNotFound, _ABSENT), (aex.BinIncompatibleType, _NOT_INT))
-        for _attempt in range(3):
-            value = self._call("incr", None, self._operate, key, ops, answers=answers)
-            if value is _NOT_INT:
-                raise TypeError(f"the value of key {key!r} is not an integer")
-            if value is not _ABSENT:
-                return value
-            if not create:
-                raise KeyError(key)
-            # Absent and create: create it with its own TTL, or lose the race
-            # to another creator and increment theirs.
-            if is_gone(ttl):
-                return delta
-            wttl = wire_ttl(ttl)
-            policy = self.records.create_policy(wttl)
-            created = self._call(
-                "incr", None, self._put, key, {VALUE_BIN: delta}, wttl, policy,
-                answers=((aex.RecordExistsError, _EXISTS),),
-            )  # fmt: skip
-            if created is not _EXISTS:
-                return None if created is None else delta
-        raise CacheOperationError(f"incr of {key!r} kept racing with deletes; try again")
-
-    def _operate(self, client: Any, key: str, ops: list[dict[str, Any]]) -> int:
-        bins = client.operate(self._key(key), ops, None, self.records.update_keep)[2]
-        return int(bins[VALUE_BIN])
+        return self._atomic.incr(key, delta, create, ttl)
 
     def remove_if_equal(self, key: str, value: Any) -> bool:
         """Delete ``key`` only if it still holds ``value`` (generation-checked); ``True`` if so."""
-        return self._call("remove_if_equal", False, self._remove_if_equal, key, value,
-                          answers=_RACE_LOST)  # fmt: skip
-
-    def _remove_if_equal(self, client: Any, key: str, value: Any) -> bool:
-        record_key = self._key(key)
-        _, meta, bins = client.get(record_key)
-        found, current = self.codec.decode(key, bins.get(VALUE_BIN))
-        if not found or current != value:
-            return False
-        records = self.records
-        client.remove(
-            record_key, policy=records.generation_policy(records.remove_policy, meta["gen"])
-        )
-        return True
+        return self._atomic.remove_if_equal(key, value)
 
     def move(self, old: str, new: str) -> bool:
-        """Move ``old``'s value to ``new`` with its TTL and tags; ``False`` if ``old`` is absent."""
+        """Move ``old``'s value to ``new`` with its deadline and tags; ``False`` if it is absent."""
         value, ttl, stored_tags = self._entry(old)
         if value is MISSING:
             return False
-        if not self._set(new, self.records.bins(self.codec.encode(new, value), stored_tags), ttl):
+        if not self._set(new, self.codec.encode(new, value), ttl, stored_tags):
             return False
         self.delete(old)
         return True
@@ -408,7 +390,7 @@ class AerospikeStore:
         """Give the entries matching ``prefix`` + ``pattern`` a new TTL; how many were touched."""
         if is_gone(ttl):
             return self.delete_pattern(pattern, prefix, wait=wait)
-        return self._selection.touch_pattern(pattern, wire_ttl(ttl), prefix, wait)
+        return self._selection.touch_pattern(pattern, ttl, prefix, wait)
 
     def invalidate_tags(
         self, tags: Iterable[str], tag_prefix: str = "", *, wait: bool = True
@@ -445,14 +427,6 @@ class AerospikeStore:
 
 def _nothing(client: Any) -> None:
     return None
-
-
-def _exists(client: Any, key: Any) -> bool:
-    return client.exists(key)[1] is not None
-
-
-def _meta(client: Any, key: Any) -> Any:
-    return client.exists(key)[1]
 
 
 def _remove(client: Any, key: Any, policy: Any) -> bool:

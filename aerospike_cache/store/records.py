@@ -7,7 +7,7 @@ that is the facade's (:mod:`.facade`) and the failure path's (:mod:`.failures`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import aerospike
 
@@ -24,7 +24,11 @@ from ..connection import (
 from ..errors import CacheUnavailable, ConfigurationError, InvalidKeyError
 from ..log import logger
 from ..tags import TAG_BIN
-from .expiry import TTL_KEEP
+from .expiry import DEADLINE_BIN, TTL_KEEP, Deadlines
+
+if TYPE_CHECKING:
+    from ..serialization import Codec
+    from .failures import FailurePath
 
 
 class _Missing:
@@ -111,7 +115,7 @@ class Records:
             "ttl": TTL_KEEP,
             "exists": aerospike.POLICY_EXISTS_UPDATE,
         }
-        self.remove_policy = {"key": key_policy}
+        self.key_only = {"key": key_policy}
 
     # -- the client -----------------------------------------------------------
 
@@ -186,12 +190,19 @@ class Records:
         return (self.namespace, self.set_name, user_key(key))
 
     def keys(self, keys: Iterable[str]) -> list[Key]:
-        return [self.key(k) for k in keys]
+        # key() inlined: a batch of 100 keys saves 100 calls
+        ns, set_name = self.namespace, self.set_name
+        return [
+            (ns, set_name, k)
+            if type(k) is str and k.isascii() and "\x00" not in k
+            else (ns, set_name, user_key(k))
+            for k in keys
+        ]
 
     def write_policy(self, ttl: int) -> dict[str, Any]:
+        """A write of a whole entry: it replaces the record (no stale deadline bin survives)."""
         pol = self._write_policies.get(ttl)
         if pol is None:
-            # Replace: a write drops the bins of the previous entry (its tags).
             pol = {
                 "key": self._key_policy,
                 "ttl": ttl,
@@ -209,29 +220,56 @@ class Records:
                 self._create_policies[ttl] = pol
         return pol
 
-    def generation_policy(self, base: dict[str, Any], generation: int) -> dict[str, Any]:
-        """``base`` that applies only while the record is at ``generation``."""
-        return {**base, "gen": aerospike.POLICY_GEN_EQ, "generation": generation}
+    def remove_if_policy(self, generation: int) -> dict[str, Any]:
+        """A remove that applies only while the record is at ``generation``."""
+        return {"key": self._key_policy, "gen": aerospike.POLICY_GEN_EQ, "generation": generation}
+
+    def replace_if_policy(self, ttl: int) -> dict[str, Any]:
+        """A put replacing the record only at the generation given in ``meta={"gen": g}``."""
+        return {
+            "key": self._key_policy,
+            "ttl": ttl,
+            "exists": aerospike.POLICY_EXISTS_REPLACE,
+            "gen": aerospike.POLICY_GEN_EQ,
+        }
+
+    def update_if_policy(self, ttl: int) -> dict[str, Any]:
+        """An operate with a new ``ttl``, only at the generation given in ``meta={"gen": g}``."""
+        return {"key": self._key_policy, "ttl": ttl, "gen": aerospike.POLICY_GEN_EQ}
 
     def write_rows(
-        self, items: list[tuple[str, Any]], ttl: int, stored_tags: list[str] | None = None
+        self,
+        items: list[tuple[str, Any]],
+        ttl: int,
+        deadline: int | None,
+        stored_tags: list[str] | None = None,
     ) -> list[Any]:
-        """Batch write rows storing each ``(key, bin value)`` (and the tags) with ``ttl``."""
+        """Batch write rows storing each ``(key, bin value)`` with ``ttl``, ``deadline``, tags."""
         from aerospike_helpers.batch.records import Write
 
         policy = self.write_policy(ttl)
         key = self.key
-        tag_ops = [{"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags}] if stored_tags else []
+        extra = []
+        if deadline is not None:
+            extra.append({"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline})
+        if stored_tags:
+            extra.append({"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags})
         return [
-            Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *tag_ops], policy=policy)
+            Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *extra], policy=policy)
             for k, v in items
         ]
 
-    def bins(self, value: Any, stored_tags: list[str]) -> dict[str, Any]:
-        """The bins of an entry: its encoded value and, if any, its tags."""
-        if stored_tags:
-            return {VALUE_BIN: value, TAG_BIN: stored_tags}
-        return {VALUE_BIN: value}
+
+def entry_bins(
+    value: Any, deadline: int | None, stored_tags: list[str] | None = None
+) -> dict[str, Any]:
+    """The bins of an entry: its value, its deadline when it expires, its tags if any."""
+    bins = {VALUE_BIN: value}
+    if deadline is not None:
+        bins[DEADLINE_BIN] = deadline
+    if stored_tags:
+        bins[TAG_BIN] = stored_tags
+    return bins
 
 
 def user_key(key: Any) -> str | bytearray:
@@ -260,3 +298,15 @@ def stored_key(user: Any) -> str | None:
     if isinstance(user, (bytes, bytearray)):  # a key holding a NUL (see user_key)
         user = bytes(user).decode("utf-8", "replace")
     return user if isinstance(user, str) else None
+
+
+class StorePart:
+    """An operation module of a store (batches, atomic operations): the pieces it shares."""
+
+    def __init__(
+        self, records: Records, failures: FailurePath, codec: Codec, deadlines: Deadlines
+    ) -> None:
+        self.records = records
+        self.failures = failures
+        self.codec = codec
+        self.deadlines = deadlines

@@ -23,13 +23,14 @@ from .. import tags as tagging
 from ..errors import ConfigurationError
 from ..jobs import Job
 from ..patterns import KeyPattern, compile_glob
-from .failures import FailurePath
-from .records import Records, stored_key
+from .expiry import DEADLINE_BIN, wire_ttl
+from .records import OP_WRITE, StorePart, stored_key
 
 PAGE: Final = 10_000
-_TOUCH: Final = [{"op": aerospike.OPERATOR_TOUCH}]
+_TOUCH: Final = {"op": aerospike.OPERATOR_TOUCH}
 _DELETE: Final = [{"op": aerospike.OPERATOR_DELETE}]
 Check = Callable[[Any], bool]
+Touch = tuple[int, list[dict[str, Any]]]  # (wire TTL, the ops of a touch)
 
 
 def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
@@ -74,12 +75,8 @@ def quiet() -> Iterator[None]:
         yield
 
 
-class Selection:
+class Selection(StorePart):
     """Queries, batch removes/touches and background jobs over filtered records."""
-
-    def __init__(self, records: Records, failures: FailurePath) -> None:
-        self.records = records
-        self.failures = failures
 
     def keys(self, pattern: str, prefix: str) -> Iterator[str]:
         """Stored keys matching ``prefix`` + ``pattern`` (server regex, exact re-check)."""
@@ -97,12 +94,19 @@ class Selection:
         expression = self.compile(key_filter(match))
         return self.apply("delete_pattern", expression, None, checked(match))
 
-    def touch_pattern(self, pattern: str, wttl: int, prefix: str, wait: bool) -> int | Job:
+    def touch_pattern(self, pattern: str, ttl: float | None, prefix: str, wait: bool) -> int | Job:
         match = self._pattern(pattern, prefix)
+        touch = self._touch_ops(ttl)
         if not wait:
-            return self._job("touch_pattern", match, wttl)
+            return self._job("touch_pattern", match, touch)
         expression = self.compile(key_filter(match))
-        return self.apply("touch_pattern", expression, wttl, checked(match))
+        return self.apply("touch_pattern", expression, touch, checked(match))
+
+    def _touch_ops(self, ttl: float | None) -> tuple[int, list[dict[str, Any]]]:
+        """``(wire TTL, ops)`` of a touch: the server's TTL and the exact deadline
+        (a ``None`` deadline removes the bin: the entry never expires)."""
+        deadline = {"op": OP_WRITE, "bin": DEADLINE_BIN, "val": self.deadlines.of(ttl)}
+        return wire_ttl(ttl), [_TOUCH, deadline]
 
     def invalidate_tags(self, stored_tags: list[str], wait: bool) -> int | Job:
         if not stored_tags:
@@ -121,17 +125,28 @@ class Selection:
             )
         return compile_glob(pattern, prefix)
 
-    def _job(self, op: str, match: KeyPattern, wttl: int | None) -> Job:
+    def _job(self, op: str, match: KeyPattern, touch: Touch | None) -> Job:
         what = f"{op}({match.prefix + match.glob!r})"
         if match.never:
             return Job(None, what, _no_info)
         expression = self.compile(key_filter(match, blob_keys=False))
-        return self.start_job(op, what, expression, wttl)
+        return self.start_job(op, what, expression, touch)
 
     def compile(self, expression: Any) -> Any:
-        """The filter a query or batch sends: ``expression`` on live entries, compiled."""
+        """The filter a query or batch sends: ``expression`` and a live entry, compiled.
+
+        Live: no deadline bin (never expires, or written before exact expiry)
+        or a deadline after now, by the store's clock; expired entries the
+        server has not evicted yet are neither listed nor counted.
+        """
+        from aerospike_helpers import expressions as exp
+
+        now_ms = int(self.deadlines.clock() * 1000)
+        live = exp.Or(
+            exp.Not(exp.BinExists(DEADLINE_BIN)), exp.GT(exp.IntBin(DEADLINE_BIN), now_ms)
+        )
         with quiet():
-            return expression.compile()
+            return exp.And(expression, live).compile()
 
     def pages(self, op: str, expression: Any) -> Iterator[list[Any]]:
         """The record keys the compiled ``expression`` selects, a page at a time.
@@ -155,25 +170,28 @@ class Selection:
         query.paginate()
         return query
 
-    def apply(self, op: str, expression: Any, ttl: int | None, check: Check | None = None) -> int:
-        """Remove (``ttl`` None) or touch the selected records in batches; how many."""
+    def apply(
+        self, op: str, expression: Any, touch: Touch | None, check: Check | None = None
+    ) -> int:
+        """Remove (``touch`` None) or touch the selected records in batches; how many."""
         done = 0
         for page in self.pages(op, expression):
             keys = page if check is None else [k for k in page if check(k)]
             if keys:
-                done += self.failures.call(op, 0, self._batch, op, keys, expression, ttl)
+                done += self.failures.call(op, 0, self._batch, op, keys, expression, touch)
         return done
 
     def _batch(
-        self, client: Any, op: str, keys: list[Any], expression: Any, ttl: int | None
+        self, client: Any, op: str, keys: list[Any], expression: Any, touch: Touch | None
     ) -> int:
         filtered = {"expressions": expression}
         with quiet():
-            if ttl is None:
+            if touch is None:
                 result = client.batch_remove(keys, filtered)
             else:
-                self.records.check_ttl(ttl)
-                result = client.batch_operate(keys, _TOUCH, filtered, None, ttl)
+                wttl, ops = touch
+                self.records.check_ttl(wttl)
+                result = client.batch_operate(keys, ops, filtered, None, wttl)
         done = 0
         bad: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
@@ -184,23 +202,24 @@ class Selection:
         self.failures.check_rows(op, result.result, bad, len(keys), done)
         return done
 
-    def start_job(self, op: str, what: str, expression: Any, ttl: int | None = None) -> Job:
-        """Start a background query job: delete (``ttl`` None) or touch the selected records."""
-        job_id = self.failures.call(op, None, self._start, expression, ttl)
+    def start_job(self, op: str, what: str, expression: Any, touch: Touch | None = None) -> Job:
+        """Start a background query job: delete (``touch`` None) or touch the selected records."""
+        job_id = self.failures.call(op, None, self._start, expression, touch)
 
         def info(job: int) -> Any:
             return self.failures.call(f"{op} job_info", None, _job_info, job)
 
         return Job(None if job_id is None else int(job_id), what, info)
 
-    def _start(self, client: Any, expression: Any, ttl: int | None) -> Any:
+    def _start(self, client: Any, expression: Any, touch: Touch | None) -> Any:
         query = client.query(self.records.namespace, self.records.set_name)
-        if ttl is None:
+        if touch is None:
             query.add_ops(_DELETE)
         else:
-            self.records.check_ttl(ttl)
-            query.add_ops(_TOUCH)
-            query.ttl = ttl & 0xFFFFFFFF  # unsigned on the wire: -1 (never) is 0xFFFFFFFF
+            wttl, ops = touch
+            self.records.check_ttl(wttl)
+            query.add_ops(ops)
+            query.ttl = wttl & 0xFFFFFFFF  # unsigned on the wire: -1 (never) is 0xFFFFFFFF
         with quiet():
             return query.execute_background({"expressions": expression})
 

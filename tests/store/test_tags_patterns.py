@@ -167,11 +167,26 @@ def test_invalidation_racing_with_writes(store: AerospikeStore) -> None:
 
 
 def test_expired_entries_are_never_listed(store: AerospikeStore) -> None:
-    store.set("gone", 1, 1, tags=["t"])
+    store.set("gone", 1, 0.2, tags=["t"])
     store.set("live", 1, 60, tags=["t"])
-    time.sleep(2.1)  # the server's whole-second expiry (ttl 1 lives 1 to 2 s)
+    time.sleep(0.3)  # past the exact deadline; the server evicts a second or two later
     assert list(store.keys("*")) == ["live"]
-    assert store.invalidate_tags(["t"]) == 1
+    assert store.delete_pattern("*") == 1  # expired entries are not counted either
+    store.set("gone2", 1, 0.2, tags=["t"])
+    time.sleep(0.3)
+    assert store.invalidate_tags(["t"]) == 0
+
+
+def test_touch_pattern_moves_the_exact_deadline(store: AerospikeStore) -> None:
+    store.set_many({"s1": 1, "s2": 2}, 60)
+    store.set("other", 3, 60)
+    assert store.touch_pattern("s*", 0.2) == 2
+    time.sleep(0.3)
+    assert store.get_many(["s1", "s2", "other"]) == {"other": 3}
+    store.set("p", 1, 0.5)
+    assert store.touch_pattern("p", None) == 1  # never expires: the deadline goes
+    time.sleep(0.6)
+    assert store.get("p") == 1 and store.ttl("p") is None
 
 
 @pytest.mark.parametrize("op", ["delete_pattern", "invalidate_tags", "touch_pattern"])
@@ -191,6 +206,8 @@ def test_background_job_progress_reaches_100(store: AerospikeStore, op: str) -> 
     assert progress.records_read >= 50
     if op == "touch_pattern":
         assert store.ttl("j0") is None and store.ttl("x0") is not None
+        time.sleep(0.01)
+        assert store.get("j0") == 0  # no deadline left behind
     else:
         assert store.get_many([f"j{i}" for i in range(50)]) == {}
     assert len(store.get_many([f"x{i}" for i in range(10)])) == 10
@@ -235,3 +252,12 @@ def test_signed_entries(make_store: MakeStore) -> None:
     assert store.get("s1") == {"v": 1}  # the tag bin does not disturb the signed value
     assert sorted(store.keys("s*")) == ["s1", "s2", "s3"]
     assert store.invalidate_tags(["t"]) == 3
+
+
+def test_touch_job_writes_the_exact_deadline(store: AerospikeStore) -> None:
+    store.set_many({"t1": 1, "t2": 2}, 60)
+    job = store.touch_pattern("t*", 0.5, wait=False)
+    assert isinstance(job, Job) and job.wait(timeout=30)
+    assert store.get("t1") == 1
+    time.sleep(0.6)
+    assert store.get_many(["t1", "t2"]) == {}

@@ -1,0 +1,166 @@
+"""Read-modify-write operations that stay atomic under exact expiry.
+
+The common path is one round trip, as before exact expiry: ``add`` is a
+create-only put, ``incr`` one ``operate`` that also reads the deadline. Only
+when a record exists but is past its deadline (the server has not evicted it
+yet) does a second, generation-checked write take it over: among racers
+exactly one wins, and a lost check means someone else wrote first (the
+record is read again). An increment never revives an expired entry: landing
+on one, it reports the key missing and leaves the deadline as it was.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from aerospike import exception as aex
+
+from ..errors import CacheOperationError
+from .expiry import DEADLINE_BIN, is_gone, wire_ttl
+from .failures import warn_oversized
+from .records import OP_INCR, OP_READ, OP_WRITE, VALUE_BIN, StorePart, entry_bins
+
+# Sentinels an answer stands for, where the caller does more than return it.
+TOO_BIG: Final[Any] = object()
+_ABSENT: Final[Any] = object()
+_EXISTS: Final[Any] = object()
+_NOT_INT: Final[Any] = object()
+_RETRY: Final[Any] = object()
+
+_LOST_RACE: Final = ((aex.RecordNotFound, _RETRY), (aex.RecordGenerationError, _RETRY))
+_ATTEMPTS: Final = 16  # each retry means another writer made progress
+_DEADLINE_ONLY: Final = [DEADLINE_BIN]
+
+
+class Atomic(StorePart):
+    """``add``, ``incr``, ``touch`` and ``remove_if_equal`` of a store."""
+
+    def put(
+        self, client: Any, key: str, bins: dict[str, Any], wttl: int, policy: Any, meta: Any = None
+    ) -> bool:
+        """One put of ``bins`` with ``policy`` (nsup checked first)."""
+        self.records.check_ttl(wttl)
+        client.put(self.records.key(key), bins, meta, policy)
+        return True
+
+    def add(
+        self, key: str, encoded: Any, ttl: float | None, stored_tags: list[str] | None = None
+    ) -> bool:
+        """A create-only put; an existing record past its deadline is taken over."""
+        wttl = wire_ttl(ttl)
+        call = self.failures.call
+        for _attempt in range(_ATTEMPTS):
+            bins = entry_bins(encoded, self.deadlines.of(ttl), stored_tags)
+            done = call(
+                "add", False, self.put, key, bins, wttl, self.records.create_policy(wttl),
+                answers=((aex.RecordExistsError, _EXISTS), (aex.RecordTooBig, TOO_BIG)),
+            )  # fmt: skip
+            if done is _EXISTS:
+                done = call("add", False, self._take_over, key, bins, wttl, answers=_LOST_RACE)
+            if done is TOO_BIG:
+                warn_oversized(key)
+                return False
+            if done is not _RETRY:
+                return bool(done)
+        raise CacheOperationError(f"add of {key!r} kept racing with other writers; try again")
+
+    def _take_over(self, client: Any, key: str, bins: dict[str, Any], wttl: int) -> Any:
+        """Replace the record if it is past its deadline, at the generation read."""
+        record_key = self.records.key(key)
+        _, meta, current = client.select(record_key, _DEADLINE_ONLY)
+        if not self.deadlines.expired(current.get(DEADLINE_BIN)):
+            return False  # a live entry: add fails
+        self.records.check_ttl(wttl)
+        try:
+            policy = self.records.replace_if_policy(wttl)
+            client.put(record_key, bins, {"gen": meta["gen"]}, policy)
+        except aex.RecordTooBig:
+            return TOO_BIG
+        return True
+
+    def incr(self, key: str, delta: int, create: bool, ttl: float | None) -> int | None:
+        """See :meth:`AerospikeStore.incr`."""
+        ops = [
+            {"op": OP_INCR, "bin": VALUE_BIN, "val": delta},
+            {"op": OP_READ, "bin": VALUE_BIN},
+            {"op": OP_READ, "bin": DEADLINE_BIN},
+        ]
+        answers = ((aex.RecordNotFound, _ABSENT), (aex.BinIncompatibleType, _NOT_INT))
+        for _attempt in range(_ATTEMPTS):
+            got = self.failures.call("incr", None, self._operate, key, ops, answers=answers)
+            if got is None:
+                return None  # fail-open
+            if got is _NOT_INT:
+                raise TypeError(f"the value of key {key!r} is not an integer")
+            if got is not _ABSENT and not self.deadlines.expired(got[1]):
+                return int(got[0])
+            # Absent, or landed on an expired entry (which stays expired).
+            if not create:
+                raise KeyError(key)
+            if is_gone(ttl):
+                return delta
+            done = self._create_counter(key, delta, ttl, None if got is _ABSENT else got[2])
+            if done is not _RETRY:
+                return None if done is None else delta
+        raise CacheOperationError(f"incr of {key!r} kept racing with other writers; try again")
+
+    def _operate(self, client: Any, key: str, ops: list[dict[str, Any]]) -> tuple[Any, Any, int]:
+        _, meta, bins = client.operate(self.records.key(key), ops, None, self.records.update_keep)
+        return bins[VALUE_BIN], bins.get(DEADLINE_BIN), meta["gen"]
+
+    def _create_counter(
+        self, key: str, delta: int, ttl: float | None, generation: int | None
+    ) -> Any:
+        """Create the counter, or replace the expired one at ``generation`` (if not None)."""
+        wttl = wire_ttl(ttl)
+        records = self.records
+        meta = None
+        if generation is None:
+            policy = records.create_policy(wttl)
+            answers: Any = ((aex.RecordExistsError, _RETRY),)
+        else:
+            policy, meta = records.replace_if_policy(wttl), {"gen": generation}
+            answers = _LOST_RACE
+        bins = entry_bins(delta, self.deadlines.of(ttl))
+        return self.failures.call(
+            "incr", None, self.put, key, bins, wttl, policy, meta, answers=answers
+        )
+
+    def touch(self, key: str, ttl: float | None) -> bool:
+        """A new TTL and deadline for a live entry; ``False`` if absent or expired."""
+        wttl = wire_ttl(ttl)
+        answers = ((aex.RecordNotFound, False), (aex.RecordGenerationError, _RETRY))
+        for _attempt in range(_ATTEMPTS):
+            done = self.failures.call("touch", False, self._touch, key, ttl, wttl, answers=answers)
+            if done is not _RETRY:
+                return bool(done)
+        raise CacheOperationError(f"touch of {key!r} kept racing with other writers; try again")
+
+    def _touch(self, client: Any, key: str, ttl: float | None, wttl: int) -> bool:
+        self.records.check_ttl(wttl)
+        record_key = self.records.key(key)
+        _, meta, bins = client.select(record_key, _DEADLINE_ONLY)
+        if self.deadlines.expired(bins.get(DEADLINE_BIN)):
+            return False
+        # A None deadline removes the bin: the entry never expires.
+        ops = [{"op": OP_WRITE, "bin": DEADLINE_BIN, "val": self.deadlines.of(ttl)}]
+        client.operate(record_key, ops, {"gen": meta["gen"]}, self.records.update_if_policy(wttl))
+        return True
+
+    def remove_if_equal(self, key: str, value: Any) -> bool:
+        """Delete ``key`` only if it still holds ``value`` and is live (generation-checked)."""
+        answers = ((aex.RecordNotFound, False), (aex.RecordGenerationError, False))
+        return self.failures.call(
+            "remove_if_equal", False, self._remove_if_equal, key, value, answers=answers
+        )
+
+    def _remove_if_equal(self, client: Any, key: str, value: Any) -> bool:
+        record_key = self.records.key(key)
+        _, meta, bins = client.get(record_key)
+        if self.deadlines.expired(bins.get(DEADLINE_BIN)):
+            return False
+        found, current = self.codec.decode(key, bins.get(VALUE_BIN))
+        if not found or current != value:
+            return False
+        client.remove(record_key, policy=self.records.remove_if_policy(meta["gen"]))
+        return True
