@@ -28,7 +28,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from run import server_from_env
 
-from aerospike_cache.store import AerospikeStore
+from aerospike_cache.store import AerospikeStore, selection
 
 PATTERN = "item:*:hot"
 CHUNK = 1000
@@ -68,7 +68,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--entries", type=int, default=100_000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--markdown", help="write the report to this file")
+    parser.add_argument(
+        "--page", type=int, help=f"keys per query page (the store's: {selection.PAGE})"
+    )
     args = parser.parse_args(argv)
+    if args.page:
+        selection.PAGE = args.page
     ways = {"scan": scan_everything, "server": server_matched}
     times: dict[str, list[float]] = {name: [] for name in ways}
     with server_from_env(None) as server:
@@ -84,6 +89,7 @@ def main(argv: list[str] | None = None) -> int:
                 assert removed == expected, (name, removed, expected)
         store.clear()
         where = "embedded server" if server.embedded else f"cluster {server.location}"
+        where += f", query pages of {selection.PAGE} keys"
     report = render(times, args.entries, where)
     print(report)
     if args.markdown:
