@@ -7,12 +7,13 @@ Modules: :mod:`.facade` (the cache semantics, :class:`AerospikeStore`),
 pool and the read coalescer). See ``docs/architecture.md``.
 """
 
-from .expiry import MAX_TTL, TTL_KEEP, TTL_NEVER, wire_ttl
+from .expiry import DEADLINE_BIN, MAX_TTL, TTL_KEEP, TTL_NEVER, VALUE_BIN, wire_ttl
 from .facade import AerospikeStore
 from .failures import Observer
-from .records import MISSING, VALUE_BIN
+from .records import MISSING
 
 __all__ = [
+    "DEADLINE_BIN",
     "MAX_TTL",
     "MISSING",
     "TTL_KEEP",

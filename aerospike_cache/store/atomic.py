@@ -16,9 +16,10 @@ from typing import Any, Final
 from aerospike import exception as aex
 
 from ..errors import CacheOperationError
-from .expiry import DEADLINE_BIN, is_gone, wire_ttl
+from ..tags import TAG_BIN
+from .expiry import DEADLINE_BIN, VALUE_BIN, is_gone, wire_ttl
 from .failures import warn_oversized
-from .records import OP_INCR, OP_READ, OP_WRITE, VALUE_BIN, StorePart, entry_bins
+from .records import OP_INCR, OP_READ, OP_WRITE, StorePart
 
 # Sentinels an answer stands for, where the caller does more than return it.
 TOO_BIG: Final[Any] = object()
@@ -28,6 +29,7 @@ _NOT_INT: Final[Any] = object()
 _RETRY: Final[Any] = object()
 
 _LOST_RACE: Final = ((aex.RecordNotFound, _RETRY), (aex.RecordGenerationError, _RETRY))
+_ADD_ANSWERS: Final = ((aex.RecordExistsError, _EXISTS), (aex.RecordTooBig, TOO_BIG))
 _ATTEMPTS: Final = 16  # each retry means another writer made progress
 _DEADLINE_ONLY: Final = [DEADLINE_BIN]
 
@@ -35,28 +37,31 @@ _DEADLINE_ONLY: Final = [DEADLINE_BIN]
 class Atomic(StorePart):
     """``add``, ``incr``, ``touch`` and ``remove_if_equal`` of a store."""
 
-    def put(
-        self, client: Any, key: str, bins: dict[str, Any], wttl: int, policy: Any, meta: Any = None
-    ) -> bool:
-        """One put of ``bins`` with ``policy`` (nsup checked first)."""
-        self.records.check_ttl(wttl)
-        client.put(self.records.key(key), bins, meta, policy)
+    def put(self, client: Any, job: tuple[str, dict[str, Any], int, Any, Any]) -> bool:
+        """One put: ``(key, bins, wire ttl, policy, meta)`` (nsup checked first)."""
+        key, bins, wttl, policy, meta = job
+        records = self.records
+        if wttl > 0 and records.ttl_forbidden:
+            records.check_ttl(wttl)  # raises
+        if type(key) is str and key.isascii() and "\x00" not in key:  # records.key(), inlined
+            client.put((records.namespace, records.set_name, key), bins, meta, policy)
+        else:
+            client.put(records.key(key), bins, meta, policy)
         return True
 
     def add(
         self, key: str, encoded: Any, ttl: float | None, stored_tags: list[str] | None = None
     ) -> bool:
         """A create-only put; an existing record past its deadline is taken over."""
-        wttl = wire_ttl(ttl)
         call = self.failures.call
         for _attempt in range(_ATTEMPTS):
-            bins = entry_bins(encoded, self.deadlines.of(ttl), stored_tags)
-            done = call(
-                "add", False, self.put, key, bins, wttl, self.records.create_policy(wttl),
-                answers=((aex.RecordExistsError, _EXISTS), (aex.RecordTooBig, TOO_BIG)),
-            )  # fmt: skip
+            bins, wttl = self.deadlines.entry(encoded, ttl)
+            if stored_tags:
+                bins[TAG_BIN] = stored_tags
+            policy = self.records.create_policy(wttl)
+            done = call("add", False, _ADD_ANSWERS, self.put, (key, bins, wttl, policy, None))
             if done is _EXISTS:
-                done = call("add", False, self._take_over, key, bins, wttl, answers=_LOST_RACE)
+                done = call("add", False, _LOST_RACE, self._take_over, (key, bins, wttl))
             if done is TOO_BIG:
                 warn_oversized(key)
                 return False
@@ -64,8 +69,9 @@ class Atomic(StorePart):
                 return bool(done)
         raise CacheOperationError(f"add of {key!r} kept racing with other writers; try again")
 
-    def _take_over(self, client: Any, key: str, bins: dict[str, Any], wttl: int) -> Any:
+    def _take_over(self, client: Any, job: tuple[str, dict[str, Any], int]) -> Any:
         """Replace the record if it is past its deadline, at the generation read."""
+        key, bins, wttl = job
         record_key = self.records.key(key)
         _, meta, current = client.select(record_key, _DEADLINE_ONLY)
         if not self.deadlines.expired(current.get(DEADLINE_BIN)):
@@ -87,7 +93,7 @@ class Atomic(StorePart):
         ]
         answers = ((aex.RecordNotFound, _ABSENT), (aex.BinIncompatibleType, _NOT_INT))
         for _attempt in range(_ATTEMPTS):
-            got = self.failures.call("incr", None, self._operate, key, ops, answers=answers)
+            got = self.failures.call("incr", None, answers, self._operate, (key, ops))
             if got is None:
                 return None  # fail-open
             if got is _NOT_INT:
@@ -104,7 +110,8 @@ class Atomic(StorePart):
                 return None if done is None else delta
         raise CacheOperationError(f"incr of {key!r} kept racing with other writers; try again")
 
-    def _operate(self, client: Any, key: str, ops: list[dict[str, Any]]) -> tuple[Any, Any, int]:
+    def _operate(self, client: Any, job: tuple[str, list[dict[str, Any]]]) -> tuple[Any, Any, int]:
+        key, ops = job
         _, meta, bins = client.operate(self.records.key(key), ops, None, self.records.update_keep)
         return bins[VALUE_BIN], bins.get(DEADLINE_BIN), meta["gen"]
 
@@ -112,7 +119,7 @@ class Atomic(StorePart):
         self, key: str, delta: int, ttl: float | None, generation: int | None
     ) -> Any:
         """Create the counter, or replace the expired one at ``generation`` (if not None)."""
-        wttl = wire_ttl(ttl)
+        bins, wttl = self.deadlines.entry(delta, ttl)
         records = self.records
         meta = None
         if generation is None:
@@ -121,22 +128,20 @@ class Atomic(StorePart):
         else:
             policy, meta = records.replace_if_policy(wttl), {"gen": generation}
             answers = _LOST_RACE
-        bins = entry_bins(delta, self.deadlines.of(ttl))
-        return self.failures.call(
-            "incr", None, self.put, key, bins, wttl, policy, meta, answers=answers
-        )
+        return self.failures.call("incr", None, answers, self.put, (key, bins, wttl, policy, meta))
 
     def touch(self, key: str, ttl: float | None) -> bool:
         """A new TTL and deadline for a live entry; ``False`` if absent or expired."""
         wttl = wire_ttl(ttl)
         answers = ((aex.RecordNotFound, False), (aex.RecordGenerationError, _RETRY))
         for _attempt in range(_ATTEMPTS):
-            done = self.failures.call("touch", False, self._touch, key, ttl, wttl, answers=answers)
+            done = self.failures.call("touch", False, answers, self._touch, (key, ttl, wttl))
             if done is not _RETRY:
                 return bool(done)
         raise CacheOperationError(f"touch of {key!r} kept racing with other writers; try again")
 
-    def _touch(self, client: Any, key: str, ttl: float | None, wttl: int) -> bool:
+    def _touch(self, client: Any, job: tuple[str, float | None, int]) -> bool:
+        key, ttl, wttl = job
         self.records.check_ttl(wttl)
         record_key = self.records.key(key)
         _, meta, bins = client.select(record_key, _DEADLINE_ONLY)
@@ -151,10 +156,11 @@ class Atomic(StorePart):
         """Delete ``key`` only if it still holds ``value`` and is live (generation-checked)."""
         answers = ((aex.RecordNotFound, False), (aex.RecordGenerationError, False))
         return self.failures.call(
-            "remove_if_equal", False, self._remove_if_equal, key, value, answers=answers
+            "remove_if_equal", False, answers, self._remove_if_equal, (key, value)
         )
 
-    def _remove_if_equal(self, client: Any, key: str, value: Any) -> bool:
+    def _remove_if_equal(self, client: Any, job: tuple[str, Any]) -> bool:
+        key, value = job
         record_key = self.records.key(key)
         _, meta, bins = client.get(record_key)
         if self.deadlines.expired(bins.get(DEADLINE_BIN)):

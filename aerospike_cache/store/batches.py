@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .expiry import DEADLINE_BIN, is_gone, wire_ttl
-from .failures import warn_oversized
-from .records import VALUE_BIN, StorePart
+from .expiry import DEADLINE_BIN, VALUE_BIN, is_gone, wire_ttl
+from .failures import NO_ANSWERS, warn_oversized
+from .records import StorePart
 
 
 class Batches(StorePart):
@@ -21,10 +21,10 @@ class Batches(StorePart):
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
-        keys = list(dict.fromkeys(keys))
+        keys = list(keys) if isinstance(keys, dict) else list(dict.fromkeys(keys))
         if not keys:
             return {}
-        return self.failures.call("get_many", {}, self._get_many, keys)
+        return self.failures.call("get_many", {}, NO_ANSWERS, self._get_many, keys)
 
     def _get_many(self, client: Any, keys: list[str]) -> dict[str, Any]:
         result = client.batch_read(self.records.keys(keys))
@@ -69,14 +69,9 @@ class Batches(StorePart):
         items = [(k, encode(k, v)) for k, v in mapping.items()]
         keys = list(mapping)
         none: list[str] = []
+        job = (items, wire_ttl(ttl), self.deadlines.of(ttl), stored_tags)
         failed, oversized = self.failures.call(
-            "set_many",
-            (keys, none),
-            self._set_many,
-            items,
-            wire_ttl(ttl),
-            self.deadlines.of(ttl),
-            stored_tags,
+            "set_many", (keys, none), NO_ANSWERS, self._set_many, job
         )
         if oversized:
             for key in oversized:
@@ -85,13 +80,9 @@ class Batches(StorePart):
         return failed
 
     def _set_many(
-        self,
-        client: Any,
-        items: list[tuple[str, Any]],
-        wttl: int,
-        deadline: int | None,
-        stored_tags: list[str] | None,
+        self, client: Any, job: tuple[list[tuple[str, Any]], int, int | None, list[str] | None]
     ) -> tuple[list[str], list[str]]:
+        items, wttl, deadline, stored_tags = job
         from aerospike_helpers.batch.records import BatchRecords
 
         self.records.check_ttl(wttl)
@@ -122,7 +113,7 @@ class Batches(StorePart):
         if not keys:
             return [], []
         none: list[str] = []
-        return self.failures.call("delete_many", (none, keys), self._remove_many, keys)
+        return self.failures.call("delete_many", (none, keys), NO_ANSWERS, self._remove_many, keys)
 
     def _remove_many(self, client: Any, keys: list[str]) -> tuple[list[str], list[str]]:
         result = client.batch_remove(self.records.keys(keys))

@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
+_ceil = math.ceil  # a local name: the write path calls it once per write
 MAX_TTL = 315_360_000  # the server's ceiling: 10 years
 TTL_NEVER = -1  # wire value: never expires
 TTL_KEEP = -2  # wire value: keep the record's current TTL
@@ -49,14 +50,10 @@ def meta_ttl(meta: Mapping[str, Any] | None) -> int | None:
 
 # -- exact expiry ---------------------------------------------------------------
 
+VALUE_BIN = "v"
+"""The bin holding an entry's value."""
 DEADLINE_BIN = "d"
 """The bin holding an entry's deadline: int milliseconds since the Unix epoch."""
-
-
-def wall_clock() -> float:
-    """The application's clock: ``time.time()``, looked up at each call so that a
-    test's patch of ``time.time`` drives it too."""
-    return time.time()
 
 
 class Deadlines:
@@ -73,7 +70,9 @@ class Deadlines:
     __slots__ = ("clock",)
 
     def __init__(self) -> None:
-        self.clock: Callable[[], float] = wall_clock
+        # time.time itself (no wrapper: the get path reads it); tests and fake
+        # clocks replace it through AerospikeStore.clock
+        self.clock: Callable[[], float] = time.time
 
     def of(self, ttl: float | None) -> int | None:
         """The deadline of a write with ``ttl`` (``None``: never expires), in whole ms.
@@ -84,6 +83,19 @@ class Deadlines:
         if ttl is None:
             return None
         return int((self.clock() + min(ttl, MAX_TTL)) * 1000)
+
+    def entry(self, value: Any, ttl: float | None) -> tuple[dict[str, Any], int]:
+        """The bins and wire TTL of an entry written now with ``ttl`` (``> 0``, or ``None``).
+
+        One call on the write path: the value bin, the deadline bin (none for
+        an entry that never expires) and ``ceil(ttl)`` for the server.
+        """
+        if ttl is None:
+            return {VALUE_BIN: value}, TTL_NEVER
+        if ttl > MAX_TTL:
+            ttl = MAX_TTL
+        deadline = int((self.clock() + ttl) * 1000)
+        return {VALUE_BIN: value, DEADLINE_BIN: deadline}, _ceil(ttl)
 
     def expired(self, deadline: Any) -> bool:
         """Whether a record with ``deadline`` (the bin's value, or ``None``) is past it."""

@@ -30,9 +30,9 @@ from ..tags import TAG_BIN
 from . import aio
 from .atomic import TOO_BIG, Atomic
 from .batches import Batches
-from .expiry import DEADLINE_BIN, Deadlines, is_gone, wire_ttl
-from .failures import BatchFailure, FailurePath, Observer, warn_oversized
-from .records import MISSING, VALUE_BIN, Records, entry_bins
+from .expiry import DEADLINE_BIN, VALUE_BIN, Deadlines, is_gone
+from .failures import NO_ANSWERS, BatchFailure, FailurePath, Observer, warn_oversized
+from .records import MISSING, Records
 from .selection import Selection
 
 T = TypeVar("T")
@@ -41,6 +41,7 @@ _D = options.DEFAULTS
 _ABSENT_IS_MISSING: Final = ((aex.RecordNotFound, MISSING),)
 _ABSENT_IS_FALSE: Final = ((aex.RecordNotFound, False),)
 _DEADLINE_ONLY: Final = [DEADLINE_BIN]
+_TOO_BIG: Final = ((aex.RecordTooBig, TOO_BIG),)
 
 
 class AerospikeStore:
@@ -114,6 +115,7 @@ class AerospikeStore:
         self.allow_namespace_truncate = bool(allow_namespace_truncate)
         self._call = self.failures.call
         self._key = self.records.key
+        self._get_fn = self._get
         self._deadlines = Deadlines()
         parts = (self.records, self.failures, self.codec, self._deadlines)
         self._batches = Batches(*parts)
@@ -164,7 +166,7 @@ class AerospikeStore:
         :class:`~aerospike_cache.errors.ConfigurationError` or
         :class:`~aerospike_cache.errors.NsupError` (whatever ``fail_open`` says).
         """
-        self._call("connect", None, _nothing, strict=True)
+        self.failures.call_strict("connect", None, NO_ANSWERS, _nothing, None)
         if self.records.ttl_forbidden:
             raise nsup_error(self.namespace)
 
@@ -172,14 +174,25 @@ class AerospikeStore:
 
     def get(self, key: str) -> Any:
         """The value of ``key``, or :data:`MISSING` (also once past its deadline)."""
-        return self._call("get", MISSING, self._get, key, answers=_ABSENT_IS_MISSING)
+        return self._call("get", MISSING, _ABSENT_IS_MISSING, self._get_fn, key)
 
     def _get(self, client: Any, key: str) -> Any:
-        bins = client.get(self._key(key))[2]
+        # The hot path: records.key() and the codec's common case inlined.
+        if type(key) is str and key.isascii() and "\x00" not in key:
+            bins = client.get((self.namespace, self.set_name, key))[2]
+        else:
+            bins = client.get(self._key(key))[2]
         deadline = bins.get(DEADLINE_BIN)
         if deadline is not None and deadline <= self._deadlines.clock() * 1000:
             return MISSING
-        found, value = self.codec.decode(key, bins.get(VALUE_BIN))
+        stored = bins.get(VALUE_BIN)
+        codec = self.codec
+        if type(stored) is bytes and stored[:1] == codec.plain_head:
+            try:  # the common entry, inline; anything odd goes to decode()
+                return codec.plain_loads(stored[1:])
+            except Exception:
+                pass
+        found, value = codec.decode(key, stored)
         return value if found else MISSING
 
     def get_with_ttl(self, key: str) -> tuple[Any, float | None]:
@@ -189,9 +202,7 @@ class AerospikeStore:
     def _entry(self, key: str) -> tuple[Any, float | None, list[str]]:
         """``(value, seconds left, stored tags)``, or ``(MISSING, None, [])``."""
         absent: tuple[Any, float | None, list[str]] = (MISSING, None, [])
-        return self._call(
-            "get", absent, self._read_entry, key, answers=((aex.RecordNotFound, absent),)
-        )
+        return self._call("get", absent, ((aex.RecordNotFound, absent),), self._read_entry, key)
 
     def _read_entry(self, client: Any, key: str) -> tuple[Any, float | None, list[str]]:
         _, meta, bins = client.get(self._key(key))
@@ -209,7 +220,7 @@ class AerospikeStore:
 
     def has(self, key: str) -> bool:
         """Whether ``key`` is present (its deadline is read, not its value)."""
-        return self._call("has", False, self._has, key, answers=_ABSENT_IS_FALSE)
+        return self._call("has", False, _ABSENT_IS_FALSE, self._has, key)
 
     def _has(self, client: Any, key: str) -> bool:
         bins = client.select(self._key(key), _DEADLINE_ONLY)[2]
@@ -218,7 +229,7 @@ class AerospikeStore:
     def ttl(self, key: str) -> Any:
         """Whole seconds left for ``key`` (rounded up); ``None`` if it never expires;
         :data:`MISSING` if absent."""
-        return self._call("ttl", MISSING, self._ttl, key, answers=_ABSENT_IS_MISSING)
+        return self._call("ttl", MISSING, _ABSENT_IS_MISSING, self._ttl, key)
 
     def _ttl(self, client: Any, key: str) -> Any:
         _, meta, bins = client.select(self._key(key), _DEADLINE_ONLY)
@@ -240,20 +251,18 @@ class AerospikeStore:
         ``tags`` (see :mod:`aerospike_cache.tags`) replace the entry's tags;
         ``tag_prefix`` namespaces them. Bad tags raise before anything is written.
         """
-        stored_tags = tagging.stored(tags, tag_prefix)
-        if is_gone(ttl):
+        stored_tags = tagging.stored(tags, tag_prefix) if tags else None
+        if ttl is not None and ttl <= 0:  # is_gone(), inlined on the hot path
             self.delete(key)
             return True
         return self._set(key, self.codec.encode(key, value), ttl, stored_tags)
 
-    def _set(self, key: str, encoded: Any, ttl: float | None, stored_tags: list[str]) -> bool:
-        bins = entry_bins(encoded, self._deadlines.of(ttl), stored_tags)
-        wttl = wire_ttl(ttl)
+    def _set(self, key: str, encoded: Any, ttl: float | None, stored_tags: Any) -> bool:
+        bins, wttl = self._deadlines.entry(encoded, ttl)
+        if stored_tags:
+            bins[TAG_BIN] = stored_tags
         policy = self.records.write_policy(wttl)
-        done = self._call(
-            "set", False, self._atomic.put, key, bins, wttl, policy,
-            answers=((aex.RecordTooBig, TOO_BIG),),
-        )  # fmt: skip
+        done = self._call("set", False, _TOO_BIG, self._atomic.put, (key, bins, wttl, policy, None))
         if done is TOO_BIG:
             warn_oversized(key)
             self.delete(key)  # the new value was refused: the old one must not be served
@@ -296,10 +305,8 @@ class AerospikeStore:
         One ``remove``: a record past its deadline that the server has not
         evicted yet (at most about a second) still counts as existing here.
         """
-        return self._call(
-            "delete", False, _remove, self._key(key), self.records.key_only,
-            answers=_ABSENT_IS_FALSE,
-        )  # fmt: skip
+        policy = self.records.key_only
+        return self._call("delete", False, _ABSENT_IS_FALSE, _remove, (self._key(key), policy))
 
     def delete_many(self, keys: Iterable[str]) -> list[str]:
         """Remove the keys in one batch; returns those that existed."""
@@ -364,7 +371,7 @@ class AerospikeStore:
                 "is configured; configure a set, or allow namespace truncation explicitly"
             )
         time.sleep(0.002)
-        return self._call("clear", False, _truncate, self.namespace, self.set_name)
+        return self._call("clear", False, NO_ANSWERS, _truncate, (self.namespace, self.set_name))
 
     # -- server-side selection: key patterns and tags (see .selection) -------
 
@@ -425,17 +432,17 @@ class AerospikeStore:
 # Client calls with nothing to add: module functions, no closure per call.
 
 
-def _nothing(client: Any) -> None:
+def _nothing(client: Any, _: None) -> None:
     return None
 
 
-def _remove(client: Any, key: Any, policy: Any) -> bool:
-    client.remove(key, policy=policy)
+def _remove(client: Any, job: tuple[Any, Any]) -> bool:
+    client.remove(job[0], policy=job[1])
     return True
 
 
-def _truncate(client: Any, namespace: str, set_name: str | None) -> bool:
-    client.truncate(namespace, set_name, 0)
+def _truncate(client: Any, where: tuple[str, str | None]) -> bool:
+    client.truncate(where[0], where[1], 0)
     return True
 
 

@@ -41,6 +41,7 @@ if TYPE_CHECKING:
     from .records import Records
 
 T = TypeVar("T")
+A = TypeVar("A")
 
 # Result codes of outages: the cluster could not be reached or did not answer
 # in time. These trip the circuit breaker; anything else is an answer.
@@ -101,6 +102,7 @@ class FailurePath:
 
     def __init__(self, records: Records, fail_open: bool) -> None:
         self.records = records
+        self._client = records.client
         self.fail_open = fail_open
         self.limiter = LogLimiter()
         self.observers: list[Observer] = []
@@ -112,38 +114,65 @@ class FailurePath:
     def remove_observer(self, observer: Observer) -> None:
         self.observers.remove(observer)
 
-    def call(
-        self,
-        op: str,
-        fallback: T,
-        fn: Callable[..., T],
-        *args: Any,
-        answers: Answers = NO_ANSWERS,
-        strict: bool = False,
-    ) -> T:
-        """``fn(client, *args)`` through the failure path.
+    def call(self, op: str, fallback: T, answers: Answers, fn: Callable[[Any, A], T], arg: A) -> T:
+        """``fn(client, arg)`` through the failure path (several arguments: a tuple).
 
         An exception listed in ``answers`` returns its paired value (it is an
         answer: the breaker closes); any other failure raises the package's
-        error, or under fail-open (unless ``strict``) logs and returns
-        ``fallback`` (a :class:`BatchFailure` returns its own ``result``).
+        error, or under fail-open logs and returns ``fallback`` (a
+        :class:`BatchFailure` returns its own ``result``).
         """
-        started = time.perf_counter() if self.observers else 0.0
+        if self.observers:
+            return self._observed(op, fallback, answers, fn, arg, False)
         try:
-            result = fn(self.records.client(), *args)
+            result = fn(self._client(), arg)
         except (aex.AerospikeError, CacheError, BatchFailure) as exc:
-            for kind, answer in answers:
-                if isinstance(exc, kind):
-                    self.succeeded(op, getattr(exc, "code", None), node_of(exc), started)
-                    return answer  # type: ignore[no-any-return]
-            return self.fail(op, exc, fallback, started, strict)
-        entry = self.records.entry
-        if (entry is not None and entry.breaker.failures) or self.observers:
-            self.succeeded(op, 0, None, started)
+            return self._settle(op, exc, fallback, answers, 0.0, False)
+        if self.records.suspect:
+            self.succeeded(op, 0, None, 0.0)
         return result
+
+    def call_strict(
+        self, op: str, fallback: T, answers: Answers, fn: Callable[[Any, A], T], arg: A
+    ) -> T:
+        """:meth:`call` that raises whatever ``fail_open`` says (startup checks)."""
+        return self._observed(op, fallback, answers, fn, arg, True)
+
+    def _observed(
+        self,
+        op: str,
+        fallback: T,
+        answers: Answers,
+        fn: Callable[[Any, A], T],
+        arg: A,
+        strict: bool,
+    ) -> T:
+        started = time.perf_counter()
+        try:
+            result = fn(self._client(), arg)
+        except (aex.AerospikeError, CacheError, BatchFailure) as exc:
+            return self._settle(op, exc, fallback, answers, started, strict)
+        self.succeeded(op, 0, None, started)
+        return result
+
+    def _settle(
+        self,
+        op: str,
+        exc: Exception,
+        fallback: T,
+        answers: Answers,
+        started: float,
+        strict: bool,
+    ) -> T:
+        for kind, answer in answers:
+            if isinstance(exc, kind):
+                self.succeeded(op, getattr(exc, "code", None), node_of(exc), started)
+                return answer  # type: ignore[no-any-return]
+        return self.fail(op, exc, fallback, started, strict)
 
     def succeeded(self, op: str, code: int | None, node: str | None, started: float) -> None:
         """An answer: close the breaker, tell the observers."""
+        self.records.suspect = False
         entry = self.records.entry
         if entry is not None and entry.breaker.failures:
             failures = entry.breaker.failures

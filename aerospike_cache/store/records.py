@@ -24,7 +24,7 @@ from ..connection import (
 from ..errors import CacheUnavailable, ConfigurationError, InvalidKeyError
 from ..log import logger
 from ..tags import TAG_BIN
-from .expiry import DEADLINE_BIN, TTL_KEEP, Deadlines
+from .expiry import DEADLINE_BIN, TTL_KEEP, VALUE_BIN, Deadlines
 
 if TYPE_CHECKING:
     from ..serialization import Codec
@@ -43,8 +43,6 @@ class _Missing:
 
 MISSING: Final[Any] = _Missing()
 """What the store returns for a miss (``None`` is a value that can be cached)."""
-
-VALUE_BIN: Final = "v"
 
 # Operation codes, inlined into op dicts built by hand: aerospike_helpers'
 # builders cost a Python call per op on the hot path.
@@ -103,6 +101,7 @@ class Records:
         self._breaker = breaker
         self.entry: ClientEntry | None = None
         self.ttl_forbidden: bool | None = None
+        self.suspect = False  # set off the common path; the failure path clears it
         self._forks = forks.generation
         self._on_fork: list[Callable[[], None]] = []
         self.store_keys = store_keys
@@ -130,6 +129,16 @@ class Records:
         failure path to classify.
         """
         entry = self.entry
+        if (
+            entry is not None
+            and entry.client is not None
+            and not entry.breaker.failures
+            and self.ttl_forbidden is not None
+            and self._forks == forks.generation
+        ):
+            return entry.client  # the common case: connected, inspected, healthy
+        # Failures were counted: the next success must close the breaker.
+        self.suspect = True
         if self._forks != forks.generation:
             # Forked: the parent's client is the parent's; build our own.
             self._forks = forks.generation
@@ -258,18 +267,6 @@ class Records:
             Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *extra], policy=policy)
             for k, v in items
         ]
-
-
-def entry_bins(
-    value: Any, deadline: int | None, stored_tags: list[str] | None = None
-) -> dict[str, Any]:
-    """The bins of an entry: its value, its deadline when it expires, its tags if any."""
-    bins = {VALUE_BIN: value}
-    if deadline is not None:
-        bins[DEADLINE_BIN] = deadline
-    if stored_tags:
-        bins[TAG_BIN] = stored_tags
-    return bins
 
 
 def user_key(key: Any) -> str | bytearray:

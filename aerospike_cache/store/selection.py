@@ -24,6 +24,7 @@ from ..errors import ConfigurationError
 from ..jobs import Job
 from ..patterns import KeyPattern, compile_glob
 from .expiry import DEADLINE_BIN, wire_ttl
+from .failures import NO_ANSWERS
 from .records import OP_WRITE, StorePart, stored_key
 
 PAGE: Final = 10_000
@@ -153,18 +154,20 @@ class Selection(StorePart):
 
         Under fail-open an error ends the pages early (logged); otherwise it raises.
         """
-        query = self.failures.call(op, None, self._query)
+        query = self.failures.call(op, None, NO_ANSWERS, self._query, None)
         if query is None:
             return
         policy = {"expressions": expression, "include_bin_data": False}
         while True:
-            page: list[Any] | None = self.failures.call(op, None, _results, query, policy)
+            page: list[Any] | None = self.failures.call(
+                op, None, NO_ANSWERS, _results, (query, policy)
+            )
             if page:
                 yield [rec[0] for rec in page]
             if page is None or not page or query.is_done():
                 return
 
-    def _query(self, client: Any) -> Any:
+    def _query(self, client: Any, _: None) -> Any:
         query = client.query(self.records.namespace, self.records.set_name)
         query.max_records = PAGE
         query.paginate()
@@ -178,12 +181,12 @@ class Selection(StorePart):
         for page in self.pages(op, expression):
             keys = page if check is None else [k for k in page if check(k)]
             if keys:
-                done += self.failures.call(op, 0, self._batch, op, keys, expression, touch)
+                job = (op, keys, expression, touch)
+                done += self.failures.call(op, 0, NO_ANSWERS, self._batch, job)
         return done
 
-    def _batch(
-        self, client: Any, op: str, keys: list[Any], expression: Any, touch: Touch | None
-    ) -> int:
+    def _batch(self, client: Any, job: tuple[str, list[Any], Any, Touch | None]) -> int:
+        op, keys, expression, touch = job
         filtered = {"expressions": expression}
         with quiet():
             if touch is None:
@@ -204,14 +207,15 @@ class Selection(StorePart):
 
     def start_job(self, op: str, what: str, expression: Any, touch: Touch | None = None) -> Job:
         """Start a background query job: delete (``touch`` None) or touch the selected records."""
-        job_id = self.failures.call(op, None, self._start, expression, touch)
+        job_id = self.failures.call(op, None, NO_ANSWERS, self._start, (expression, touch))
 
         def info(job: int) -> Any:
-            return self.failures.call(f"{op} job_info", None, _job_info, job)
+            return self.failures.call(f"{op} job_info", None, NO_ANSWERS, _job_info, job)
 
         return Job(None if job_id is None else int(job_id), what, info)
 
-    def _start(self, client: Any, expression: Any, touch: Touch | None) -> Any:
+    def _start(self, client: Any, job: tuple[Any, Touch | None]) -> Any:
+        expression, touch = job
         query = client.query(self.records.namespace, self.records.set_name)
         if touch is None:
             query.add_ops(_DELETE)
@@ -224,7 +228,8 @@ class Selection(StorePart):
             return query.execute_background({"expressions": expression})
 
 
-def _results(client: Any, query: Any, policy: dict[str, Any]) -> list[Any]:
+def _results(client: Any, job: tuple[Any, dict[str, Any]]) -> list[Any]:
+    query, policy = job
     with quiet():
         return query.results(policy)  # type: ignore[no-any-return]
 
