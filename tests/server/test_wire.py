@@ -184,3 +184,21 @@ def test_a_frame_over_128_mib_closes_the_connection(aerospike_server: Any) -> No
         except ConnectionResetError:
             data = b""
     assert data == b""
+
+
+@RAW_MSG
+@pytest.mark.parametrize(
+    "wire",
+    [
+        pytest.param(b"\x93\x01", id="truncated"),
+        pytest.param(b"\x92\xcc\xfa\x01", id="unknown-op"),
+        pytest.param(b"\x93\x51\x02\xa1i", id="not-boolean"),  # IntBin("i") as a filter
+    ],
+)
+def test_a_malformed_filter_expression_is_a_parameter_error(
+    aerospike_server: Any, ns: str, aerospike_set: str, client: Any, wire: bytes
+) -> None:
+    client.put((ns, aerospike_set, "x"), {"i": 1})
+    fields = [*_wire.key_fields(ns, aerospike_set, "x"), _wire.field(43, wire)]
+    (msg,) = _wire.request(*_addr(aerospike_server), _wire.message(0x03, 0, 0, fields, []))
+    assert msg.result_code == 4
