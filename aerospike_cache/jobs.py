@@ -21,7 +21,11 @@ STATUS_COMPLETED = 2
 
 
 class Progress(NamedTuple):
-    """One reading of a job: percent done, records it has processed, finished or not."""
+    """One reading of a job: percent done, records it has changed so far, finished or not.
+
+    ``records_read`` is ``job_info``'s figure: the server's ``recs-succeeded``
+    (the records the job deleted or touched), summed over the nodes.
+    """
 
     percent: int
     records_read: int
@@ -154,9 +158,13 @@ def invalidate(
             if result.started:
                 write(f"job {result.job_id} started on the server for the entries {what}\n")
             count = follow(result, write).records_read
-            write(f"job done, {count} records read: the entries {what} are removed\n")
+            write(f"job done: {_entries(count)} {what} removed\n")
         else:
             count = result
-            write(f"{count} {'entry' if count == 1 else 'entries'} {what} removed\n")
+            write(f"{_entries(count)} {what} removed\n")
         total += count
     return total
+
+
+def _entries(count: int) -> str:
+    return f"{count} entry" if count == 1 else f"{count} entries"
