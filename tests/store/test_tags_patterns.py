@@ -10,7 +10,7 @@ import pytest
 
 from aerospike_cache.errors import CacheUnavailable, ConfigurationError
 from aerospike_cache.jobs import Job
-from aerospike_cache.store import MISSING, AerospikeStore
+from aerospike_cache.store import MISSING, AerospikeStore, selection
 
 MakeStore = Callable[..., AerospikeStore]
 
@@ -84,10 +84,14 @@ def test_touch_pattern(filled: AerospikeStore) -> None:
     assert filled.ttl("app:1:user:10") not in (None, MISSING)
 
 
-def test_many_pages(store: AerospikeStore) -> None:
+def test_many_pages(store: AerospikeStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(selection, "PAGE", 1000)  # 2500 matches: three pages
     keys = {f"p:{i}": i for i in range(2500)} | {f"q:{i}": i for i in range(100)}
     assert store.set_many(keys, 60) == []
+    ops: list[str] = []
+    store.add_observer(lambda op, code, node, elapsed: ops.append(op))
     assert sum(1 for _ in store.keys("p:*")) == 2500
+    assert ops.count("keys") >= 1 + 3  # the query, then a call per page
     assert store.delete_pattern("p:*") == 2500
     assert sorted(store.keys()) == sorted(f"q:{i}" for i in range(100))
 
