@@ -265,3 +265,19 @@ def test_touch_job_writes_the_exact_deadline(store: AerospikeStore) -> None:
     assert store.get("t1") == 1
     time.sleep(0.6)
     assert store.get_many(["t1", "t2"]) == {}
+
+
+def test_entry_rewritten_without_the_tag_during_invalidation_is_kept(
+    store: AerospikeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.set_many({"w1": 1, "w2": 2}, 60, tags=["t"])
+    pages = selection.Selection.pages
+
+    def rewrite_between_query_and_removes(self: Any, op: str, expression: Any) -> Any:
+        for page in pages(self, op, expression):
+            store.set("w1", "rewritten, untagged", 60)  # after the query saw it tagged
+            yield page
+
+    monkeypatch.setattr(selection.Selection, "pages", rewrite_between_query_and_removes)
+    assert store.invalidate_tags(["t"]) == 1  # the batch carries the filter: w1 is spared
+    assert store.get("w1") == "rewritten, untagged" and store.get("w2") is MISSING
