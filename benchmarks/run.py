@@ -599,10 +599,12 @@ def measure_async(sides: Sides, rounds: int, n: int) -> list[AsyncResult]:
     from django.core.cache.backends.base import BaseCache
 
     cache = sides.django
-    raw_get_many = raw_ops(sides)["get_many"]
+    raw = raw_ops(sides)
+    raw_get_many = raw["get_many"]
     keys = [f"basync:{i}" for i in range(BATCH)]
     cache.set_many({k: VALUE for k in keys}, TTL)
-    made = [cache.make_key(k) for k in keys]
+    made = [f"basync-raw:{i}" for i in range(BATCH)]  # the raw side reads its own format
+    raw["set_many"]({k: VALUE for k in made})
 
     async def ours_aget() -> None:
         await asyncio.gather(*(cache.aget(k) for k in keys))

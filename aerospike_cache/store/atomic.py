@@ -56,8 +56,7 @@ class Atomic(StorePart):
         call = self.failures.call
         for _attempt in range(_ATTEMPTS):
             bins, wttl = self.deadlines.entry(encoded, ttl)
-            if stored_tags:
-                bins[TAG_BIN] = stored_tags
+            bins[TAG_BIN] = stored_tags or None  # nil: no tags (dropped in a take-over)
             policy = self.records.create_policy(wttl)
             done = call("add", False, _ADD_ANSWERS, self.put, (key, bins, wttl, policy, None))
             if done is _EXISTS:
@@ -79,7 +78,7 @@ class Atomic(StorePart):
         self.records.check_ttl(wttl)
         try:
             policy = self.records.replace_if_policy(wttl)
-            client.put(record_key, bins, {"gen": meta["gen"]}, policy)
+            client.put(record_key, _no_nils(bins), {"gen": meta["gen"]}, policy)
         except aex.RecordTooBig:
             return TOO_BIG
         return True
@@ -127,6 +126,7 @@ class Atomic(StorePart):
             answers: Any = ((aex.RecordExistsError, _RETRY),)
         else:
             policy, meta = records.replace_if_policy(wttl), {"gen": generation}
+            bins = _no_nils(bins)
             answers = _LOST_RACE
         return self.failures.call("incr", None, answers, self.put, (key, bins, wttl, policy, meta))
 
@@ -170,3 +170,9 @@ class Atomic(StorePart):
             return False
         client.remove(record_key, policy=self.records.remove_if_policy(meta["gen"]))
         return True
+
+
+def _no_nils(bins: dict[str, Any]) -> dict[str, Any]:
+    """``bins`` without nil bins: a replace starts from nothing, and a server refuses
+    bin deletes in a replace."""
+    return {name: value for name, value in bins.items() if value is not None}

@@ -259,8 +259,7 @@ class AerospikeStore:
 
     def _set(self, key: str, encoded: Any, ttl: float | None, stored_tags: Any) -> bool:
         bins, wttl = self._deadlines.entry(encoded, ttl)
-        if stored_tags:
-            bins[TAG_BIN] = stored_tags
+        bins[TAG_BIN] = stored_tags or None  # a put merges bins: nil drops older tags
         policy = self.records.write_policy(wttl)
         done = self._call("set", False, _TOO_BIG, self._atomic.put, (key, bins, wttl, policy, None))
         if done is TOO_BIG:

@@ -209,14 +209,10 @@ class Records:
         ]
 
     def write_policy(self, ttl: int) -> dict[str, Any]:
-        """A write of a whole entry: it replaces the record (no stale deadline bin survives)."""
+        """A write of an entry (its bins: see ``Deadlines.entry``)."""
         pol = self._write_policies.get(ttl)
         if pol is None:
-            pol = {
-                "key": self._key_policy,
-                "ttl": ttl,
-                "exists": aerospike.POLICY_EXISTS_CREATE_OR_REPLACE,
-            }
+            pol = {"key": self._key_policy, "ttl": ttl}
             if len(self._write_policies) < 256:
                 self._write_policies[ttl] = pol
         return pol
@@ -258,13 +254,14 @@ class Records:
 
         policy = self.write_policy(ttl)
         key = self.key
-        extra = []
-        if deadline is not None:
-            extra.append({"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline})
-        if stored_tags:
-            extra.append({"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags})
+        # A put merges bins: a nil bin deletes an older deadline (an entry that
+        # never expires) or older tags (an entry written without them).
+        ends = [
+            {"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline},
+            {"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags or None},
+        ]
         return [
-            Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *extra], policy=policy)
+            Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *ends], policy=policy)
             for k, v in items
         ]
 
