@@ -121,6 +121,7 @@ class AerospikeStore:
         self._batches = Batches(*parts)
         self._atomic = Atomic(*parts)
         self._selection = Selection(*parts)
+        self._put = self._atomic.put
         self._reads = aio.Coalescers(self)
         self.records.on_fork(self._reads.reset)
 
@@ -261,7 +262,7 @@ class AerospikeStore:
         bins, wttl = self._deadlines.entry(encoded, ttl)
         bins[TAG_BIN] = stored_tags or None  # a put merges bins: nil drops older tags
         policy = self.records.write_policy(wttl)
-        done = self._call("set", False, _TOO_BIG, self._atomic.put, (key, bins, wttl, policy, None))
+        done = self._call("set", False, _TOO_BIG, self._put, (key, bins, wttl, policy, None))
         if done is TOO_BIG:
             warn_oversized(key)
             self.delete(key)  # the new value was refused: the old one must not be served
