@@ -7,9 +7,9 @@ at its deadline, to the millisecond: every read checks it (:mod:`.expiry`).
 The common path is one round trip: ``get_many``/``set_many``/``delete_many``
 are single batch calls, ``get`` one read of the value and deadline bins,
 ``add`` a create-only put, ``incr`` one ``operate``, ``has``/``ttl`` a read
-of the deadline bin only, ``delete`` one ``operate`` (read the deadline,
-delete). Read-modify-write paths (:mod:`.atomic`) add a generation-checked
-round trip only for an entry past its deadline, and for ``touch``.
+of the deadline bin only, ``delete`` one ``remove``. Read-modify-write paths
+(:mod:`.atomic`) add a generation-checked round trip only when a record
+exists (``add``), is past its deadline (``incr``), and for ``touch``.
 """
 
 from __future__ import annotations
