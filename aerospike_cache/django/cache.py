@@ -6,6 +6,7 @@ validation, timeouts, defaults, exceptions), one store call out.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
@@ -20,11 +21,15 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .. import options
 from ..errors import ConfigurationError
+from ..jobs import Job
 from ..lock import Lock
 from ..store import MISSING, AerospikeStore
 from ..store.shared import shared_store
+from ..store.stampede import Tags
+from ..tags import validate as validate_tags
 
 DEFAULT_SET = "django"
+_MISS = object()
 
 # The characters Django warns about in keys (memcached refuses them), compiled
 # eagerly: Django's own pattern is a lazy proxy that costs a microsecond a key.
@@ -115,9 +120,19 @@ class AerospikeCache(BaseCache):
     # -- the contract -------------------------------------------------------
 
     def add(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self,
+        key: Any,
+        value: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> bool:
         key = self.make_and_validate_key(key, version=version)
+        if tags:
+            return self._store.add(
+                key, value, self.get_backend_timeout(timeout), tags, self._tag_prefix
+            )
         return self._store.add(key, value, self.get_backend_timeout(timeout))
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
@@ -125,10 +140,19 @@ class AerospikeCache(BaseCache):
         return default if value is MISSING else value
 
     def set(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self,
+        key: Any,
+        value: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> None:
         key = self.make_and_validate_key(key, version=version)
-        self._store.set(key, value, self.get_backend_timeout(timeout))
+        if tags:
+            self._store.set(key, value, self.get_backend_timeout(timeout), tags, self._tag_prefix)
+        else:
+            self._store.set(key, value, self.get_backend_timeout(timeout))
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
@@ -160,10 +184,13 @@ class AerospikeCache(BaseCache):
         data: Mapping[Any, Any],
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> list[Any]:
         made = self._made_keys(data, version)
         items = {m: data[k] for m, k in made.items()}
-        failed = self._store.set_many(items, self.get_backend_timeout(timeout))
+        ttl = self.get_backend_timeout(timeout)
+        failed = self._store.set_many(items, ttl, tags, self._tag_prefix)
         return [made[m] for m in failed]
 
     def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
@@ -191,18 +218,42 @@ class AerospikeCache(BaseCache):
         default: Any,
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> Any:
         """Django's ``get_or_set``; a missing value is computed once across processes.
 
         With ``STAMPEDE`` on (the default), the first caller to miss computes
         ``default()`` under a short lock record while the others wait for its
-        value (bounded); see the README's stampede section.
+        value (bounded); see the README's stampede section. A value it stores
+        carries ``tags``.
         """
+        if tags:
+            validate_tags(tags)  # bad tags fail before anything is computed
         if self._store.stampede is None:
-            return super().get_or_set(key, default, timeout, version)
+            if not tags:
+                return super().get_or_set(key, default, timeout, version)
+            return self._get_or_add(key, default, timeout, version, tags)
         made = self.make_and_validate_key(key, version=version)
         compute = default if callable(default) else (lambda: default)
-        return self._store.stampede.get_or_set(made, compute, self.get_backend_timeout(timeout))
+        ttl = self.get_backend_timeout(timeout)
+        return self._store.stampede.get_or_set(made, compute, ttl, self._tags_for_set(tags))
+
+    def _get_or_add(
+        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Iterable[str]
+    ) -> Any:
+        """Django's own ``get_or_set`` algorithm, its ``add`` carrying ``tags``."""
+        value = self.get(key, _MISS, version=version)
+        if value is _MISS:
+            if callable(default):
+                default = default()
+            self.add(key, default, timeout=timeout, version=version, tags=tags)
+            # Fetch again: a racing add may have won.
+            return self.get(key, default, version=version)
+        return value
+
+    def _tags_for_set(self, tags: Iterable[str] | None) -> Tags:
+        return (tags, self._tag_prefix) if tags else ()
 
     def stats(self) -> dict[str, Any]:
         """This process's figures for the cache: hits, misses, near hits, errors, latency."""
@@ -227,10 +278,25 @@ class AerospikeCache(BaseCache):
         """Make ``key`` never expire; ``False`` if absent."""
         return self.touch(key, None, version=version)
 
+    # -- tags and patterns, matched by the server ----------------------------
+
+    @property
+    def _tag_prefix(self) -> str:
+        """Tags are namespaced by KEY_PREFIX (not by version): ``"<prefix>:<tag>"``."""
+        return f"{self.key_prefix}:" if self.key_prefix else ""
+
+    def _pattern_args(self, pattern: str, version: int | None) -> tuple[str, str]:
+        """``(glob, literal prefix)`` of a pattern over this cache's keys."""
+        if self.key_func is default_key_func:
+            return pattern, self.make_key("", version=version)
+        # A KEY_FUNCTION of its own: its output for the pattern is the glob.
+        return self.make_key(pattern, version=version), ""
+
     def iter_keys(self, pattern: str = "*", version: int | None = None) -> Iterator[str]:
-        """Cache keys (as given to ``set``) matching a glob, for the default KEY_FUNCTION."""
+        """Cache keys (as given to ``set``) matching a glob, streamed (default KEY_FUNCTION)."""
+        glob, literal = self._pattern_args(pattern, version)
         prefix = self.make_key("", version=version)
-        for made in self._store.keys(self.make_key(pattern, version=version)):
+        for made in self._store.keys(glob, literal):
             if made.startswith(prefix):
                 yield made[len(prefix) :]
 
@@ -238,13 +304,33 @@ class AerospikeCache(BaseCache):
         """:meth:`iter_keys` as a list."""
         return list(self.iter_keys(pattern, version=version))
 
-    def delete_pattern(self, pattern: str, version: int | None = None) -> int:
-        """Delete every key matching a glob; returns how many were deleted."""
-        made = list(self._store.keys(self.make_key(pattern, version=version)))
-        deleted = 0
-        for start in range(0, len(made), 1000):
-            deleted += len(self._store.delete_many(made[start : start + 1000]))
-        return deleted
+    def delete_pattern(
+        self, pattern: str, version: int | None = None, *, wait: bool = True
+    ) -> int | Job:
+        """Delete every key matching a glob; returns how many were deleted.
+
+        ``wait=False``: a background job on the server; returns its
+        :class:`~aerospike_cache.jobs.Job`.
+        """
+        glob, literal = self._pattern_args(pattern, version)
+        return self._store.delete_pattern(glob, literal, wait=wait)
+
+    def touch_pattern(
+        self,
+        pattern: str,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        wait: bool = True,
+    ) -> int | Job:
+        """Give every key matching a glob a new timeout; how many were touched (or a Job)."""
+        glob, literal = self._pattern_args(pattern, version)
+        ttl = self.get_backend_timeout(timeout)
+        return self._store.touch_pattern(glob, ttl, literal, wait=wait)
+
+    def invalidate_tags(self, *tags: str, wait: bool = True) -> int | Job:
+        """Delete every entry (any version) carrying any of ``tags``; returns how many."""
+        return self._store.invalidate_tags(tags, self._tag_prefix, wait=wait)
 
     def lock(
         self,
@@ -273,14 +359,22 @@ class AerospikeCache(BaseCache):
         default: Any,
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> Any:
         """:meth:`get_or_set` for async code: waits sleep on the event loop."""
         if self._store.stampede is None:
-            return await super().aget_or_set(key, default, timeout, version)
+            if not tags:
+                return await super().aget_or_set(key, default, timeout, version)
+            return await self._store.run(
+                functools.partial(self.get_or_set, key, default, timeout, version, tags=tags)
+            )
+        if tags:
+            validate_tags(tags)
         made = self.make_and_validate_key(key, version=version)
         compute = default if callable(default) else (lambda: default)
         ttl = self.get_backend_timeout(timeout)
-        return await self._store.stampede.aget_or_set(made, compute, ttl)
+        return await self._store.stampede.aget_or_set(made, compute, ttl, self._tags_for_set(tags))
 
     async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         made = self._made_keys(keys, version)
@@ -288,16 +382,35 @@ class AerospikeCache(BaseCache):
         return {made[k]: v for k, v in found.items()}
 
     async def aadd(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self,
+        key: Any,
+        value: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> bool:
         key = self.make_and_validate_key(key, version=version)
-        return await self._store.run(self._store.add, key, value, self.get_backend_timeout(timeout))
+        ttl = self.get_backend_timeout(timeout)
+        if tags:
+            return await self._store.run(self._store.add, key, value, ttl, tags, self._tag_prefix)
+        return await self._store.run(self._store.add, key, value, ttl)
 
     async def aset(
-        self, key: Any, value: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
+        self,
+        key: Any,
+        value: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> None:
         key = self.make_and_validate_key(key, version=version)
-        await self._store.run(self._store.set, key, value, self.get_backend_timeout(timeout))
+        ttl = self.get_backend_timeout(timeout)
+        if tags:
+            await self._store.run(self._store.set, key, value, ttl, tags, self._tag_prefix)
+        else:
+            await self._store.run(self._store.set, key, value, ttl)
 
     async def atouch(
         self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
@@ -322,13 +435,26 @@ class AerospikeCache(BaseCache):
         data: Mapping[Any, Any],
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> list[Any]:
         made = self._made_keys(data, version)
         items = {m: data[k] for m, k in made.items()}
-        failed = await self._store.run(
-            self._store.set_many, items, self.get_backend_timeout(timeout)
-        )
+        ttl = self.get_backend_timeout(timeout)
+        failed = await self._store.run(self._store.set_many, items, ttl, tags, self._tag_prefix)
         return [made[m] for m in failed]
+
+    async def ainvalidate_tags(self, *tags: str, wait: bool = True) -> int | Job:
+        """:meth:`invalidate_tags` on the shared I/O pool."""
+        return await self._store.run(functools.partial(self.invalidate_tags, wait=wait), *tags)
+
+    async def adelete_pattern(
+        self, pattern: str, version: int | None = None, *, wait: bool = True
+    ) -> int | Job:
+        """:meth:`delete_pattern` on the shared I/O pool."""
+        return await self._store.run(
+            functools.partial(self.delete_pattern, wait=wait), pattern, version
+        )
 
     async def adelete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
         made = list(self._made_keys(keys, version))

@@ -19,6 +19,9 @@ cachelib                      store
 ``inc``/``dec(k, d)``         ``incr(create=True, ttl=default)``: atomic, TTL kept
 ``clear()``                   ``clear``: truncates the configured set (``False``: it did not)
 ``unlink(*ks)``               ``delete_many``
+``set``/``add``/``set_many``  ``tags=[...]``: namespaced by ``key_prefix``
+``invalidate_tags(*tags)``    ``invalidate_tags``: a filtered query + batch removes
+``delete_pattern(glob)``      ``delete_pattern``: a regex on the stored key
 ============================  ==================================================
 
 Timeouts: ``None`` -> ``default_timeout``; ``0`` -> never expires; a
@@ -30,7 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from flask import Flask
@@ -38,8 +41,10 @@ from flask_caching.backends.base import BaseCache
 
 from .. import options
 from ..errors import ConfigurationError
+from ..jobs import Job
 from ..store import MISSING, AerospikeStore, introspection
 from ..store.shared import shared_store
+from ..tags import validate as validate_tags
 from . import cli
 from .config import backend_kwargs, blame
 from .decorators import called_by_decorator
@@ -160,7 +165,7 @@ class AerospikeCache(BaseCache):
             backend = cls(**merged)
         except ConfigurationError as exc:
             raise blame(exc, origin) from exc
-        cli.register(app)  # flask aerospike-cache stats
+        cli.register(app)  # flask aerospike-cache stats | invalidate
         return backend
 
     def __repr__(self) -> str:
@@ -198,8 +203,11 @@ class AerospikeCache(BaseCache):
 
     # -- keys and timeouts --------------------------------------------------
 
+    def _prefix(self) -> str:
+        return self.key_prefix if isinstance(self.key_prefix, str) else self.key_prefix()
+
     def _key(self, key: str) -> str:
-        prefix = self.key_prefix if isinstance(self.key_prefix, str) else self.key_prefix()
+        prefix = self._prefix()
         if not prefix and type(key) is str:
             return key
         return f"{prefix}{key}"
@@ -235,24 +243,50 @@ class AerospikeCache(BaseCache):
     def has(self, key: str) -> bool:
         return self._store.has(self._key(key))
 
-    def set(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
+    def set(
+        self,
+        key: str,
+        value: Any,
+        timeout: int | dt.timedelta | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+    ) -> bool:
         made = self._key(key)
-        stored = self._store.set(made, value, self._ttl(timeout))
+        if tags:
+            stored = self._store.set(made, value, self._ttl(timeout), tags, self._prefix())
+        else:
+            stored = self._store.set(made, value, self._ttl(timeout))
         stampede = self._store.stampede
         if stampede is not None:
             stampede.filled(made)  # release a claim a decorator's get took
         return stored
 
-    def add(self, key: str, value: Any, timeout: int | dt.timedelta | None = None) -> bool:
+    def add(
+        self,
+        key: str,
+        value: Any,
+        timeout: int | dt.timedelta | None = None,
+        *,
+        tags: Iterable[str] | None = None,
+    ) -> bool:
+        if tags:
+            made = self._key(key)
+            return self._store.add(made, value, self._ttl(timeout), tags, self._prefix())
         return self._store.add(self._key(key), value, self._ttl(timeout))
 
     def set_many(
-        self, mapping: Mapping[str, Any], timeout: int | dt.timedelta | None = None
+        self,
+        mapping: Mapping[str, Any],
+        timeout: int | dt.timedelta | None = None,
+        *,
+        tags: Iterable[str] | None = None,
     ) -> list[Any]:
         if len(mapping) <= 1:  # one put is cheaper on the server than a batch of one
-            return [key for key, value in mapping.items() if self.set(key, value, timeout)]
+            validate_tags(tags)  # refused alike for any number of keys
+            return [k for k, v in mapping.items() if self.set(k, v, timeout, tags=tags)]
         made = [(key, self._key(key)) for key in mapping]
-        failed = set(self._store.set_many({m: mapping[k] for k, m in made}, self._ttl(timeout)))
+        items = {m: mapping[k] for k, m in made}
+        failed = set(self._store.set_many(items, self._ttl(timeout), tags, self._prefix()))
         return [key for key, m in made if m not in failed]
 
     def delete(self, key: str) -> bool:
@@ -373,3 +407,29 @@ class AerospikeCache(BaseCache):
         if closed:
             self._client_closed = True
         return closed
+
+    # -- tags and patterns, matched by the server ---------------------------
+
+    def invalidate_tags(self, *tags: str, wait: bool = True) -> int | Job:
+        """Delete every entry carrying any of ``tags`` (namespaced by ``key_prefix``).
+
+        Returns how many were deleted, or with ``wait=False`` the server-side
+        :class:`~aerospike_cache.jobs.Job`. From Flask-Caching: ``cache.cache.invalidate_tags``.
+        """
+        return self._store.invalidate_tags(tags, self._prefix(), wait=wait)
+
+    def iter_keys(self, pattern: str = "*") -> Iterator[str]:
+        """Keys (without ``key_prefix``) matching a glob, streamed."""
+        prefix = self._prefix()
+        for made in self._store.keys(pattern, prefix):
+            yield made[len(prefix) :]
+
+    def delete_pattern(self, pattern: str, *, wait: bool = True) -> int | Job:
+        """Delete every key matching a glob; how many were deleted (or the Job)."""
+        return self._store.delete_pattern(pattern, self._prefix(), wait=wait)
+
+    def touch_pattern(
+        self, pattern: str, timeout: int | dt.timedelta | None = None, *, wait: bool = True
+    ) -> int | Job:
+        """Give every key matching a glob a new timeout (cachelib rules); how many (or the Job)."""
+        return self._store.touch_pattern(pattern, self._ttl(timeout), self._prefix(), wait=wait)

@@ -1,7 +1,7 @@
 """``flask aerospike-cache <subcommand>``: tools for the app's Aerospike caches.
 
 The group is added to ``app.cli`` when an :class:`~aerospike_cache.flask.AerospikeCache`
-is built by Flask-Caching for the app. Subcommands: ``stats``.
+is built by Flask-Caching for the app. Subcommands: ``stats``, ``invalidate``.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from .. import jobs
 from ..store import stats
 
 
@@ -52,3 +53,23 @@ def stats_command(as_json: bool, no_server: bool) -> None:
         click.echo(json.dumps(reports, indent=2, sort_keys=True))
     else:
         click.echo("\n\n".join(stats.render(n, r) for n, r in reports.items()))
+
+
+@cli.command("invalidate")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable: any of them).")
+@click.option("--pattern", "patterns", multiple=True, help="A glob over the keys (repeatable).")
+@click.option(
+    "--no-wait",
+    is_flag=True,
+    help="Run a background job on the server (throttled there; progress is shown).",
+)
+@with_appcontext
+def invalidate_command(tags: tuple[str, ...], patterns: tuple[str, ...], no_wait: bool) -> None:
+    """Remove the entries carrying a tag or whose key matches a glob."""
+    if bool(tags) == bool(patterns):
+        raise click.UsageError("give --tag or --pattern (one kind, repeatable)")
+    for name, cache in aerospike_caches(current_app).items():
+        click.echo(f"{name}: ", nl=False)
+        jobs.invalidate(
+            cache, tags, patterns, wait=not no_wait, write=lambda t: click.echo(t, nl=False)
+        )

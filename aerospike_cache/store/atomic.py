@@ -16,6 +16,7 @@ from typing import Any, Final
 from aerospike import exception as aex
 
 from ..errors import CacheOperationError
+from ..tags import TAG_BIN
 from .expiry import DEADLINE_BIN, VALUE_BIN, is_gone, wire_ttl
 from .failures import warn_oversized
 from .records import OP_INCR, OP_READ, OP_WRITE, StorePart
@@ -48,11 +49,14 @@ class Atomic(StorePart):
             client.put(records.key(key), bins, meta, policy)
         return True
 
-    def add(self, key: str, encoded: Any, ttl: float | None) -> bool:
+    def add(
+        self, key: str, encoded: Any, ttl: float | None, stored_tags: list[str] | None = None
+    ) -> bool:
         """A create-only put; an existing record past its deadline is taken over."""
         call = self.failures.call
         for _attempt in range(_ATTEMPTS):
             bins, wttl = self.deadlines.entry(encoded, ttl)
+            bins[TAG_BIN] = stored_tags or None  # nil: no tags (dropped in a take-over)
             policy = self.records.create_policy(wttl)
             done = call("add", False, _ADD_ANSWERS, self.put, (key, bins, wttl, policy, None))
             if done is _EXISTS:

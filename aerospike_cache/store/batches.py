@@ -69,8 +69,10 @@ class Batches(StorePart):
         self.failures.check_rows("get_many", result.result, bad, len(keys), out, reads=True)
         return out
 
-    def set_many(self, mapping: Mapping[str, Any], ttl: float | None) -> list[str]:
-        """Store every item in one batch write; returns the keys that failed."""
+    def set_many(
+        self, mapping: Mapping[str, Any], ttl: float | None, stored_tags: list[str] | None = None
+    ) -> list[str]:
+        """Store every item (with the tags) in one batch write; returns the keys that failed."""
         if not mapping:
             return []
         if is_gone(ttl):
@@ -80,7 +82,7 @@ class Batches(StorePart):
         items = [(k, encode(k, v)) for k, v in mapping.items()]
         keys = list(mapping)
         none: list[str] = []
-        job = (items, wire_ttl(ttl), self.deadlines.of(ttl))
+        job = (items, wire_ttl(ttl), self.deadlines.of(ttl), stored_tags)
         failed, oversized = self.failures.call(
             "set_many", (keys, none), NO_ANSWERS, self._set_many, job
         )
@@ -91,13 +93,13 @@ class Batches(StorePart):
         return failed
 
     def _set_many(
-        self, client: Any, job: tuple[list[tuple[str, Any]], int, int | None]
+        self, client: Any, job: tuple[list[tuple[str, Any]], int, int | None, list[str] | None]
     ) -> tuple[list[str], list[str]]:
-        items, wttl, deadline = job
+        items, wttl, deadline, stored_tags = job
         from aerospike_helpers.batch.records import BatchRecords
 
         self.records.check_ttl(wttl)
-        rows = self.records.write_rows(items, wttl, deadline)
+        rows = self.records.write_rows(items, wttl, deadline, stored_tags)
         status = client.batch_write(BatchRecords(rows)).result
         failed: list[str] = []
         oversized: list[str] = []

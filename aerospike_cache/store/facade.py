@@ -14,8 +14,6 @@ exists (``add``), is past its deadline (``incr``), and for ``touch``.
 
 from __future__ import annotations
 
-import fnmatch
-import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final, TypeVar
@@ -23,9 +21,12 @@ from typing import Any, Final, TypeVar
 from aerospike import exception as aex
 
 from .. import options
+from .. import tags as tagging
 from ..connection import nsup_error, redact
 from ..errors import ConfigurationError
+from ..jobs import Job
 from ..serialization import Codec
+from ..tags import TAG_BIN
 from . import aio
 from .atomic import TOO_BIG, Atomic
 from .batches import Batches
@@ -33,11 +34,8 @@ from .expiry import DEADLINE_BIN, VALUE_BIN, Deadlines, is_gone
 from .failures import NO_ANSWERS, BatchFailure, FailurePath, Observer, warn_oversized
 from .hooks import count_read, near_get, near_get_many, operation
 from .near import NearCache
-from .records import (
-    MISSING,
-    Records,
-    stored_key,
-)
+from .records import MISSING, Records
+from .selection import Selection
 from .stampede import Stampede
 from .stats import Stats, server_figures, stats_of
 
@@ -129,8 +127,10 @@ class AerospikeStore:
         self._key = self.records.key
         self._get_fn = self._get
         self._deadlines = Deadlines()
-        self.batches = Batches(self.records, self.failures, self.codec, self._deadlines)
-        self._atomic = Atomic(self.records, self.failures, self.codec, self._deadlines)
+        parts = (self.records, self.failures, self.codec, self._deadlines)
+        self.batches = Batches(*parts)
+        self._atomic = Atomic(*parts)
+        self._selection = Selection(*parts)
         self._put = self._atomic.put
         self._reads = aio.Coalescers(self)
         self.records.on_fork(self._reads.reset)
@@ -227,18 +227,24 @@ class AerospikeStore:
 
     def get_with_ttl(self, key: str) -> tuple[Any, float | None]:
         """``(value, seconds left)``, ``None`` if it never expires; ``(MISSING, None)``."""
-        absent: tuple[Any, float | None] = (MISSING, None)
-        pair = self._call("get", absent, ((aex.RecordNotFound, absent),), self._get_with_ttl, key)
+        pair = self._entry(key)[:2]
         count_read(self, pair[0] is not MISSING, 1)
         return pair
 
-    def _get_with_ttl(self, client: Any, key: str) -> tuple[Any, float | None]:
+    def _entry(self, key: str) -> tuple[Any, float | None, list[str]]:
+        """``(value, seconds left, stored tags)``, or ``(MISSING, None, [])``."""
+        absent: tuple[Any, float | None, list[str]] = (MISSING, None, [])
+        return self._call("get", absent, ((aex.RecordNotFound, absent),), self._read_entry, key)
+
+    def _read_entry(self, client: Any, key: str) -> tuple[Any, float | None, list[str]]:
         _, meta, bins = client.get(self._key(key))
         left = self._deadlines.left(bins.get(DEADLINE_BIN), meta)
         if left is not None and left <= 0:
-            return MISSING, None
+            return MISSING, None, []
         found, value = self.codec.decode(key, bins.get(VALUE_BIN))
-        return (value, left) if found else (MISSING, None)
+        if not found:
+            return MISSING, None, []
+        return value, left, list(bins.get(TAG_BIN) or ())
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
@@ -269,12 +275,28 @@ class AerospikeStore:
     # -- writes -------------------------------------------------------------
 
     @operation("set")
-    def set(self, key: str, value: Any, ttl: float | None) -> bool:
-        """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone)."""
+    def set(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool:
+        """Store ``value``; ``False`` if the cluster refused it (too big: the old entry is gone).
+
+        ``tags`` (see :mod:`aerospike_cache.tags`) replace the entry's tags;
+        ``tag_prefix`` namespaces them. Bad tags raise before anything is written.
+        """
+        stored_tags = tagging.stored(tags, tag_prefix) if tags else None
         if ttl is not None and ttl <= 0:  # is_gone(), inlined on the hot path
             self.delete(key)
             return True
-        bins, wttl = self._deadlines.entry(self.codec.encode(key, value), ttl)
+        return self._set(key, self.codec.encode(key, value), ttl, stored_tags)
+
+    def _set(self, key: str, encoded: Any, ttl: float | None, stored_tags: Any) -> bool:
+        bins, wttl = self._deadlines.entry(encoded, ttl)
+        bins[TAG_BIN] = stored_tags or None  # a put merges bins: nil drops older tags
         policy = self.records.write_policy(wttl)
         done = self._call("set", False, _TOO_BIG, self._put, (key, bins, wttl, policy, None))
         if done is TOO_BIG:
@@ -284,21 +306,36 @@ class AerospikeStore:
         return done
 
     @operation("set")
-    def add(self, key: str, value: Any, ttl: float | None) -> bool:
+    def add(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool:
         """Store ``value`` only if ``key`` is absent (or past its deadline); ``True`` if stored.
 
         One create-only write; only if the record exists, its deadline is
         read and an expired entry replaced, generation-checked (one winner).
         """
+        stored_tags = tagging.stored(tags, tag_prefix)
         if is_gone(ttl):
             # Stored and gone at once: it "succeeds" exactly when the key is absent.
             return not self.has(key)
-        return self._atomic.add(key, self.codec.encode(key, value), ttl)
+        return self._atomic.add(key, self.codec.encode(key, value), ttl, stored_tags)
 
     @operation("set_many")
-    def set_many(self, mapping: Mapping[str, Any], ttl: float | None) -> list[str]:
-        """Store every item in one batch write; returns the keys that failed."""
-        return self.batches.set_many(mapping, ttl)
+    def set_many(
+        self,
+        mapping: Mapping[str, Any],
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> list[str]:
+        """Store every item (each with ``tags``) in one batch; returns the keys that failed."""
+        stored_tags = tagging.stored(tags, tag_prefix)
+        return self.batches.set_many(mapping, ttl, stored_tags)
 
     @operation("delete")
     def delete(self, key: str) -> bool:
@@ -356,11 +393,11 @@ class AerospikeStore:
         return self._atomic.remove_if_equal(key, value)
 
     def move(self, old: str, new: str) -> bool:
-        """Move ``old``'s value to ``new`` keeping its deadline; ``False`` if ``old`` is absent."""
-        value, ttl = self.get_with_ttl(old)
+        """Move ``old``'s value to ``new`` with its deadline and tags; ``False`` if it is absent."""
+        value, ttl, stored_tags = self._entry(old)
         if value is MISSING:
             return False
-        if not self.set(new, value, ttl):
+        if not self._set(new, self.codec.encode(new, value), ttl, stored_tags):
             return False
         self.delete(old)
         return True
@@ -381,21 +418,45 @@ class AerospikeStore:
         time.sleep(0.002)
         return self._call("clear", False, NO_ANSWERS, _truncate, (self.namespace, self.set_name))
 
-    def keys(self, pattern: str = "*") -> Iterator[str]:
-        """Stored user keys matching a glob ``pattern`` (a scan; expired entries skipped)."""
-        if not self.store_keys:
-            raise ConfigurationError("keys() needs stored keys: enable store_keys")
-        records: list[Any] = self._call(
-            "keys", [], NO_ANSWERS, _scan, (self.namespace, self.set_name)
-        )
-        match = None if pattern == "*" else re.compile(fnmatch.translate(pattern)).match
-        expired = self._deadlines.expired
-        for rec in records:
-            user_key = stored_key(rec[0][2])
-            if user_key is None or (match is not None and not match(user_key)):
-                continue
-            if not expired((rec[2] or {}).get(DEADLINE_BIN)):
-                yield user_key
+    # -- server-side selection: key patterns and tags (see .selection) -------
+
+    def keys(self, pattern: str = "*", prefix: str = "") -> Iterator[str]:
+        """Stored keys matching ``prefix`` (literal) + glob ``pattern``, streamed.
+
+        The server filters on a regular expression of the stored key; each
+        candidate is re-checked with :func:`fnmatch.fnmatchcase`.
+        """
+        return self._selection.keys(pattern, prefix)
+
+    @operation("invalidate")
+    def delete_pattern(self, pattern: str, prefix: str = "", *, wait: bool = True) -> int | Job:
+        """Remove the entries whose key matches ``prefix`` + ``pattern``; how many were removed.
+
+        ``wait=False`` starts a background job on the server and returns its
+        :class:`~aerospike_cache.jobs.Job` (keys holding a NUL are left to it).
+        """
+        return self._selection.delete_pattern(pattern, prefix, wait)
+
+    @operation("invalidate")
+    def touch_pattern(
+        self, pattern: str, ttl: float | None, prefix: str = "", *, wait: bool = True
+    ) -> int | Job:
+        """Give the entries matching ``prefix`` + ``pattern`` a new TTL; how many were touched."""
+        if is_gone(ttl):
+            return self.delete_pattern(pattern, prefix, wait=wait)
+        return self._selection.touch_pattern(pattern, ttl, prefix, wait)
+
+    @operation("invalidate")
+    def invalidate_tags(
+        self, tags: Iterable[str], tag_prefix: str = "", *, wait: bool = True
+    ) -> int | Job:
+        """Remove every entry carrying any of ``tags``; how many were removed.
+
+        ``wait=False`` starts a background job on the server and returns its
+        :class:`~aerospike_cache.jobs.Job`. Entries stored without their key
+        are found too (they are removed by digest).
+        """
+        return self._selection.invalidate_tags(tagging.stored(tags, tag_prefix), wait)
 
     def close(self) -> None:
         """Nothing to do per request: the client is shared by the process (see :meth:`shutdown`)."""
@@ -469,12 +530,6 @@ def _server_figures(client: Any, arg: tuple[str, str | None]) -> dict[str, Any]:
 def _truncate(client: Any, where: tuple[str, str | None]) -> bool:
     client.truncate(where[0], where[1], 0)
     return True
-
-
-def _scan(client: Any, where: tuple[str, str | None]) -> list[Any]:
-    query = client.query(*where)
-    query.select(DEADLINE_BIN)  # the keys and deadlines, not the values
-    return query.results()  # type: ignore[no-any-return]
 
 
 __all__ = ["MISSING", "AerospikeStore", "BatchFailure"]

@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 T = TypeVar("T")
 
-Kind = Literal["set", "set_many", "update", "delete", "delete_many", "clear"]
+Kind = Literal["set", "set_many", "update", "delete", "delete_many", "clear", "invalidate"]
 _MANY: Final = frozenset({"set_many", "delete_many"})
 _ABSENT: Final[Any] = object()
 
@@ -45,7 +45,8 @@ def operation(
 
     ``kind``, by what the method takes: ``set``/``update``/``delete`` (a key
     written, changed or removed), ``set_many`` (a mapping), ``delete_many``
-    (keys), ``clear`` (everything).
+    (keys), ``clear`` (everything), ``invalidate`` (a server-side selection of
+    unknown keys: tags, patterns; every near entry is dropped, as by ``clear``).
     """
 
     def wrap(
@@ -70,7 +71,7 @@ def operation(
 
 
 def _forget(near: NearCache, kind: Kind, args: tuple[Any, ...]) -> None:
-    if kind == "clear":
+    if kind in ("clear", "invalidate"):
         near.drop_all()
     elif kind in ("set", "update", "delete"):
         near.drop(args[:1])

@@ -24,6 +24,7 @@ from ..connection import (
 )
 from ..errors import CacheUnavailable, ConfigurationError, InvalidKeyError
 from ..log import logger
+from ..tags import TAG_BIN
 from .expiry import DEADLINE_BIN, TTL_KEEP, VALUE_BIN, Deadlines
 
 if TYPE_CHECKING:
@@ -246,16 +247,26 @@ class Records:
         """An operate with a new ``ttl``, only at the generation given in ``meta={"gen": g}``."""
         return {"key": self._key_policy, "ttl": ttl, "gen": aerospike.POLICY_GEN_EQ}
 
-    def write_rows(self, items: list[tuple[str, Any]], ttl: int, deadline: int | None) -> list[Any]:
-        """Batch write rows storing each ``(key, bin value)`` with ``ttl`` and ``deadline``."""
+    def write_rows(
+        self,
+        items: list[tuple[str, Any]],
+        ttl: int,
+        deadline: int | None,
+        stored_tags: list[str] | None = None,
+    ) -> list[Any]:
+        """Batch write rows storing each ``(key, bin value)`` with ``ttl``, ``deadline``, tags."""
         from aerospike_helpers.batch.records import Write
 
         policy = self.write_policy(ttl)
         key = self.key
-        # A write that never expires removes an older deadline (a nil bin deletes it).
-        ends = {"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline}
+        # A put merges bins: a nil bin deletes an older deadline (an entry that
+        # never expires) or older tags (an entry written without them).
+        ends = [
+            {"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline},
+            {"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags or None},
+        ]
         return [
-            Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, ends], policy=policy)
+            Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *ends], policy=policy)
             for k, v in items
         ]
 

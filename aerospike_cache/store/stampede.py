@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Iterable
 from typing import Any, Final, Protocol
 
 from .. import options
@@ -48,12 +48,24 @@ _MEASURED: Final = 1024  # compute times remembered for early recomputation
 _HELD: Final = 4096  # claims remembered until their set
 
 
+#: ``(tags, tag_prefix)`` for the store's ``set``, or nothing
+Tags = tuple[()] | tuple[Iterable[str], str]
+_NO_TAGS: Final[tuple[()]] = ()
+
+
 class StampedeStore(Protocol):
     """What stampede protection needs of a store (``MISSING`` is the store's miss)."""
 
     def get(self, key: str) -> Any: ...
     def get_with_ttl(self, key: str) -> tuple[Any, Any]: ...
-    def set(self, key: str, value: Any, ttl: float | None) -> bool: ...
+    def set(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool: ...
     def add(self, key: str, value: Any, ttl: float | None) -> bool: ...
     def has(self, key: str) -> bool: ...
     def remove_if_equal(self, key: str, value: Any) -> bool: ...
@@ -116,13 +128,18 @@ class Stampede:
 
     # -- the two entry points -------------------------------------------------
 
-    def get_or_set(self, key: str, compute: Callable[[], Any], ttl: float | None) -> Any:
-        """The value of ``key``; if missing, ``compute()`` it once across processes and store it."""
-        return _run(self._get_or_set(key, compute, ttl))
+    def get_or_set(
+        self, key: str, compute: Callable[[], Any], ttl: float | None, tags: Tags = _NO_TAGS
+    ) -> Any:
+        """The value of ``key``; if missing, ``compute()`` it once across processes and store it
+        (with ``tags``: ``(tags, tag_prefix)`` as the store's ``set`` takes them)."""
+        return _run(self._get_or_set(key, compute, ttl, tags))
 
-    async def aget_or_set(self, key: str, compute: Callable[[], Any], ttl: float | None) -> Any:
+    async def aget_or_set(
+        self, key: str, compute: Callable[[], Any], ttl: float | None, tags: Tags = _NO_TAGS
+    ) -> Any:
         """:meth:`get_or_set` for ``asyncio``: store calls on the I/O pool, waits as ``sleep``."""
-        return await _arun(self._get_or_set(key, compute, ttl), self.store)
+        return await _arun(self._get_or_set(key, compute, ttl, tags), self.store)
 
     def claim(self, key: str) -> Any:
         """After a miss of ``key`` the caller will fill with ``set``: the value, or ``missing``.
@@ -150,25 +167,34 @@ class Stampede:
 
     # -- the algorithm, once --------------------------------------------------
 
-    def _get_or_set(self, key: str, compute: Callable[[], Any], ttl: float | None) -> Steps:
+    def _get_or_set(
+        self, key: str, compute: Callable[[], Any], ttl: float | None, tags: Tags
+    ) -> Steps:
         store = self.store
         if self.early_recompute > 0:
             value, left = yield ("call", store.get_with_ttl, (key,))
             if value is not self.missing:
                 if self._should_recompute(key, left):
-                    yield from self._refresh(key, compute, ttl)
+                    yield from self._refresh(key, compute, ttl, tags)
                 return value
         value, token = yield from self._acquire(key)
         if value is not self.missing:
             return value
-        return (yield from self._fill(key, compute, ttl, token))
+        return (yield from self._fill(key, compute, ttl, token, tags))
 
-    def _fill(self, key: str, compute: Callable[[], Any], ttl: float | None, token: Any) -> Steps:
+    def _fill(
+        self,
+        key: str,
+        compute: Callable[[], Any],
+        ttl: float | None,
+        token: Any,
+        tags: Tags = _NO_TAGS,
+    ) -> Steps:
         """Compute, store, release the lock (``token``: ours, or ``None``)."""
         store, lock = self.store, LOCK_PREFIX + key
         try:
             value = self._compute(key, compute)
-            yield ("call", store.set, (key, value, ttl))
+            yield ("call", store.set, (key, value, ttl, *tags))
         except BaseException:
             if token is not None:
                 # a plain call, so that the error goes on at once; a failure to
@@ -215,11 +241,13 @@ class Stampede:
             if value is not missing:
                 return value, None
 
-    def _refresh(self, key: str, compute: Callable[[], Any], ttl: float | None) -> Steps:
+    def _refresh(
+        self, key: str, compute: Callable[[], Any], ttl: float | None, tags: Tags
+    ) -> Steps:
         """Recompute early if no one else is: the lock is taken without waiting."""
         lock, token = LOCK_PREFIX + key, uuid.uuid4().hex
         if (yield ("call", self.store.add, (lock, token, self.lock_ttl))):
-            yield from self._fill(key, compute, ttl, token)
+            yield from self._fill(key, compute, ttl, token, tags)
 
     def _compute(self, key: str, compute: Callable[[], Any]) -> Any:
         started = time.monotonic()
