@@ -135,7 +135,7 @@ class AerospikeStore:
         self._reads = aio.Coalescers(self)
         self.records.on_fork(self._reads.reset)
         self.metrics = Stats(self._breaker)
-        self.failures.add_observer(self.metrics.observe)
+        self.failures.stats = self.metrics  # exact counts, sampled latency: no observer call
         self.near = NearCache.from_options(near_cache, "near_cache", clock=self._now)
         self.stampede = Stampede.from_options(self, MISSING, stampede, early_recompute, "stampede")
 
@@ -274,7 +274,6 @@ class AerospikeStore:
 
     # -- writes -------------------------------------------------------------
 
-    @operation("set")
     def set(
         self,
         key: str,
@@ -288,11 +287,16 @@ class AerospikeStore:
         ``tags`` (see :mod:`aerospike_cache.tags`) replace the entry's tags;
         ``tag_prefix`` namespaces them. Bad tags raise before anything is written.
         """
-        stored_tags = tagging.stored(tags, tag_prefix) if tags else None
-        if ttl is not None and ttl <= 0:  # is_gone(), inlined on the hot path
-            self.delete(key)
-            return True
-        return self._set(key, self.codec.encode(key, value), ttl, stored_tags)
+        try:
+            stored_tags = tagging.stored(tags, tag_prefix) if tags else None
+            if ttl is not None and ttl <= 0:  # is_gone(), inlined on the hot path
+                self.delete(key)
+                return True
+            return self._set(key, self.codec.encode(key, value), ttl, stored_tags)
+        finally:  # what operation("set") does, inlined on the hot path
+            if self.near is not None:
+                self.near.drop((key,))
+            self.metrics.sets += 1
 
     def _set(self, key: str, encoded: Any, ttl: float | None, stored_tags: Any) -> bool:
         bins, wttl = self._deadlines.entry(encoded, ttl)
@@ -305,7 +309,6 @@ class AerospikeStore:
             return False
         return done
 
-    @operation("set")
     def add(
         self,
         key: str,
@@ -319,11 +322,16 @@ class AerospikeStore:
         One create-only write; only if the record exists, its deadline is
         read and an expired entry replaced, generation-checked (one winner).
         """
-        stored_tags = tagging.stored(tags, tag_prefix)
-        if is_gone(ttl):
-            # Stored and gone at once: it "succeeds" exactly when the key is absent.
-            return not self.has(key)
-        return self._atomic.add(key, self.codec.encode(key, value), ttl, stored_tags)
+        try:
+            stored_tags = tagging.stored(tags, tag_prefix) if tags else None
+            if is_gone(ttl):
+                # Stored and gone at once: it "succeeds" exactly when the key is absent.
+                return not self.has(key)
+            return self._atomic.add(key, self.codec.encode(key, value), ttl, stored_tags)
+        finally:  # what operation("set") does, inlined on the hot path
+            if self.near is not None:
+                self.near.drop((key,))
+            self.metrics.sets += 1
 
     @operation("set_many")
     def set_many(
@@ -337,15 +345,19 @@ class AerospikeStore:
         stored_tags = tagging.stored(tags, tag_prefix)
         return self.batches.set_many(mapping, ttl, stored_tags)
 
-    @operation("delete")
     def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if the record existed.
 
         One ``remove``: a record past its deadline that the server has not
         evicted yet (at most about a second) still counts as existing here.
         """
-        policy = self.records.key_only
-        return self._call("delete", False, _ABSENT_IS_FALSE, _remove, (self._key(key), policy))
+        try:
+            job = (self._key(key), self.records.key_only)
+            return self._call("delete", False, _ABSENT_IS_FALSE, _remove, job)
+        finally:  # what operation("delete") does, inlined on the hot path
+            if self.near is not None:
+                self.near.drop((key,))
+            self.metrics.deletes += 1
 
     @operation("delete_many")
     def delete_many(self, keys: Iterable[str]) -> list[str]:
@@ -370,7 +382,6 @@ class AerospikeStore:
             return self.delete(key)
         return self._atomic.touch(key, ttl)
 
-    @operation("update")
     def incr(
         self, key: str, delta: int = 1, *, create: bool = False, ttl: float | None = None
     ) -> int | None:
@@ -381,11 +392,15 @@ class AerospikeStore:
         ``TypeError`` if its value is not an integer. Fail-open, an outage
         returns ``None``.
         """
-        if type(delta) is not int:
-            if not isinstance(delta, int):
-                raise TypeError(f"delta must be an int, got {type(delta).__name__}")
-            delta = int(delta)  # bool and int subclasses
-        return self._atomic.incr(key, delta, create, ttl)
+        try:
+            if type(delta) is not int:
+                if not isinstance(delta, int):
+                    raise TypeError(f"delta must be an int, got {type(delta).__name__}")
+                delta = int(delta)  # bool and int subclasses
+            return self._atomic.incr(key, delta, create, ttl)
+        finally:  # what operation("update") does, inlined on the hot path
+            if self.near is not None:
+                self.near.drop((key,))
 
     @operation("delete")
     def remove_if_equal(self, key: str, value: Any) -> bool:

@@ -18,14 +18,23 @@
   ``observer(op, code, node, elapsed)``: ``code`` 0 for success, the
   Aerospike result code of an answer or failure, ``None`` for a failure
   without one (circuit open, bad key, configuration); ``node`` the
-  ``"host:port"`` the client named, if any; ``elapsed`` in seconds. Stats
-  and a cluster-aware policy plug in here.
+  ``"host:port"`` the client named, if any; ``elapsed`` in seconds. A
+  cluster-aware policy plugs in here.
+
+The store's built-in :class:`~.stats.Stats` are not an observer: they take
+a cheaper route (:attr:`FailurePath.stats`). Their counts are exact (every
+error by code, every opening of the breaker), but only one call in
+:data:`SAMPLE_EVERY` (at random, so that no call pattern hides an
+operation) is timed for the latency percentiles: the common call pays no
+clock reads and no observer call. With an observer registered, every call is
+timed, and the stats see every latency too.
 """
 
 from __future__ import annotations
 
 import re
 import time
+from random import random
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
@@ -45,6 +54,7 @@ from ..log import LogLimiter, logger
 if TYPE_CHECKING:
     from ..connection import ClientEntry
     from .records import Records
+    from .stats import Stats
 
 T = TypeVar("T")
 A = TypeVar("A")
@@ -76,6 +86,12 @@ BATCH_ANSWERED: Final = frozenset({0, -16})
 # or "Socket write error: 111, 127.0.0.1:3000, 56438".
 _NODE: Final = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][\w.-]*):\d+")
 
+# One call in this many (on average) is timed for the built-in stats' latencies.
+SAMPLE_EVERY: Final = 16
+
+_monotonic = time.monotonic
+_perf_counter = time.perf_counter
+
 Answers = Sequence[tuple[type[BaseException], Any]]
 NO_ANSWERS: Final[Answers] = ()
 
@@ -102,6 +118,10 @@ class BatchFailure(Exception):
         self.result = result
 
 
+# What a client call raises that the failure path handles.
+FAILURES: Final = (aex.AerospikeError, CacheError, BatchFailure)
+
+
 def node_of(exc: BaseException) -> str | None:
     """The ``host:port`` of the node a client exception names, if it names one."""
     msg = getattr(exc, "msg", None)
@@ -118,9 +138,24 @@ class FailurePath:
         self.fail_open = fail_open
         self.limiter = LogLimiter()
         self.observers: list[Observer] = []
+        #: the store's built-in stats: exact counts, latency sampled (see the module docstring)
+        self.stats: Stats | None = None
+        self._countdown = 1  # calls until the next timed one (the first call is timed)
+        self.sample_every = SAMPLE_EVERY
+
+    @property
+    def sample_every(self) -> int:
+        """One call in this many, on average, is timed for :attr:`stats` (1: every call)."""
+        return (self._spread + 1) // 2
+
+    @sample_every.setter
+    def sample_every(self, every: int) -> None:
+        # the next timed call is 1 .. 2 * every - 1 calls away: every on average
+        self._spread = 2 * every - 1
+        self._countdown = 1
 
     def add_observer(self, observer: Observer) -> None:
-        """Report every client call's outcome to ``observer`` (stats, cluster policy)."""
+        """Report every client call's outcome to ``observer`` (a cluster policy, a tracer)."""
         self.observers.append(observer)
 
     def remove_observer(self, observer: Observer) -> None:
@@ -134,17 +169,15 @@ class FailurePath:
         error, or under fail-open logs and returns ``fallback`` (a
         :class:`BatchFailure` returns its own ``result``).
         """
-        if self.observers:
+        self._countdown -= 1
+        if self._countdown <= 0 or self.observers:
             return self._observed(op, fallback, answers, fn, arg, False)
+        # the common call, untimed: as flat as it gets (see the module docstring)
         try:
             result = fn(self._client(), arg)
-        except (aex.AerospikeError, CacheError, BatchFailure) as exc:
+        except FAILURES as exc:
             return self._settle(op, exc, fallback, answers, 0.0, False)
-        entry = self.records.entry
-        if entry is not None:
-            entry.nodes.last_answer = time.monotonic()  # the cluster answers (see classify)
-        if self.records.suspect:
-            self.succeeded(op, 0, None, 0.0)
+        self.answered(op)
         return result
 
     def call_strict(
@@ -152,6 +185,19 @@ class FailurePath:
     ) -> T:
         """:meth:`call` that raises whatever ``fail_open`` says (startup checks)."""
         return self._observed(op, fallback, answers, fn, arg, True)
+
+    def answered(self, op: str, started: float = 0.0) -> None:
+        """A call succeeded: the cluster answers (see :meth:`classify`); a suspect store
+        (failures counted, node incidents open) runs the full :meth:`succeeded`."""
+        records = self.records
+        if records.suspect:
+            self.succeeded(op, 0, None, started)
+            return
+        entry = records.entry
+        if entry is not None:
+            entry.nodes.last_answer = _monotonic()
+        if started:
+            self._notify(op, 0, None, started)
 
     def _observed(
         self,
@@ -162,18 +208,13 @@ class FailurePath:
         arg: A,
         strict: bool,
     ) -> T:
-        started = time.perf_counter()
+        self._countdown = 1 + int(random() * self._spread)
+        started = _perf_counter()
         try:
             result = fn(self._client(), arg)
-        except (aex.AerospikeError, CacheError, BatchFailure) as exc:
+        except FAILURES as exc:
             return self._settle(op, exc, fallback, answers, started, strict)
-        if self.records.suspect:
-            self.succeeded(op, 0, None, started)
-        else:
-            # the common success, inlined: stats observe every call (issue 15: <= 2% of a get)
-            elapsed = time.perf_counter() - started
-            for observer in self.observers:
-                observer(op, 0, None, elapsed)
+        self.answered(op, started)
         return result
 
     def _settle(
@@ -208,8 +249,7 @@ class FailurePath:
                 self.records.hosts_text(),
                 failures,
             )
-        if self.observers:
-            self._notify(op, code, node, started)
+        self._notify(op, code, node, started)
 
     def fail(
         self,
@@ -223,8 +263,7 @@ class FailurePath:
         code = getattr(exc, "code", None)
         node = node_of(exc)
         err = exc if isinstance(exc, CacheError) else self.classify(exc, op, code, node)
-        if self.observers:
-            self._notify(op, code, node, started)
+        self._notify(op, code, node, started)
         if (
             strict
             or not self.fail_open
@@ -364,7 +403,15 @@ class FailurePath:
             logger.error("aerospike-cache: %s failed (%s): %s", op, outcome, err)
 
     def _notify(self, op: str, code: int | None, node: str | None, started: float) -> None:
-        elapsed = time.perf_counter() - started
+        """Tell the stats and the observers; ``started`` 0.0: an untimed call (counts only)."""
+        stats = self.stats
+        if not started:
+            if stats is not None and code != 0:
+                stats.count(code)
+            return
+        elapsed = _perf_counter() - started
+        if stats is not None:
+            stats.observe(op, code, node, elapsed)
         for observer in self.observers:
             observer(op, code, node, elapsed)
 

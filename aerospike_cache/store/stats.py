@@ -1,11 +1,14 @@
 """Per-process cache statistics: counts, errors by result code, breaker, latency percentiles.
 
-One :class:`Stats` per store, an observer of its failure path. Latencies go
-into a fixed histogram per operation: one bucket per microsecond below
-2.048 ms (recording a call is an index and an increment), logarithmic
-buckets 2^(1/8) apart above it, up to about two minutes. Memory is bounded
-and every call since the start (or :meth:`Stats.reset`) counts, not a
-sample. A percentile is reported as its bucket's upper bound: at most 1 µs
+One :class:`Stats` per store, fed by its failure path
+(:attr:`~.failures.FailurePath.stats`). Counts are exact; latencies are
+sampled: one client call in :data:`~.failures.SAMPLE_EVERY` (16, chosen at
+random) is timed, so that the common call reads no clock (a latency
+``count`` is the number of timed calls). Latencies go into a fixed
+histogram per operation: one bucket per microsecond below 2.048 ms
+(recording a call is an index and an increment), logarithmic buckets
+2^(1/8) apart above it, up to about two minutes. Memory is bounded. A
+percentile is reported as its bucket's upper bound: at most 1 µs
 above the true value below 2 ms, at most 9 % above it beyond.
 
 :func:`server_figures` reads what the cluster knows about the namespace and
@@ -74,8 +77,9 @@ class Histogram(list[int]):
 class Stats:
     """Counters and latency histograms of one store, in this process.
 
-    The failure path reports every client call to :meth:`observe` (latency
-    per operation, errors by result code, and a circuit that opened); the
+    The failure path reports the timed client calls to :meth:`observe`
+    (latency per operation, errors by result code, and a circuit that
+    opened) and the errors of the others to :meth:`count`; the
     facade adds what each cache operation found or touched to the counters
     :attr:`hits`, :attr:`misses`, :attr:`near_hits`, :attr:`sets` and
     :attr:`deletes` directly: a get costs no lock and no extra call. Those
@@ -113,6 +117,11 @@ class Stats:
         except (KeyError, IndexError):  # a new operation, or a call slower than _LINEAR µs
             self._observe_slow(op, elapsed)
         if code != 0 and code not in ANSWERS:
+            self._error(code)
+
+    def count(self, code: int | None) -> None:
+        """An untimed call's outcome (not a success): its error, if it is one."""
+        if code not in ANSWERS:
             self._error(code)
 
     def _observe_slow(self, op: str, elapsed: float) -> None:

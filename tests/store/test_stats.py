@@ -13,6 +13,7 @@ from aerospike_cache.store import AerospikeStore
 
 def test_counts_equal_what_was_done(plain_store: AerospikeStore) -> None:
     store = plain_store
+    store.failures.sample_every = 1  # time every call: latency counts are then call counts
     store.set("a", 1, 60)
     store.set_many({"b": 2, "c": 3}, 60)
     store.add("d", 4, 60)
@@ -37,6 +38,19 @@ def test_counts_equal_what_was_done(plain_store: AerospikeStore) -> None:
                       "delete_many": 1}  # fmt: skip
     for lat in stats["latency"].values():
         assert 0 < lat["p50_ms"] <= lat["p99_ms"]
+
+
+def test_latency_is_sampled_and_counts_are_exact(plain_store: AerospikeStore) -> None:
+    store = plain_store
+    store.set("k", 1, 60)
+    store.reset_stats()
+    for _ in range(320):
+        store.get("k")
+        store.get("absent")
+    stats = store.stats()
+    assert (stats["hits"], stats["misses"]) == (320, 320)
+    timed = stats["latency"]["get"]["count"]
+    assert 640 // 31 <= timed < 640  # one call in 16 on average, at least one in 31
 
 
 def test_near_hits_count_as_hits(make_plain: Callable[..., AerospikeStore]) -> None:
