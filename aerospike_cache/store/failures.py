@@ -34,8 +34,8 @@ from __future__ import annotations
 
 import re
 import time
-from random import random
 from collections.abc import Callable, Sequence
+from random import random
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from aerospike import exception as aex
