@@ -257,8 +257,8 @@ class AerospikeCache(BaseCache):
         else:
             stored = self._store.set(made, value, self._ttl(timeout))
         stampede = self._store.stampede
-        if stampede is not None:
-            stampede.filled(made)  # release a claim a decorator's get took
+        if stampede is not None and stampede.decorators:
+            stampede.filled(made)  # release a claim a decorator's get took (only they claim)
         return stored
 
     def add(

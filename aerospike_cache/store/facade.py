@@ -333,7 +333,6 @@ class AerospikeStore:
                 self.near.drop((key,))
             self.metrics.sets += 1
 
-    @operation("set_many")
     def set_many(
         self,
         mapping: Mapping[str, Any],
@@ -342,8 +341,13 @@ class AerospikeStore:
         tag_prefix: str = "",
     ) -> list[str]:
         """Store every item (each with ``tags``) in one batch; returns the keys that failed."""
-        stored_tags = tagging.stored(tags, tag_prefix)
-        return self.batches.set_many(mapping, ttl, stored_tags)
+        try:
+            stored_tags = tagging.stored(tags, tag_prefix) if tags else None
+            return self.batches.set_many(mapping, ttl, stored_tags)
+        finally:  # what operation("set_many") does, inlined: a mapping names its keys
+            if self.near is not None:
+                self.near.drop(mapping)
+            self.metrics.sets += len(mapping)
 
     def delete(self, key: str) -> bool:
         """Remove ``key``; ``True`` if the record existed.

@@ -258,16 +258,14 @@ class Records:
         from aerospike_helpers.batch.records import Write
 
         policy = self.write_policy(ttl)
-        key = self.key
         # A put merges bins: a nil bin deletes an older deadline (an entry that
         # never expires) or older tags (an entry written without them).
-        ends = [
-            {"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline},
-            {"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags or None},
-        ]
+        end = {"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline}
+        tag = {"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags or None}
+        keys = self.keys([k for k, _ in items])
         return [
-            Write(key(k), [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *ends], policy=policy)
-            for k, v in items
+            Write(key, [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, end, tag], policy=policy)
+            for key, (_, v) in zip(keys, items, strict=True)
         ]
 
 
