@@ -30,6 +30,9 @@ _RETRY: Final[Any] = object()
 
 _LOST_RACE: Final = ((aex.RecordNotFound, _RETRY), (aex.RecordGenerationError, _RETRY))
 _ADD_ANSWERS: Final = ((aex.RecordExistsError, _EXISTS), (aex.RecordTooBig, TOO_BIG))
+_INCR_ANSWERS: Final = ((aex.RecordNotFound, _ABSENT), (aex.BinIncompatibleType, _NOT_INT))
+# An increment reads back the new value and the deadline in the same operate.
+_READ_BACK: Final = ({"op": OP_READ, "bin": VALUE_BIN}, {"op": OP_READ, "bin": DEADLINE_BIN})
 _ATTEMPTS: Final = 16  # each retry means another writer made progress
 _DEADLINE_ONLY: Final = [DEADLINE_BIN]
 
@@ -85,14 +88,9 @@ class Atomic(StorePart):
 
     def incr(self, key: str, delta: int, create: bool, ttl: float | None) -> int | None:
         """See :meth:`AerospikeStore.incr`."""
-        ops = [
-            {"op": OP_INCR, "bin": VALUE_BIN, "val": delta},
-            {"op": OP_READ, "bin": VALUE_BIN},
-            {"op": OP_READ, "bin": DEADLINE_BIN},
-        ]
-        answers = ((aex.RecordNotFound, _ABSENT), (aex.BinIncompatibleType, _NOT_INT))
+        ops = [{"op": OP_INCR, "bin": VALUE_BIN, "val": delta}, *_READ_BACK]
         for _attempt in range(_ATTEMPTS):
-            got = self.failures.call("incr", None, answers, self._operate, (key, ops))
+            got = self.failures.call("incr", None, _INCR_ANSWERS, self._operate, (key, ops))
             if got is None:
                 return None  # fail-open
             if got is _NOT_INT:

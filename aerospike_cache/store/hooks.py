@@ -5,8 +5,12 @@ deleted into the store's :class:`~.stats.Stats`, and after the write,
 whether it succeeded or not, drops those keys from the near cache, so this
 process never reads its own stale entry (the near cache's fill tokens make
 sure a read that started before the write cannot put the old value back).
-Reads count their hits and misses inline (a get pays for no extra call);
-latency and errors are reported to the stats by the failure path.
+The hot writes (``set``, ``add``, ``set_many``, ``delete``, ``incr``) do the
+same inline, in a ``finally`` of their own (a wrapper frame and its
+``*args`` cost more than the bookkeeping): the same two steps, the near
+cache dropping the key only when there is one. Reads count their hits and
+misses inline (a get pays for no extra call); latency and errors are
+reported to the stats by the failure path.
 
 :func:`near_get` and :func:`near_get_many` are the facade's reads when a near
 cache is configured: memory first (decoded afresh), then the cluster, whose
