@@ -228,7 +228,9 @@ class FailurePath:
     ) -> T:
         for kind, answer in answers:
             if isinstance(exc, kind):
-                self.succeeded(op, getattr(exc, "code", None), node_of(exc), started)
+                # the node of an answer (a miss, on the hot path) is for observers only
+                node = node_of(exc) if self.observers else None
+                self.succeeded(op, getattr(exc, "code", None), node, started)
                 return answer  # type: ignore[no-any-return]
         return self.fail(op, exc, fallback, started, strict)
 
