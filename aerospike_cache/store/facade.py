@@ -259,8 +259,9 @@ class AerospikeStore:
         return self._call("has", False, _ABSENT_IS_FALSE, self._has, key)
 
     def _has(self, client: Any, key: str) -> bool:
-        bins = client.select(self._key(key), _DEADLINE_ONLY)[2]
-        return not self._deadlines.expired(bins.get(DEADLINE_BIN))
+        deadline = client.select(self._key(key), _DEADLINE_ONLY)[2].get(DEADLINE_BIN)
+        # Deadlines.expired(), inlined on the hot path (as in _get)
+        return deadline is None or deadline > self._deadlines.clock() * 1000
 
     def ttl(self, key: str) -> Any:
         """Whole seconds left for ``key`` (rounded up); ``None`` if it never expires;
