@@ -150,6 +150,8 @@ class FailurePath:
 
     @sample_every.setter
     def sample_every(self, every: int) -> None:
+        if type(every) is not int or every < 1:
+            raise ValueError(f"sample_every must be a whole number >= 1, got {every!r}")
         # the next timed call is 1 .. 2 * every - 1 calls away: every on average
         self._spread = 2 * every - 1
         self._countdown = 1
