@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from django.core.cache.backends.base import (
@@ -234,10 +234,7 @@ class AerospikeCache(BaseCache):
             if not tags:
                 return super().get_or_set(key, default, timeout, version)
             return self._get_or_add(key, default, timeout, version, tags)
-        made = self.make_and_validate_key(key, version=version)
-        compute = default if callable(default) else (lambda: default)
-        ttl = self.get_backend_timeout(timeout)
-        return self._store.stampede.get_or_set(made, compute, ttl, self._tags_for_set(tags))
+        return self._store.stampede.get_or_set(*self._fill(key, default, timeout, version, tags))
 
     def _get_or_add(
         self, key: Any, default: Any, timeout: Any, version: int | None, tags: Iterable[str]
@@ -252,8 +249,14 @@ class AerospikeCache(BaseCache):
             return self.get(key, default, version=version)
         return value
 
-    def _tags_for_set(self, tags: Iterable[str] | None) -> Tags:
-        return (tags, self._tag_prefix) if tags else ()
+    def _fill(
+        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Any
+    ) -> tuple[str, Callable[[], Any], float | None, Tags]:
+        """What stampede protection's ``get_or_set`` takes: key, computation, TTL, tags."""
+        made = self.make_and_validate_key(key, version=version)
+        compute = default if callable(default) else (lambda: default)
+        tagging: Tags = (tags, self._tag_prefix) if tags else ()
+        return made, compute, self.get_backend_timeout(timeout), tagging
 
     def stats(self) -> dict[str, Any]:
         """This process's figures for the cache: hits, misses, near hits, errors, latency."""
@@ -371,10 +374,8 @@ class AerospikeCache(BaseCache):
             )
         if tags:
             validate_tags(tags)
-        made = self.make_and_validate_key(key, version=version)
-        compute = default if callable(default) else (lambda: default)
-        ttl = self.get_backend_timeout(timeout)
-        return await self._store.stampede.aget_or_set(made, compute, ttl, self._tags_for_set(tags))
+        fill = self._fill(key, default, timeout, version, tags)
+        return await self._store.stampede.aget_or_set(*fill)
 
     async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         made = self._made_keys(keys, version)

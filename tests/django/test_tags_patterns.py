@@ -9,9 +9,11 @@ import pytest
 from django.core.cache import caches
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
 from aerospike_cache.django import AerospikeCache
 from aerospike_cache.jobs import Job
+from tests.django.conftest import aerospike_caches
 
 
 def test_tags_on_every_write_and_invalidation_across_versions(aerospike_cache: Any) -> None:
@@ -132,3 +134,17 @@ async def test_async_tags_and_patterns(aerospike_cache: Any) -> None:
     job = await cache.ainvalidate_tags("u", wait=False)
     assert isinstance(job, Job) and job.wait(30)
     assert await cache.aget("b1") is None
+
+
+@pytest.mark.parametrize("stampede", [True, False], ids=["stampede", "no-stampede"])
+async def test_aget_or_set_stores_tags(
+    aerospike_server: Any, aerospike_set: str, stampede: bool
+) -> None:
+    settings = aerospike_caches(aerospike_server, aerospike_set, STAMPEDE=stampede)
+    with override_settings(CACHES=settings):
+        cache = caches["default"]
+        assert await cache.aget_or_set("a9", lambda: "nine", tags=["async-tag"]) == "nine"
+        assert await cache.aget_or_set("a9", lambda: "other", tags=["async-tag"]) == "nine"
+        assert cache.get_or_set("s9", lambda: "sync", tags=["async-tag"]) == "sync"
+        assert cache.invalidate_tags("async-tag") == 2
+        assert cache.get("a9") is None and cache.get("s9") is None
