@@ -3,7 +3,8 @@
 A batch does not raise when a node fails: the client returns a status and a
 result code per row. The rows that answered are the answer (a lost node
 leaves its rows at -15); :meth:`FailurePath.check_rows` turns the rest into
-a failure of the one failure path.
+a failure of the one failure path, naming the node that did not answer
+(see docs/reliability.md, scenario (i)).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .expiry import DEADLINE_BIN, VALUE_BIN, is_gone, wire_ttl
-from .failures import NO_ANSWERS, warn_oversized
+from .failures import NO_ANSWERS, BadRow, warn_oversized
 from .records import StorePart
 
 Fill = Callable[[str, Any, Any, Any], None]
@@ -39,7 +40,7 @@ class Batches(StorePart):
         codec = self.codec
         head, loads = codec.plain_head, codec.plain_loads
         out: dict[str, Any] = {}
-        bad: list[tuple[str, int]] = []
+        bad: list[BadRow] = []
         read: list[tuple[str, Any, Any, Any]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0 and row.record is not None:
@@ -60,13 +61,15 @@ class Batches(StorePart):
                 if found:
                     out[key] = value
             elif row.result != 2:
-                bad.append((key, row.result))
+                bad.append((key, row.result, row))
         for key, stored, deadline, meta in read:
             if key in out:  # decoded: worth keeping near
                 fill(key, stored, deadline, meta)  # type: ignore[misc]
         # Rows are the answer even when the batch failed: a node that did not
         # answer leaves its rows at -15, the other nodes' rows are real.
-        self.failures.check_rows("get_many", result.result, bad, len(keys), out, reads=True)
+        self.failures.check_rows(
+            "get_many", result.result, bad, len(keys), out, client=client, reads=True
+        )
         return out
 
     def set_many(
@@ -103,12 +106,16 @@ class Batches(StorePart):
         status = client.batch_write(BatchRecords(rows)).result
         failed: list[str] = []
         oversized: list[str] = []
-        bad: list[tuple[str, int]] = []
+        bad: list[BadRow] = []
         for (key, _), row in zip(items, rows, strict=True):
             if row.result != 0:
                 failed.append(key)
-                (oversized.append(key) if row.result == 13 else bad.append((key, row.result)))
-        self.failures.check_rows("set_many", status, bad, len(items), (failed, oversized))
+                if row.result == 13:
+                    oversized.append(key)
+                else:
+                    bad.append((key, row.result, row))
+        outcome = (failed, oversized)
+        self.failures.check_rows("set_many", status, bad, len(items), outcome, client=client)
         return failed, oversized
 
     def delete_many(self, keys: Iterable[str]) -> list[str]:
@@ -131,12 +138,14 @@ class Batches(StorePart):
     def _remove_many(self, client: Any, keys: list[str]) -> tuple[list[str], list[str]]:
         result = client.batch_remove(self.records.keys(keys))
         existed: list[str] = []
-        failed: list[tuple[str, int]] = []
+        failed: list[BadRow] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0:
                 existed.append(key)
             elif row.result != 2:
-                failed.append((key, row.result))
-        outcome = (existed, [key for key, _ in failed])
-        self.failures.check_rows("delete_many", result.result, failed, len(keys), outcome)
+                failed.append((key, row.result, row))
+        outcome = (existed, [key for key, _, _ in failed])
+        self.failures.check_rows(
+            "delete_many", result.result, failed, len(keys), outcome, client=client
+        )
         return outcome

@@ -38,6 +38,7 @@ from collections.abc import Callable, Sequence
 from random import random
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
+import aerospike
 from aerospike import exception as aex
 
 from ..connection import nsup_error
@@ -86,6 +87,9 @@ BATCH_ANSWERED: Final = frozenset({0, -16})
 # or "Socket write error: 111, 127.0.0.1:3000, 56438".
 _NODE: Final = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][\w.-]*):\d+")
 
+# The record's master only, no retry: the node the batch sent the row to.
+_PROBE_POLICY: Final = {"replica": aerospike.POLICY_REPLICA_MASTER, "max_retries": 0}
+
 # One call in this many (on average) is timed for the built-in stats' latencies.
 SAMPLE_EVERY: Final = 16
 
@@ -93,6 +97,8 @@ _monotonic = time.monotonic
 _perf_counter = time.perf_counter
 
 Answers = Sequence[tuple[type[BaseException], Any]]
+#: a failed row of a batch: (the key as the caller names it, its result code, the client's row)
+BadRow = tuple[str, int, Any]
 NO_ANSWERS: Final[Answers] = ()
 
 
@@ -344,10 +350,11 @@ class FailurePath:
         self,
         op: str,
         status: int,
-        bad: list[tuple[str, int]],
+        bad: list[BadRow],
         total: int,
         result: Any,
         *,
+        client: Any = None,
         reads: bool = False,
     ) -> None:
         """Raise :class:`BatchFailure` for a failed batch or failed rows (``result`` in it).
@@ -356,18 +363,15 @@ class FailurePath:
         rows of a read (a read has no "failed keys" to report), and rows of a
         write that failed with 22 (the nsup rule) or an outage code. Other
         failed rows of a write (key busy, ...) are logged, rate limited: the
-        caller reports their keys as failed.
+        caller reports their keys as failed. ``bad`` holds ``(label, code,
+        row)`` of each failed row (the client's ``BatchRecord``); with ``client``, the failure names
+        the node that did not answer (:func:`lost_node`).
         """
-        if status not in BATCH_ANSWERED:
-            raise BatchFailure(status, f"batch of {total} keys failed", result)
-        serious = bad if reads else [(k, c) for k, c in bad if c == 22 or self.is_outage(c, None)]
-        if serious:
-            key, code = serious[0]
-            raise BatchFailure(
-                code, f"{len(serious)} of {total} keys failed, first {key!r}", result
-            )
+        serious = bad if reads else [r for r in bad if r[1] == 22 or self.is_outage(r[1], None)]
+        if status not in BATCH_ANSWERED or serious:
+            raise _batch_failure(client, status, serious or bad, total, result)
         if bad:
-            key, code = bad[0]
+            key, code, _ = bad[0]
             what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
             self.log(op, code, CacheOperationError(what, code), "keys reported failed")
 
@@ -418,6 +422,46 @@ class FailurePath:
             stats.observe(op, code, node, elapsed)
         for observer in self.observers:
             observer(op, code, node, elapsed)
+
+
+def _batch_failure(
+    client: Any, status: int, rows: list[BadRow], total: int, result: Any
+) -> BatchFailure:
+    """The failure of a batch: its status (or the first row's code), the failed rows
+    and the node that did not answer for them, when the client can name it."""
+    # A row in doubt reached its node (a live master waiting for its lost replica):
+    # the rows that did not are the lost node's. Ask a few of those, then the rest.
+    lost = sorted((row[2] for row in rows if row[1] in OUTAGE_CODES), key=_in_doubt)
+    node = (
+        next(filter(None, (lost_node(client, r.key) for r in lost[:3])), None) if client else None
+    )
+    what = f"batch of {total} keys failed (status {status})"
+    if rows:
+        key, code, _ = rows[0]
+        what = f"{what}: {len(rows)} keys failed, first {key!r} with code {code}"
+    if node:
+        what = f"{what}; node {node} did not answer"
+    return BatchFailure(status if status not in BATCH_ANSWERED else rows[0][1], what, result)
+
+
+def _in_doubt(row: Any) -> bool:
+    return bool(getattr(row, "in_doubt", False))
+
+
+def lost_node(client: Any, record_key: Any) -> str | None:
+    """The ``host:port`` of the node that did not answer for ``record_key`` in a batch.
+
+    The client names no node for a batch: its status (-10) and each row's code
+    (-15, no message) are all it returns. A single-record call does (see
+    :func:`node_of`), so the record is asked of its master once, without retry:
+    a lost node refuses the connection at once. ``None`` when it answers (it
+    came back, or the survivors took over) or the error names no node.
+    """
+    try:
+        client.exists(record_key, _PROBE_POLICY)
+    except aex.AerospikeError as exc:
+        return node_of(exc)
+    return None
 
 
 def warn_oversized(key: str) -> None:

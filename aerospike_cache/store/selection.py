@@ -24,7 +24,7 @@ from ..errors import ConfigurationError
 from ..jobs import Job
 from ..patterns import KeyPattern, compile_glob
 from .expiry import DEADLINE_BIN, wire_ttl
-from .failures import NO_ANSWERS
+from .failures import NO_ANSWERS, BadRow
 from .records import OP_WRITE, StorePart, stored_key
 
 PAGE: Final = 10_000
@@ -196,13 +196,13 @@ class Selection(StorePart):
                 self.records.check_ttl(wttl)
                 result = client.batch_operate(keys, ops, filtered, None, wttl)
         done = 0
-        bad: list[tuple[str, int]] = []
+        bad: list[BadRow] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0:
                 done += 1
             elif row.result not in (2, 27):  # gone meanwhile, or no longer selected
-                bad.append((stored_key(key[2]) or key[3].hex(), row.result))
-        self.failures.check_rows(op, result.result, bad, len(keys), done)
+                bad.append((stored_key(key[2]) or key[3].hex(), row.result, row))
+        self.failures.check_rows(op, result.result, bad, len(keys), done, client=client)
         return done
 
     def start_job(self, op: str, what: str, expression: Any, touch: Touch | None = None) -> Job:

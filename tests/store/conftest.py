@@ -7,11 +7,13 @@ cluster) add their set-up here, and every contract test then runs on it too.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
+from aerospike_cache.connection import registry
 from aerospike_cache.store import AerospikeStore
 from tests.clock import FakeClock
 
@@ -106,3 +108,42 @@ def clock(store: AerospikeStore) -> FakeClock:
     fake = FakeClock()
     store.clock = fake
     return fake
+
+
+CLUSTER_TIMEOUT_MS = 300
+
+
+@pytest.fixture
+def make_cluster_store() -> Iterator[Callable[..., AerospikeStore]]:
+    """Plain stores on a cluster (``make(cluster, **options)``), short timeouts, fast tending.
+
+    Their clients are discarded after the test: its cluster is gone, nothing should tend it.
+    """
+    made: list[AerospikeStore] = []
+
+    def make(cluster: Any, **options: Any) -> AerospikeStore:
+        options.setdefault("namespace", "test")
+        options.setdefault("set_name", "cluster")
+        options.setdefault("timeout_ms", CLUSTER_TIMEOUT_MS)
+        options.setdefault("client_config", {"tend_interval": 250})
+        store = AerospikeStore(cluster.hosts, **options)
+        made.append(store)
+        return store
+
+    yield make
+    for store in made:
+        if store.records.entry is not None:
+            registry.discard(store.records.entry)
+
+
+def until(check: Callable[[], Any], timeout: float = 15.0) -> None:
+    """Wait (polling) until ``check()`` is true; fail after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        assert time.monotonic() < deadline, f"timed out waiting for {check}"
+        time.sleep(0.05)
+
+
+def node_count(store: AerospikeStore) -> int:
+    """How many nodes the store's client knows."""
+    return len(store.records.client().get_nodes())
