@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from .expiry import DEADLINE_BIN, VALUE_BIN, is_gone, wire_ttl
-from .failures import NO_ANSWERS, BadRow, warn_oversized
+from .failures import NO_ANSWERS, warn_oversized
 from .records import StorePart
 
 Fill = Callable[[str, Any, Any, Any], None]
@@ -40,7 +40,7 @@ class Batches(StorePart):
         codec = self.codec
         head, loads = codec.plain_head, codec.plain_loads
         out: dict[str, Any] = {}
-        bad: list[BadRow] = []
+        bad: list[tuple[str, int]] = []
         read: list[tuple[str, Any, Any, Any]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0 and row.record is not None:
@@ -61,7 +61,7 @@ class Batches(StorePart):
                 if found:
                     out[key] = value
             elif row.result != 2:
-                bad.append((key, row.result, row))
+                bad.append((key, row.result))
         for key, stored, deadline, meta in read:
             if key in out:  # decoded: worth keeping near
                 fill(key, stored, deadline, meta)  # type: ignore[misc]
@@ -106,14 +106,14 @@ class Batches(StorePart):
         status = client.batch_write(BatchRecords(rows)).result
         failed: list[str] = []
         oversized: list[str] = []
-        bad: list[BadRow] = []
+        bad: list[tuple[str, int]] = []
         for (key, _), row in zip(items, rows, strict=True):
             if row.result != 0:
                 failed.append(key)
                 if row.result == 13:
                     oversized.append(key)
                 else:
-                    bad.append((key, row.result, row))
+                    bad.append((key, row.result))
         outcome = (failed, oversized)
         self.failures.check_rows("set_many", status, bad, len(items), outcome, client=client)
         return failed, oversized
@@ -138,13 +138,13 @@ class Batches(StorePart):
     def _remove_many(self, client: Any, keys: list[str]) -> tuple[list[str], list[str]]:
         result = client.batch_remove(self.records.keys(keys))
         existed: list[str] = []
-        failed: list[BadRow] = []
+        failed: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0:
                 existed.append(key)
             elif row.result != 2:
-                failed.append((key, row.result, row))
-        outcome = (existed, [key for key, _, _ in failed])
+                failed.append((key, row.result))
+        outcome = (existed, [key for key, _ in failed])
         self.failures.check_rows(
             "delete_many", result.result, failed, len(keys), outcome, client=client
         )

@@ -38,7 +38,6 @@ from collections.abc import Callable, Sequence
 from random import random
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
-import aerospike
 from aerospike import exception as aex
 
 from ..connection import nsup_error
@@ -87,9 +86,6 @@ BATCH_ANSWERED: Final = frozenset({0, -16})
 # or "Socket write error: 111, 127.0.0.1:3000, 56438".
 _NODE: Final = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9][\w.-]*):\d+")
 
-# The record's master only, no retry: the node the batch sent the row to.
-_PROBE_POLICY: Final = {"replica": aerospike.POLICY_REPLICA_MASTER, "max_retries": 0}
-
 # One call in this many (on average) is timed for the built-in stats' latencies.
 SAMPLE_EVERY: Final = 16
 
@@ -97,8 +93,6 @@ _monotonic = time.monotonic
 _perf_counter = time.perf_counter
 
 Answers = Sequence[tuple[type[BaseException], Any]]
-#: a failed row of a batch: (the key as the caller names it, its result code, the client's row)
-BadRow = tuple[str, int, Any]
 NO_ANSWERS: Final[Answers] = ()
 
 
@@ -117,11 +111,15 @@ class BatchFailure(Exception):
     answer, the keys that failed).
     """
 
-    def __init__(self, code: int, msg: str, result: Any) -> None:
+    def __init__(self, code: int, msg: str, result: Any, nodes: Sequence[str] = ()) -> None:
+        if nodes:
+            msg = f"{msg}; node{'s' if len(nodes) > 1 else ''} {', '.join(nodes)} did not answer"
         super().__init__(code, msg)
         self.code = code
         self.msg = msg
         self.result = result
+        #: ``host:port`` of the nodes that did not answer, if known
+        self.nodes = tuple(nodes)
 
 
 # What a client call raises that the failure path handles.
@@ -130,6 +128,8 @@ FAILURES: Final = (aex.AerospikeError, CacheError, BatchFailure)
 
 def node_of(exc: BaseException) -> str | None:
     """The ``host:port`` of the node a client exception names, if it names one."""
+    if isinstance(exc, BatchFailure):  # its message holds keys, which may look like h:p
+        return exc.nodes[0] if exc.nodes else None
     msg = getattr(exc, "msg", None)
     found = _NODE.search(msg) if isinstance(msg, str) else None
     return found.group(0) if found else None
@@ -350,7 +350,7 @@ class FailurePath:
         self,
         op: str,
         status: int,
-        bad: list[BadRow],
+        bad: list[tuple[str, int]],
         total: int,
         result: Any,
         *,
@@ -364,14 +364,14 @@ class FailurePath:
         write that failed with 22 (the nsup rule) or an outage code. Other
         failed rows of a write (key busy, ...) are logged, rate limited: the
         caller reports their keys as failed. ``bad`` holds ``(label, code,
-        row)`` of each failed row (the client's ``BatchRecord``); with ``client``, the failure names
-        the node that did not answer (:func:`lost_node`).
+        code)`` of each failed row; with ``client``, the failure names the
+        nodes that did not answer (:func:`silent_nodes`).
         """
-        serious = bad if reads else [r for r in bad if r[1] == 22 or self.is_outage(r[1], None)]
+        serious = bad if reads else [(k, c) for k, c in bad if c == 22 or self.is_outage(c, None)]
         if status not in BATCH_ANSWERED or serious:
             raise _batch_failure(client, status, serious or bad, total, result)
         if bad:
-            key, code, _ = bad[0]
+            key, code = bad[0]
             what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
             self.log(op, code, CacheOperationError(what, code), "keys reported failed")
 
@@ -425,43 +425,42 @@ class FailurePath:
 
 
 def _batch_failure(
-    client: Any, status: int, rows: list[BadRow], total: int, result: Any
+    client: Any, status: int, rows: list[tuple[str, int]], total: int, result: Any
 ) -> BatchFailure:
     """The failure of a batch: its status (or the first row's code), the failed rows
-    and the node that did not answer for them, when the client can name it."""
-    # A row in doubt reached its node (a live master waiting for its lost replica):
-    # the rows that did not are the lost node's. Ask a few of those, then the rest.
-    lost = sorted((row[2] for row in rows if row[1] in OUTAGE_CODES), key=_in_doubt)
-    node = (
-        next(filter(None, (lost_node(client, r.key) for r in lost[:3])), None) if client else None
-    )
+    and, when a node did not answer, which (:func:`silent_nodes`)."""
     what = f"batch of {total} keys failed (status {status})"
     if rows:
-        key, code, _ = rows[0]
+        key, code = rows[0]
         what = f"{what}: {len(rows)} keys failed, first {key!r} with code {code}"
-    if node:
-        what = f"{what}; node {node} did not answer"
-    return BatchFailure(status if status not in BATCH_ANSWERED else rows[0][1], what, result)
+    lost = status in OUTAGE_CODES or any(code in OUTAGE_CODES for _, code in rows)
+    nodes = silent_nodes(client) if client is not None and lost else []
+    return BatchFailure(status if status not in BATCH_ANSWERED else rows[0][1], what, result, nodes)
 
 
-def _in_doubt(row: Any) -> bool:
-    return bool(getattr(row, "in_doubt", False))
+def silent_nodes(client: Any) -> list[str]:
+    """``host:port`` of the nodes the client knows that do not answer an info request.
 
-
-def lost_node(client: Any, record_key: Any) -> str | None:
-    """The ``host:port`` of the node that did not answer for ``record_key`` in a batch.
-
-    The client names no node for a batch: its status (-10) and each row's code
-    (-15, no message) are all it returns. A single-record call does (see
-    :func:`node_of`), so the record is asked of its master once, without retry:
-    a lost node refuses the connection at once. ``None`` when it answers (it
-    came back, or the survivors took over) or the error names no node.
+    The client names no node for a failed batch (status -10, rows at -15 with
+    no message) nor for a call refused past a node's error rate (-14), and a
+    query's error names it only among its sub-errors. Asking each node its
+    name finds the lost one: a lost node refuses the connection at once.
+    Only called on a failure, never on a call that succeeded.
     """
     try:
-        client.exists(record_key, _PROBE_POLICY)
-    except aex.AerospikeError as exc:
-        return node_of(exc)
-    return None
+        nodes = client.get_node_names()
+    except aex.AerospikeError:
+        return []
+    silent = []
+    for node in nodes:
+        try:
+            client.info_single_node("node", node["node_name"])
+        except aex.AerospikeError:
+            address = node["address"]
+            silent.append(
+                f"[{address}]:{node['port']}" if ":" in address else f"{address}:{node['port']}"
+            )
+    return silent
 
 
 def warn_oversized(key: str) -> None:

@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import aerospike
+from aerospike import exception as aex
 
 from .. import tags as tagging
 from ..errors import ConfigurationError
 from ..jobs import Job
 from ..patterns import KeyPattern, compile_glob
 from .expiry import DEADLINE_BIN, wire_ttl
-from .failures import NO_ANSWERS, BadRow
+from .failures import NO_ANSWERS, OUTAGE_CODES, BatchFailure, node_of, silent_nodes
 from .records import OP_WRITE, StorePart, stored_key
 
 PAGE: Final = 10_000
@@ -32,6 +33,7 @@ _TOUCH: Final = {"op": aerospike.OPERATOR_TOUCH}
 _DELETE: Final = [{"op": aerospike.OPERATOR_DELETE}]
 Check = Callable[[Any], bool]
 Touch = tuple[int, list[dict[str, Any]]]  # (wire TTL, the ops of a touch)
+_NONE: Final[tuple[list[Any], bool]] = ([], True)  # a page that failed: nothing, stop
 
 
 def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
@@ -152,19 +154,22 @@ class Selection(StorePart):
     def pages(self, op: str, expression: Any) -> Iterator[list[Any]]:
         """The record keys the compiled ``expression`` selects, a page at a time.
 
-        Under fail-open an error ends the pages early (logged); otherwise it raises.
+        The client queries every node for the partitions it masters, each
+        partition once (a lost node's partitions on their replicas, if it has
+        any). When a node fails, the query fails: strict, that raises (naming
+        the node); under fail-open it is logged and ends the pages, the last
+        one holding what the other nodes sent before the client gave up (it
+        stops them when it sees the failure); the rest is missed.
         """
         query = self.failures.call(op, None, NO_ANSWERS, self._query, None)
         if query is None:
             return
         policy = {"expressions": expression, "include_bin_data": False}
         while True:
-            page: list[Any] | None = self.failures.call(
-                op, None, NO_ANSWERS, _results, (query, policy)
-            )
+            page, failed = self.failures.call(op, _NONE, NO_ANSWERS, _results, (query, policy))
             if page:
-                yield [rec[0] for rec in page]
-            if page is None or not page or query.is_done():
+                yield page
+            if failed or not page or query.is_done():
                 return
 
     def _query(self, client: Any, _: None) -> Any:
@@ -196,12 +201,12 @@ class Selection(StorePart):
                 self.records.check_ttl(wttl)
                 result = client.batch_operate(keys, ops, filtered, None, wttl)
         done = 0
-        bad: list[BadRow] = []
+        bad: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0:
                 done += 1
             elif row.result not in (2, 27):  # gone meanwhile, or no longer selected
-                bad.append((stored_key(key[2]) or key[3].hex(), row.result, row))
+                bad.append((stored_key(key[2]) or key[3].hex(), row.result))
         self.failures.check_rows(op, result.result, bad, len(keys), done, client=client)
         return done
 
@@ -228,10 +233,25 @@ class Selection(StorePart):
             return query.execute_background({"expressions": expression})
 
 
-def _results(client: Any, job: tuple[Any, dict[str, Any]]) -> list[Any]:
+def _results(client: Any, job: tuple[Any, dict[str, Any]]) -> tuple[list[Any], bool]:
+    """``(record keys, failed)`` of the query's next page.
+
+    ``foreach``, not ``results``: when a node fails mid-page, ``results``
+    drops what the other nodes sent, ``foreach`` has handed it over already.
+    """
     query, policy = job
-    with quiet():
-        return query.results(policy)  # type: ignore[no-any-return]
+    page: list[Any] = []
+    try:
+        with quiet():
+            query.foreach(lambda record: page.append(record[0]), policy)
+    except aex.AerospikeError as exc:
+        # under fail-open, the failure path returns what did arrive, as the last page
+        code, msg = exc.code or -1, str(exc.msg or exc)
+        node = node_of(exc)  # among the sub-errors, one per partition group: not repeated
+        nodes = [node] if node else silent_nodes(client) if code in OUTAGE_CODES else []
+        first = (msg.splitlines() or [""])[0] if nodes else msg
+        raise BatchFailure(code, f"query failed: {first}", (page, True), nodes) from exc
+    return page, False
 
 
 def _no_info(job_id: int) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from aerospike_cache.connection import registry
+from aerospike_cache.errors import CacheUnavailable
 from aerospike_cache.store import AerospikeStore
 from tests.clock import FakeClock
 
@@ -147,3 +148,23 @@ def until(check: Callable[[], Any], timeout: float = 15.0) -> None:
 def node_count(store: AerospikeStore) -> int:
     """How many nodes the store's client knows."""
     return len(store.records.client().get_nodes())
+
+
+def unreadable(get: Callable[[str], Any], keys: list[str]) -> list[str]:
+    """The keys a strict single ``get`` cannot read: on a cluster that lost a node
+    (replication factor 1), the lost node's keys, as the client routes them."""
+    lost = []
+    for key in keys:
+        try:
+            get(key)
+        except CacheUnavailable:
+            lost.append(key)
+    return lost
+
+
+def writes_work(store: AerospikeStore) -> bool:
+    """Whether a write succeeds (a cluster that lost a node: once it has re-formed)."""
+    try:
+        return store.set("writes_work", 1, None)
+    except CacheUnavailable:
+        return False

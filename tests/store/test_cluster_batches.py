@@ -3,8 +3,9 @@
 A batch spanning a lost node returns the rows of the nodes that answered and
 reports only the lost node's keys: strict, as a ``CacheUnavailable`` naming
 that node; fail-open, as misses (and failed keys for writes). The same holds
-for the Django and Flask forms of the batches. These need the embedded
-cluster's ``kill``, so they are skipped against a real cluster.
+for the Django and Flask forms of the batches. After the survivors take over,
+every row answers and a key-pattern scan covers what the cluster holds. These
+need the embedded cluster's ``kill``, so they are skipped against a real cluster.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from aerospike_cache.errors import CacheUnavailable
 from aerospike_cache.flask import AerospikeCache as FlaskCache
 from aerospike_cache.server import EmbeddedCluster
 from aerospike_cache.store import AerospikeStore
-from tests.store.conftest import CLUSTER_TIMEOUT_MS, node_count, until
+from tests.store.conftest import CLUSTER_TIMEOUT_MS, node_count, unreadable, until, writes_work
 
 KEYS = [f"k{i}" for i in range(40)]
 Factory = Callable[..., EmbeddedCluster]
@@ -115,17 +116,6 @@ def forms(make_cluster_store: Stores) -> Iterator[Callable[[str, EmbeddedCluster
             registry.discard(form.store.records.entry)
 
 
-def _lost_keys(form: Batches, keys: list[str]) -> list[str]:
-    """The keys a single strict get cannot read: the lost node's, as the client routes them."""
-    lost = []
-    for key in keys:
-        try:
-            form.one(key)
-        except CacheUnavailable:
-            lost.append(key)
-    return lost
-
-
 def _failure(call: Callable[[], Any]) -> str:
     with pytest.raises(CacheUnavailable) as info:
         call()
@@ -145,7 +135,7 @@ def test_a_batch_spanning_a_lost_node_answers_for_the_live_nodes_and_names_the_l
     node = cluster.nodes[1]
     address = f"{node.host}:{node.port}"
     cluster.kill(node)
-    lost = _lost_keys(strict, KEYS)
+    lost = unreadable(strict.one, KEYS)
     live = [key for key in KEYS if key not in lost]
     assert lost and live
 
@@ -165,16 +155,9 @@ def test_a_batch_spanning_a_lost_node_answers_for_the_live_nodes_and_names_the_l
     assert fail_open.get(KEYS) == {}
 
 
-def _writes(store: AerospikeStore) -> bool:
-    try:
-        return store.set("probe", 1, None)
-    except CacheUnavailable:
-        return False
-
-
 @pytest.mark.embedded_only
 @pytest.mark.parametrize("replication_factor", [1, 2])
-def test_after_take_over_every_row_answers(
+def test_after_take_over_every_row_answers_and_every_partition_is_scanned(
     embedded_cluster: Factory, make_cluster_store: Stores, replication_factor: int
 ) -> None:
     cluster = embedded_cluster(3, replication_factor, heartbeat_timeout=0.5)
@@ -183,15 +166,19 @@ def test_after_take_over_every_row_answers(
     store.set_many({key: key for key in KEYS}, None)
     cluster.kill(1)
     until(lambda: node_count(store) == 2)  # the survivors took over
-    until(lambda: _writes(store))
+    until(lambda: writes_work(store))
     found = store.get_many(KEYS)  # strict: no row fails
     if replication_factor == 2:
         assert found == {key: key for key in KEYS}
     else:  # the lost node's records are gone: misses, never stale values
         assert 0 < len(found) < len(KEYS) and all(found[key] == key for key in found)
+    listed = list(store.keys("k*"))  # the scan covers what the cluster holds, once
+    assert sorted(listed) == sorted(found)
     assert store.set_many(dict.fromkeys(KEYS, 2), None) == []
     assert store.get_many(KEYS) == dict.fromkeys(KEYS, 2)
-    assert sorted(store.delete_many(KEYS)) == sorted(KEYS)
+    assert sorted(store.delete_many(KEYS[:20])) == sorted(KEYS[:20])
+    assert store.delete_pattern("k*") == len(KEYS) - 20
+    assert list(store.keys("k*")) == []
 
 
 @pytest.mark.embedded_only
