@@ -3,6 +3,9 @@
 A set-up builds a store on the test server from ``AerospikeStore`` keyword
 arguments. Features that wrap or extend the store (a near cache, stats, a
 cluster) add their set-up here, and every contract test then runs on it too.
+The ``cluster`` set-up runs the contract on a 3-node embedded cluster
+(replication factor 2); a test that reads or writes records behind the
+store's back takes ``raw_client``, a client of the store's own cluster.
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ import pytest
 
 from aerospike_cache.connection import registry
 from aerospike_cache.errors import CacheUnavailable
+from aerospike_cache.server import EmbeddedCluster, NamespaceConfig
+from aerospike_cache.server.pytest_plugin import AerospikeTestServer, real_cluster_hosts
 from aerospike_cache.store import AerospikeStore
 from tests.clock import FakeClock
 
@@ -38,7 +43,17 @@ def near(server: Any, options: dict[str, Any]) -> AerospikeStore:
     return plain(server, {"near_cache": {"ttl": 60.0}, **options})
 
 
-SETUPS: dict[str, Setup] = {"plain": plain, "observed": observed, "near": near}
+def cluster(server: Any, options: dict[str, Any]) -> AerospikeStore:
+    """A plain store on a 3-node cluster (``make_store`` gives it the cluster as ``server``)."""
+    return plain(server, options)
+
+
+SETUPS: dict[str, Setup] = {
+    "plain": plain,
+    "observed": observed,
+    "near": near,
+    "cluster": cluster,
+}
 
 
 def behind_its_back(store: AerospikeStore) -> None:
@@ -53,6 +68,50 @@ def store_setup(request: pytest.FixtureRequest) -> Setup:
     return SETUPS[request.param]
 
 
+@pytest.fixture(scope="session")
+def contract_cluster(aerospike_server: Any) -> Iterator[tuple[Any, Any]]:
+    """``(server, raw client)`` of the ``cluster`` set-up: 3 embedded nodes, replication
+    factor 2, the test server's namespaces (a real cluster: ``AEROSPIKE_HOSTS`` itself)."""
+    import aerospike
+
+    if real_cluster_hosts():
+        yield aerospike_server, None
+        return
+    namespaces = [NamespaceConfig("cache"), NamespaceConfig("test"), NamespaceConfig("nonsup", 0)]
+    if aerospike_server.namespace not in ("cache", "test", "nonsup"):
+        namespaces.append(NamespaceConfig(aerospike_server.namespace))
+    # isolated (child process), as the test server: the client holds the GIL in truncate()
+    embedded = EmbeddedCluster(3, 2, namespaces, isolated=True).start()
+    server = AerospikeTestServer(embedded.hosts, aerospike_server.namespace, "nonsup")
+    client = aerospike.client(server.config)
+    try:
+        yield server, client
+    finally:
+        client.close()
+        embedded.close()
+
+
+@pytest.fixture
+def store_server(
+    request: pytest.FixtureRequest, store_setup: Setup, aerospike_server: Any, aerospike_set: str
+) -> Any:
+    """The server the current set-up's stores use (the cluster's set is emptied after)."""
+    if store_setup is not cluster:
+        return aerospike_server
+    server, client = request.getfixturevalue("contract_cluster")
+    if client is not None:
+        request.addfinalizer(lambda: client.truncate(server.namespace, aerospike_set, 0))
+    return server
+
+
+@pytest.fixture
+def raw_client(request: pytest.FixtureRequest, store_setup: Setup, aerospike_client: Any) -> Any:
+    """A raw ``aerospike`` client of the current set-up's cluster (for behind-the-back access)."""
+    if store_setup is cluster:
+        return request.getfixturevalue("contract_cluster")[1] or aerospike_client
+    return aerospike_client
+
+
 def _maker(server: Any, set_name: str, setup: Setup) -> Callable[..., AerospikeStore]:
     def make(**options: Any) -> AerospikeStore:
         options.setdefault("namespace", server.namespace)
@@ -64,10 +123,10 @@ def _maker(server: Any, set_name: str, setup: Setup) -> Callable[..., AerospikeS
 
 @pytest.fixture
 def make_store(
-    aerospike_server: Any, aerospike_set: str, store_setup: Setup
+    store_server: Any, aerospike_set: str, store_setup: Setup
 ) -> Callable[..., AerospikeStore]:
-    """Build stores of the current set-up on the test server; options as AerospikeStore's."""
-    return _maker(aerospike_server, aerospike_set, store_setup)
+    """Build stores of the current set-up on its server; options as AerospikeStore's."""
+    return _maker(store_server, aerospike_set, store_setup)
 
 
 @pytest.fixture
