@@ -369,7 +369,8 @@ class FailurePath:
         """
         serious = bad if reads else [(k, c) for k, c in bad if c == 22 or self.is_outage(c, None)]
         if status not in BATCH_ANSWERED or serious:
-            raise _batch_failure(client, status, serious or bad, total, result)
+            timeout_ms = int(self.records.timeout_s * 1000)
+            raise _batch_failure(client, timeout_ms, status, serious or bad, total, result)
         if bad:
             key, code = bad[0]
             what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
@@ -425,7 +426,7 @@ class FailurePath:
 
 
 def _batch_failure(
-    client: Any, status: int, rows: list[tuple[str, int]], total: int, result: Any
+    client: Any, timeout_ms: int, status: int, rows: list[tuple[str, int]], total: int, result: Any
 ) -> BatchFailure:
     """The failure of a batch: its status (or the first row's code), the failed rows
     and, when a node did not answer, which (:func:`silent_nodes`)."""
@@ -434,18 +435,19 @@ def _batch_failure(
         key, code = rows[0]
         what = f"{what}: {len(rows)} keys failed, first {key!r} with code {code}"
     lost = status in OUTAGE_CODES or any(code in OUTAGE_CODES for _, code in rows)
-    nodes = silent_nodes(client) if client is not None and lost else []
+    nodes = silent_nodes(client, timeout_ms) if client is not None and lost else []
     return BatchFailure(status if status not in BATCH_ANSWERED else rows[0][1], what, result, nodes)
 
 
-def silent_nodes(client: Any) -> list[str]:
+def silent_nodes(client: Any, timeout_ms: int) -> list[str]:
     """``host:port`` of the nodes the client knows that do not answer an info request.
 
     The client names no node for a failed batch (status -10, rows at -15 with
     no message) nor for a call refused past a node's error rate (-14), and a
     query's error names it only among its sub-errors. Asking each node its
-    name finds the lost one: a lost node refuses the connection at once.
-    Only called on a failure, never on a call that succeeded.
+    name finds the lost one: a lost node refuses the connection at once (a
+    hung one costs ``timeout_ms``). Only called on a failure, never on a
+    call that succeeded.
     """
     try:
         nodes = client.get_node_names()
@@ -454,7 +456,7 @@ def silent_nodes(client: Any) -> list[str]:
     silent = []
     for node in nodes:
         try:
-            client.info_single_node("node", node["node_name"])
+            client.info_single_node("node", node["node_name"], {"timeout": timeout_ms})
         except aex.AerospikeError:
             address = node["address"]
             silent.append(

@@ -166,11 +166,33 @@ class Selection(StorePart):
             return
         policy = {"expressions": expression, "include_bin_data": False}
         while True:
-            page, failed = self.failures.call(op, _NONE, NO_ANSWERS, _results, (query, policy))
+            page, failed = self.failures.call(op, _NONE, NO_ANSWERS, self._results, (query, policy))
             if page:
                 yield page
             if failed or not page or query.is_done():
                 return
+
+    def _results(self, client: Any, job: tuple[Any, dict[str, Any]]) -> tuple[list[Any], bool]:
+        """``(record keys, failed)`` of the query's next page.
+
+        ``foreach``, not ``results``: when a node fails mid-page, ``results``
+        drops what the other nodes sent, ``foreach`` has handed it over already.
+        """
+        query, policy = job
+        page: list[Any] = []
+        try:
+            with quiet():
+                query.foreach(lambda record: page.append(record[0]), policy)
+        except aex.AerospikeError as exc:
+            # under fail-open, the failure path returns what did arrive, as the last page
+            code, msg = exc.code or -1, str(exc.msg or exc)
+            node = node_of(exc)  # among the sub-errors, one per partition group: not repeated
+            timeout_ms = int(self.records.timeout_s * 1000)
+            lost = code in OUTAGE_CODES and not node
+            nodes = [node] if node else silent_nodes(client, timeout_ms) if lost else []
+            first = (msg.splitlines() or [""])[0] if nodes else msg
+            raise BatchFailure(code, f"query failed: {first}", (page, True), nodes) from exc
+        return page, False
 
     def _query(self, client: Any, _: None) -> Any:
         query = client.query(self.records.namespace, self.records.set_name)
@@ -231,27 +253,6 @@ class Selection(StorePart):
             query.ttl = wttl & 0xFFFFFFFF  # unsigned on the wire: -1 (never) is 0xFFFFFFFF
         with quiet():
             return query.execute_background({"expressions": expression})
-
-
-def _results(client: Any, job: tuple[Any, dict[str, Any]]) -> tuple[list[Any], bool]:
-    """``(record keys, failed)`` of the query's next page.
-
-    ``foreach``, not ``results``: when a node fails mid-page, ``results``
-    drops what the other nodes sent, ``foreach`` has handed it over already.
-    """
-    query, policy = job
-    page: list[Any] = []
-    try:
-        with quiet():
-            query.foreach(lambda record: page.append(record[0]), policy)
-    except aex.AerospikeError as exc:
-        # under fail-open, the failure path returns what did arrive, as the last page
-        code, msg = exc.code or -1, str(exc.msg or exc)
-        node = node_of(exc)  # among the sub-errors, one per partition group: not repeated
-        nodes = [node] if node else silent_nodes(client) if code in OUTAGE_CODES else []
-        first = (msg.splitlines() or [""])[0] if nodes else msg
-        raise BatchFailure(code, f"query failed: {first}", (page, True), nodes) from exc
-    return page, False
 
 
 def _no_info(job_id: int) -> None:
