@@ -363,9 +363,9 @@ class FailurePath:
         rows of a read (a read has no "failed keys" to report), and rows of a
         write that failed with 22 (the nsup rule) or an outage code. Other
         failed rows of a write (key busy, ...) are logged, rate limited: the
-        caller reports their keys as failed. ``bad`` holds ``(label, code,
-        code)`` of each failed row; with ``client``, the failure names the
-        nodes that did not answer (:func:`silent_nodes`).
+        caller reports their keys as failed. ``bad`` holds ``(key, code)``
+        of each failed row; with ``client``, the failure names the nodes
+        that did not answer (:func:`silent_nodes`).
         """
         serious = bad if reads else [(k, c) for k, c in bad if c == 22 or self.is_outage(c, None)]
         if status not in BATCH_ANSWERED or serious:
