@@ -296,7 +296,11 @@ class AerospikeCache(BaseCache):
         return self.make_key(pattern, version=version), ""
 
     def iter_keys(self, pattern: str = "*", version: int | None = None) -> Iterator[str]:
-        """Cache keys (as given to ``set``) matching a glob, streamed (default KEY_FUNCTION)."""
+        """Cache keys (as given to ``set``) matching a glob, streamed (default KEY_FUNCTION).
+
+        While a cluster node is lost: see :meth:`AerospikeStore.keys
+        <aerospike_cache.store.AerospikeStore.keys>` (what is missed, what raises).
+        """
         glob, literal = self._pattern_args(pattern, version)
         prefix = self.make_key("", version=version)
         for made in self._store.keys(glob, literal):

@@ -419,7 +419,11 @@ class AerospikeCache(BaseCache):
         return self._store.invalidate_tags(tags, self._prefix(), wait=wait)
 
     def iter_keys(self, pattern: str = "*") -> Iterator[str]:
-        """Keys (without ``key_prefix``) matching a glob, streamed."""
+        """Keys (without ``key_prefix``) matching a glob, streamed.
+
+        While a cluster node is lost: see :meth:`AerospikeStore.keys
+        <aerospike_cache.store.AerospikeStore.keys>` (what is missed, what raises).
+        """
         prefix = self._prefix()
         for made in self._store.keys(pattern, prefix):
             yield made[len(prefix) :]

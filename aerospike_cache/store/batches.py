@@ -3,7 +3,8 @@
 A batch does not raise when a node fails: the client returns a status and a
 result code per row. The rows that answered are the answer (a lost node
 leaves its rows at -15); :meth:`FailurePath.check_rows` turns the rest into
-a failure of the one failure path.
+a failure of the one failure path, naming the node that did not answer
+(see docs/reliability.md, scenario (i)).
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ class Batches(StorePart):
                 fill(key, stored, deadline, meta)  # type: ignore[misc]
         # Rows are the answer even when the batch failed: a node that did not
         # answer leaves its rows at -15, the other nodes' rows are real.
-        self.failures.check_rows("get_many", result.result, bad, len(keys), out, reads=True)
+        self.failures.check_rows(
+            "get_many", result.result, bad, len(keys), out, client=client, reads=True
+        )
         return out
 
     def set_many(
@@ -107,8 +110,12 @@ class Batches(StorePart):
         for (key, _), row in zip(items, rows, strict=True):
             if row.result != 0:
                 failed.append(key)
-                (oversized.append(key) if row.result == 13 else bad.append((key, row.result)))
-        self.failures.check_rows("set_many", status, bad, len(items), (failed, oversized))
+                if row.result == 13:
+                    oversized.append(key)
+                else:
+                    bad.append((key, row.result))
+        outcome = (failed, oversized)
+        self.failures.check_rows("set_many", status, bad, len(items), outcome, client=client)
         return failed, oversized
 
     def delete_many(self, keys: Iterable[str]) -> list[str]:
@@ -138,5 +145,7 @@ class Batches(StorePart):
             elif row.result != 2:
                 failed.append((key, row.result))
         outcome = (existed, [key for key, _ in failed])
-        self.failures.check_rows("delete_many", result.result, failed, len(keys), outcome)
+        self.failures.check_rows(
+            "delete_many", result.result, failed, len(keys), outcome, client=client
+        )
         return outcome

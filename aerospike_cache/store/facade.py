@@ -444,7 +444,13 @@ class AerospikeStore:
         """Stored keys matching ``prefix`` (literal) + glob ``pattern``, streamed.
 
         The server filters on a regular expression of the stored key; each
-        candidate is re-checked with :func:`fnmatch.fnmatchcase`.
+        candidate is re-checked with :func:`fnmatch.fnmatchcase`. On a
+        cluster each partition is read once, from its master (a lost node's
+        from a replica). If a node fails and none of its partitions has a
+        live copy (replication factor 1, before the survivors take over),
+        strict raises :class:`~aerospike_cache.errors.CacheUnavailable`
+        naming the node; fail-open ends the listing early (logged): the keys
+        the live nodes sent until then, the rest missed.
         """
         return self._selection.keys(pattern, prefix)
 
@@ -454,6 +460,9 @@ class AerospikeStore:
 
         ``wait=False`` starts a background job on the server and returns its
         :class:`~aerospike_cache.jobs.Job` (keys holding a NUL are left to it).
+        While a node is lost, as :meth:`keys` (and the removes are writes:
+        with replicas, they fail until the cluster has re-formed); the count
+        is what was removed.
         """
         return self._selection.delete_pattern(pattern, prefix, wait)
 

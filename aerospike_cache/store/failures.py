@@ -111,11 +111,15 @@ class BatchFailure(Exception):
     answer, the keys that failed).
     """
 
-    def __init__(self, code: int, msg: str, result: Any) -> None:
+    def __init__(self, code: int, msg: str, result: Any, nodes: Sequence[str] = ()) -> None:
+        if nodes:
+            msg = f"{msg}; node{'s' if len(nodes) > 1 else ''} {', '.join(nodes)} did not answer"
         super().__init__(code, msg)
         self.code = code
         self.msg = msg
         self.result = result
+        #: ``host:port`` of the nodes that did not answer, if known
+        self.nodes = tuple(nodes)
 
 
 # What a client call raises that the failure path handles.
@@ -124,6 +128,8 @@ FAILURES: Final = (aex.AerospikeError, CacheError, BatchFailure)
 
 def node_of(exc: BaseException) -> str | None:
     """The ``host:port`` of the node a client exception names, if it names one."""
+    if isinstance(exc, BatchFailure):  # its message holds keys, which may look like h:p
+        return exc.nodes[0] if exc.nodes else None
     msg = getattr(exc, "msg", None)
     found = _NODE.search(msg) if isinstance(msg, str) else None
     return found.group(0) if found else None
@@ -348,6 +354,7 @@ class FailurePath:
         total: int,
         result: Any,
         *,
+        client: Any = None,
         reads: bool = False,
     ) -> None:
         """Raise :class:`BatchFailure` for a failed batch or failed rows (``result`` in it).
@@ -356,16 +363,14 @@ class FailurePath:
         rows of a read (a read has no "failed keys" to report), and rows of a
         write that failed with 22 (the nsup rule) or an outage code. Other
         failed rows of a write (key busy, ...) are logged, rate limited: the
-        caller reports their keys as failed.
+        caller reports their keys as failed. ``bad`` holds ``(key, code)``
+        of each failed row; with ``client``, the failure names the nodes
+        that did not answer (:func:`silent_nodes`).
         """
-        if status not in BATCH_ANSWERED:
-            raise BatchFailure(status, f"batch of {total} keys failed", result)
         serious = bad if reads else [(k, c) for k, c in bad if c == 22 or self.is_outage(c, None)]
-        if serious:
-            key, code = serious[0]
-            raise BatchFailure(
-                code, f"{len(serious)} of {total} keys failed, first {key!r}", result
-            )
+        if status not in BATCH_ANSWERED or serious:
+            timeout_ms = int(self.records.timeout_s * 1000)
+            raise _batch_failure(client, timeout_ms, status, serious or bad, total, result)
         if bad:
             key, code = bad[0]
             what = f"{op}: {len(bad)} of {total} keys failed, first {key!r} with code {code}"
@@ -418,6 +423,46 @@ class FailurePath:
             stats.observe(op, code, node, elapsed)
         for observer in self.observers:
             observer(op, code, node, elapsed)
+
+
+def _batch_failure(
+    client: Any, timeout_ms: int, status: int, rows: list[tuple[str, int]], total: int, result: Any
+) -> BatchFailure:
+    """The failure of a batch: its status (or the first row's code), the failed rows
+    and, when a node did not answer, which (:func:`silent_nodes`)."""
+    what = f"batch of {total} keys failed (status {status})"
+    if rows:
+        key, code = rows[0]
+        what = f"{what}: {len(rows)} keys failed, first {key!r} with code {code}"
+    lost = status in OUTAGE_CODES or any(code in OUTAGE_CODES for _, code in rows)
+    nodes = silent_nodes(client, timeout_ms) if client is not None and lost else []
+    return BatchFailure(status if status not in BATCH_ANSWERED else rows[0][1], what, result, nodes)
+
+
+def silent_nodes(client: Any, timeout_ms: int) -> list[str]:
+    """``host:port`` of the nodes the client knows that do not answer an info request.
+
+    The client names no node for a failed batch (status -10, rows at -15 with
+    no message) nor for a call refused past a node's error rate (-14), and a
+    query's error names it only among its sub-errors. Asking each node its
+    name finds the lost one: a lost node refuses the connection at once (a
+    hung one costs ``timeout_ms``). Only called on a failure, never on a
+    call that succeeded.
+    """
+    try:
+        nodes = client.get_node_names()
+    except aex.AerospikeError:
+        return []
+    silent = []
+    for node in nodes:
+        try:
+            client.info_single_node("node", node["node_name"], {"timeout": timeout_ms})
+        except aex.AerospikeError:
+            address = node["address"]
+            silent.append(
+                f"[{address}]:{node['port']}" if ":" in address else f"{address}:{node['port']}"
+            )
+    return silent
 
 
 def warn_oversized(key: str) -> None:

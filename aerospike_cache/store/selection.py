@@ -18,13 +18,14 @@ from collections.abc import Callable, Iterator
 from typing import Any, Final
 
 import aerospike
+from aerospike import exception as aex
 
 from .. import tags as tagging
 from ..errors import ConfigurationError
 from ..jobs import Job
 from ..patterns import KeyPattern, compile_glob
 from .expiry import DEADLINE_BIN, wire_ttl
-from .failures import NO_ANSWERS
+from .failures import NO_ANSWERS, OUTAGE_CODES, BatchFailure, node_of, silent_nodes
 from .records import OP_WRITE, StorePart, stored_key
 
 PAGE: Final = 10_000
@@ -32,6 +33,7 @@ _TOUCH: Final = {"op": aerospike.OPERATOR_TOUCH}
 _DELETE: Final = [{"op": aerospike.OPERATOR_DELETE}]
 Check = Callable[[Any], bool]
 Touch = tuple[int, list[dict[str, Any]]]  # (wire TTL, the ops of a touch)
+_NONE: Final[tuple[list[Any], bool]] = ([], True)  # a page that failed: nothing, stop
 
 
 def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
@@ -152,20 +154,45 @@ class Selection(StorePart):
     def pages(self, op: str, expression: Any) -> Iterator[list[Any]]:
         """The record keys the compiled ``expression`` selects, a page at a time.
 
-        Under fail-open an error ends the pages early (logged); otherwise it raises.
+        The client queries every node for the partitions it masters, each
+        partition once (a lost node's partitions on their replicas, if it has
+        any). When a node fails, the query fails: strict, that raises (naming
+        the node); under fail-open it is logged and ends the pages, the last
+        one holding what the other nodes sent before the client gave up (it
+        stops them when it sees the failure); the rest is missed.
         """
         query = self.failures.call(op, None, NO_ANSWERS, self._query, None)
         if query is None:
             return
         policy = {"expressions": expression, "include_bin_data": False}
         while True:
-            page: list[Any] | None = self.failures.call(
-                op, None, NO_ANSWERS, _results, (query, policy)
-            )
+            page, failed = self.failures.call(op, _NONE, NO_ANSWERS, self._results, (query, policy))
             if page:
-                yield [rec[0] for rec in page]
-            if page is None or not page or query.is_done():
+                yield page
+            if failed or not page or query.is_done():
                 return
+
+    def _results(self, client: Any, job: tuple[Any, dict[str, Any]]) -> tuple[list[Any], bool]:
+        """``(record keys, failed)`` of the query's next page.
+
+        ``foreach``, not ``results``: when a node fails mid-page, ``results``
+        drops what the other nodes sent, ``foreach`` has handed it over already.
+        """
+        query, policy = job
+        page: list[Any] = []
+        try:
+            with quiet():
+                query.foreach(lambda record: page.append(record[0]), policy)
+        except aex.AerospikeError as exc:
+            # under fail-open, the failure path returns what did arrive, as the last page
+            code, msg = exc.code or -1, str(exc.msg or exc)
+            node = node_of(exc)  # among the sub-errors, one per partition group: not repeated
+            timeout_ms = int(self.records.timeout_s * 1000)
+            lost = code in OUTAGE_CODES and not node
+            nodes = [node] if node else silent_nodes(client, timeout_ms) if lost else []
+            first = (msg.splitlines() or [""])[0] if nodes else msg
+            raise BatchFailure(code, f"query failed: {first}", (page, True), nodes) from exc
+        return page, False
 
     def _query(self, client: Any, _: None) -> Any:
         query = client.query(self.records.namespace, self.records.set_name)
@@ -202,7 +229,7 @@ class Selection(StorePart):
                 done += 1
             elif row.result not in (2, 27):  # gone meanwhile, or no longer selected
                 bad.append((stored_key(key[2]) or key[3].hex(), row.result))
-        self.failures.check_rows(op, result.result, bad, len(keys), done)
+        self.failures.check_rows(op, result.result, bad, len(keys), done, client=client)
         return done
 
     def start_job(self, op: str, what: str, expression: Any, touch: Touch | None = None) -> Job:
@@ -226,12 +253,6 @@ class Selection(StorePart):
             query.ttl = wttl & 0xFFFFFFFF  # unsigned on the wire: -1 (never) is 0xFFFFFFFF
         with quiet():
             return query.execute_background({"expressions": expression})
-
-
-def _results(client: Any, job: tuple[Any, dict[str, Any]]) -> list[Any]:
-    query, policy = job
-    with quiet():
-        return query.results(policy)  # type: ignore[no-any-return]
 
 
 def _no_info(job_id: int) -> None:

@@ -11,54 +11,20 @@ import logging
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from aerospike_cache.connection import registry
 from aerospike_cache.errors import CacheUnavailable
 from aerospike_cache.server import EmbeddedCluster
 from aerospike_cache.store import MISSING, AerospikeStore, failures
+from tests.store.conftest import CLUSTER_TIMEOUT_MS, node_count, until
 
-TIMEOUT_MS = 300
+TIMEOUT_MS = CLUSTER_TIMEOUT_MS
 HEARTBEAT_S = 0.5
 Factory = Callable[..., EmbeddedCluster]
-
-
-_made: list[AerospikeStore] = []
-
-
-@pytest.fixture(autouse=True)
-def _close_clients() -> Iterator[None]:
-    # each test's cluster is gone after it: do not leave clients tending it
-    yield
-    while _made:
-        entry = _made.pop().records.entry
-        if entry is not None:
-            registry.discard(entry)
-
-
-def _store(cluster: EmbeddedCluster, **options: Any) -> AerospikeStore:
-    options.setdefault("namespace", "test")
-    options.setdefault("set_name", "cluster_faults")
-    options.setdefault("timeout_ms", TIMEOUT_MS)
-    options.setdefault("client_config", {"tend_interval": 250})
-    store = AerospikeStore(cluster.hosts, **options)
-    _made.append(store)
-    return store
-
-
-def _until(check: Callable[[], Any], timeout: float = 15.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not check():
-        assert time.monotonic() < deadline, f"timed out waiting for {check}"
-        time.sleep(0.05)
-
-
-def _node_count(store: AerospikeStore) -> int:
-    client = store.records.client()
-    return len(client.get_nodes())
+Stores = Callable[..., AerospikeStore]
 
 
 class _Load:
@@ -102,15 +68,17 @@ class _Load:
 
 @pytest.mark.embedded_only
 @pytest.mark.parametrize("writes", [0.1, 0.5])
-def test_a_lost_node_is_not_an_outage(embedded_cluster: Factory, writes: float) -> None:
+def test_a_lost_node_is_not_an_outage(
+    embedded_cluster: Factory, make_cluster_store: Stores, writes: float
+) -> None:
     # the reference set-up: 2 nodes, replication factor 2, the breaker at its defaults
     cluster = embedded_cluster(2, 2, heartbeat_timeout=HEARTBEAT_S)
-    store = _store(cluster)
-    _until(lambda: _node_count(store) == 2)
+    store = make_cluster_store(cluster)
+    until(lambda: node_count(store) == 2)
     with _Load(store, writes) as load:
         time.sleep(0.2)
         cluster.kill(1)
-        _until(lambda: _node_count(store) == 1)  # the survivor took over
+        until(lambda: node_count(store) == 1)  # the survivor took over
         time.sleep(0.3)
     total = load.gets["ok"] + load.gets["failed"]
     assert load.gets["failed"] <= total // 100, load.gets  # at least 99% of gets succeed
@@ -128,10 +96,12 @@ def _get_raising(store: AerospikeStore, key: str) -> Any:
 
 
 @pytest.mark.embedded_only
-def test_the_whole_cluster_down_still_opens_the_breaker(embedded_cluster: Factory) -> None:
+def test_the_whole_cluster_down_still_opens_the_breaker(
+    embedded_cluster: Factory, make_cluster_store: Stores
+) -> None:
     cluster = embedded_cluster(3, 2, heartbeat_timeout=HEARTBEAT_S)
-    store = _store(cluster)
-    _until(lambda: _node_count(store) == 3)
+    store = make_cluster_store(cluster)
+    until(lambda: node_count(store) == 3)
     assert store.set("k", 1, None)
     for node in cluster.nodes:
         cluster.kill(node)
@@ -152,13 +122,13 @@ def test_the_whole_cluster_down_still_opens_the_breaker(embedded_cluster: Factor
 
 @pytest.mark.embedded_only
 def test_a_node_incident_is_logged_once_naming_the_node_and_once_when_over(
-    embedded_cluster: Factory, caplog: Any, monkeypatch: Any
+    embedded_cluster: Factory, make_cluster_store: Stores, caplog: Any, monkeypatch: Any
 ) -> None:
     monkeypatch.setattr(failures, "NODE_QUIET_S", 0.3)
     cluster = embedded_cluster(2, 1, heartbeat_timeout=5)
-    store = _store(cluster, fail_open=True)
-    other = _store(cluster, fail_open=True, set_name="other")  # shares the client
-    _until(lambda: _node_count(store) == 2)
+    store = make_cluster_store(cluster, fail_open=True)
+    other = make_cluster_store(cluster, fail_open=True, set_name="other")  # shares the client
+    until(lambda: node_count(store) == 2)
     lost = cluster.nodes[1]
     lost_address = f"{lost.host}:{lost.port}"
     keys = [f"k{i}" for i in range(40)]
@@ -178,20 +148,3 @@ def test_a_node_incident_is_logged_once_naming_the_node_and_once_when_over(
     over = [m for m in lines if f"node {lost_address} " in m and "no failure" in m]
     assert len(failed) == 1 and len(over) == 1, lines  # once per client, not per store
     assert not [m for m in lines if "unavailable during" in m], lines  # not a cluster outage
-
-
-@pytest.mark.embedded_only
-def test_a_batch_spanning_a_lost_node_keeps_the_live_nodes_rows(embedded_cluster: Factory) -> None:
-    # replication factor 1 and a long heartbeat: the lost node's rows cannot be answered
-    cluster = embedded_cluster(2, 1, heartbeat_timeout=30)
-    fail_open = _store(cluster, fail_open=True)
-    strict = _store(cluster)
-    _until(lambda: _node_count(strict) == 2)
-    keys = [f"k{i}" for i in range(40)]
-    assert fail_open.set_many({key: key for key in keys}, None) == []
-    cluster.kill(1)
-    got = fail_open.get_many(keys)
-    assert 0 < len(got) < len(keys)  # the live node's hits; the lost node's keys are misses
-    assert all(got[key] == key for key in got)
-    with pytest.raises(CacheUnavailable):
-        strict.get_many(keys)

@@ -104,7 +104,7 @@ def test_json_store_refuses_foreign_pickles(make_store: MakeStore) -> None:
     assert make_store(serializer="json").get("p") is MISSING
 
 
-def test_signed_entries_reject_tampering(make_store: MakeStore, aerospike_client: Any) -> None:
+def test_signed_entries_reject_tampering(make_store: MakeStore, raw_client: Any) -> None:
     signed = make_store(signing_key="0123456789abcdef-secret")
     signed.set("k", {"safe": True}, 60)
     assert signed.get("k") == {"safe": True}
@@ -115,17 +115,17 @@ def test_signed_entries_reject_tampering(make_store: MakeStore, aerospike_client
     assert signed.get("plain") is MISSING
     # Flip a byte of the stored blob through the raw client.
     key = (signed.namespace, signed.set_name, "k")
-    _, _, bins = aerospike_client.get(key)
+    _, _, bins = raw_client.get(key)
     blob = bytearray(bins["v"])
     blob[-1] ^= 0x01
-    aerospike_client.put(key, {"v": bytes(blob)})
+    raw_client.put(key, {"v": bytes(blob)})
     behind_its_back(signed)
     assert signed.get("k") is MISSING
     # A bin of another type planted by someone else is no more trusted than a blob.
-    aerospike_client.put(key, {"v": "planted"})
+    raw_client.put(key, {"v": "planted"})
     behind_its_back(signed)
     assert signed.get("k") is MISSING
-    aerospike_client.put(key, {"v": {"planted": 1}})
+    raw_client.put(key, {"v": {"planted": 1}})
     assert signed.get_many(["k"]) == {}
 
 

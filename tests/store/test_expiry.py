@@ -84,15 +84,15 @@ def test_set_many_entries_carry_their_deadline(store: AerospikeStore, clock: Fak
     assert store.get("a") is MISSING
 
 
-def test_the_server_ttl_stays_whole_seconds(store: AerospikeStore, aerospike_client: Any) -> None:
+def test_the_server_ttl_stays_whole_seconds(store: AerospikeStore, raw_client: Any) -> None:
     store.set("k", "v", 1.5)
-    _, meta, bins = aerospike_client.get((store.namespace, store.set_name, "k"))
+    _, meta, bins = raw_client.get((store.namespace, store.set_name, "k"))
     assert meta["ttl"] == 2  # ceil(1.5): the server still evicts, never before the deadline
     assert abs(bins["d"] - (time.time() + 1.5) * 1000) < 1000
 
 
 def test_an_entry_that_never_expires_loses_the_old_deadline(
-    store: AerospikeStore, clock: FakeClock, aerospike_client: Any
+    store: AerospikeStore, clock: FakeClock, raw_client: Any
 ) -> None:
     store.set("k", "short", 1)
     store.set("k", "forever", None)
@@ -101,7 +101,7 @@ def test_an_entry_that_never_expires_loses_the_old_deadline(
     clock.advance(3600)
     assert store.get("k") == "forever" and store.ttl("k") is None
     assert store.get_many(["m"]) == {"m": "forever"}
-    _, _, bins = aerospike_client.get((store.namespace, store.set_name, "k"))
+    _, _, bins = raw_client.get((store.namespace, store.set_name, "k"))
     assert "d" not in bins
 
 
@@ -146,15 +146,15 @@ def test_one_winner_among_adds_racing_on_an_expired_entry(
 
 
 def test_incr_never_revives_an_expired_entry(
-    store: AerospikeStore, clock: FakeClock, aerospike_client: Any
+    store: AerospikeStore, clock: FakeClock, raw_client: Any
 ) -> None:
     store.set("n", 5, 1)
     key = (store.namespace, store.set_name, "n")
-    before = aerospike_client.get(key)[2]["d"]
+    before = raw_client.get(key)[2]["d"]
     clock.advance(1)
     with pytest.raises(KeyError):
         store.incr("n", 1)
-    assert aerospike_client.get(key)[2]["d"] == before  # the deadline is not extended
+    assert raw_client.get(key)[2]["d"] == before  # the deadline is not extended
     assert store.get("n") is MISSING and store.has("n") is False
     assert store.incr("n", 3, create=True, ttl=10) == 3  # created anew, new deadline
     assert store.ttl("n") == 10
@@ -207,11 +207,11 @@ def test_clock_skew_shifts_expiry_by_the_skew(
 
 
 def test_entries_written_before_exact_expiry_keep_working(
-    store: AerospikeStore, clock: FakeClock, aerospike_client: Any
+    store: AerospikeStore, clock: FakeClock, raw_client: Any
 ) -> None:
     key = (store.namespace, store.set_name, "legacy")
     blob = store.codec.encode("legacy", {"old": True})
-    aerospike_client.put(key, {"v": blob}, None, {"ttl": 100, "key": 1})  # no deadline bin
+    raw_client.put(key, {"v": blob}, None, {"ttl": 100, "key": 1})  # no deadline bin
     clock.advance(3600)  # only the server's TTL applies
     assert store.get("legacy") == {"old": True}
     assert store.has("legacy") and 95 <= store.ttl("legacy") <= 100
