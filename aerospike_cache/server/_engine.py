@@ -14,6 +14,7 @@ from typing import Any
 from . import _expr, _ops
 from . import _protocol as p
 from ._ops import Op
+from ._pindex import PartitionIndex
 from ._protocol import EnterpriseOnlyError, UnsupportedError
 
 __all__ = [
@@ -109,6 +110,8 @@ class Namespace:
         self.config = config
         self.name = config.name
         self.records: dict[bytes, Record] = {}
+        #: the records' digests by partition (scans walk it); kept with ``records``
+        self.index = PartitionIndex()
         self.lock = threading.Lock()
         self.truncate_lut = 0  # ms since 2010, whole namespace
         self.set_truncate_lut: dict[bytes, int] = {}
@@ -120,9 +123,14 @@ class Namespace:
     def _live(self, digest: bytes, now_s: int) -> Record | None:
         rec = self.records.get(digest)
         if rec is not None and rec.void_time and rec.void_time < now_s:
-            del self.records[digest]
+            self.remove(digest)
             return None
         return rec
+
+    def remove(self, digest: bytes) -> None:
+        """Drop a stored record (the caller holds the lock)."""
+        del self.records[digest]
+        self.index.discard(digest)
 
     def ttl_forbidden(self, ttl: int) -> bool:
         """The real server's ``is_ttl_disallowed`` (wire TTL as unsigned)."""
@@ -231,7 +239,7 @@ class Namespace:
             failed = self._existing_checks(digest, rec, key, info2, generation, now, filter_fn)
             if failed is not None:
                 return failed
-            del self.records[digest]
+            self.remove(digest)
             return p.RC_OK, 0, 0, None
 
     def _existing_checks(
@@ -339,13 +347,15 @@ class Namespace:
         if not bins:
             if rec is None:
                 return p.RC_NOT_FOUND, 0, 0, None
-            del self.records[digest]
+            self.remove(digest)
             return p.RC_OK, 0, 0, out
         if _ops.record_size(bins, stored_key) > self.config.max_record_size:
             return p.RC_RECORD_TOO_BIG, 0, 0, None
         gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
         void_time = self._void_time(ttl, rec, now // 1000)
-        if rec is not None and not set_name:  # a background job names no set
+        if rec is None:
+            self.index.add(digest)
+        elif not set_name:  # a background job names no set
             set_name = rec.set_name
         self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
         return p.RC_OK, gen, void_time, out
@@ -367,7 +377,7 @@ class Namespace:
                     if r.set_name == set_name and r.lut < threshold
                 ]
             for d in doomed:
-                del self.records[d]
+                self.remove(d)
             return len(doomed)
 
     def purge_expired(self, now_s: int) -> int:
@@ -375,38 +385,34 @@ class Namespace:
         with self.lock:
             doomed = [d for d, r in self.records.items() if r.void_time and r.void_time < now_s]
             for d in doomed:
-                del self.records[d]
+                self.remove(d)
             self.expired_objects += len(doomed)
             return len(doomed)
 
     def clear(self) -> None:
         with self.lock:
             self.records.clear()
+            self.index.clear()
             self.truncate_lut = 0
             self.set_truncate_lut.clear()
 
     # -- scans ---------------------------------------------------------------
 
-    def scan_partition(
-        self, pid: int, set_name: bytes | None, after: bytes | None, limit: int, now_s: int
+    def partition_records(
+        self, pid: int, set_name: bytes | None, after: bytes | None, now_s: int
     ) -> list[tuple[bytes, Record]]:
         """Live records of one partition (and set), in digest order, after a digest."""
         with self.lock:
+            records = self.records
             found = []
-            for d, r in self.records.items():
-                if (d[0] | (d[1] << 8)) & 4095 != pid:
-                    continue
-                if set_name is not None and r.set_name != set_name:
+            for d in self.index.ordered(pid, after):
+                r = records.get(d)
+                if r is None or (set_name is not None and r.set_name != set_name):
                     continue
                 if r.void_time and r.void_time < now_s:
                     continue
-                if after is not None and d <= after:
-                    continue
                 found.append((d, r))
-        found.sort(key=lambda item: item[0])
-        if limit:
-            del found[limit:]
-        return found
+            return found
 
     def live_records(self, now_s: int) -> list[tuple[bytes, Record]]:
         with self.lock:
