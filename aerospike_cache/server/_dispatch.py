@@ -202,7 +202,7 @@ def _route(node: Node, msg: ParsedMsg) -> int:
 
 
 def _filter(wire: bytes | None) -> _expr.Fn | None:
-    return None if wire is None else _expr.compile_expr(wire)
+    return None if wire is None else _expr.compile_filter(wire)
 
 
 def execute(ns: Namespace, msg: ParsedMsg, now: int, batch_filter: bytes | None = None) -> Outcome:
@@ -430,18 +430,16 @@ def scan_walk(
     records visited, and the walk stops after ``max_records`` (0 = all).
     """
     now = p.now_ms()
-    now_s = now // 1000
-    sent = evaluated = 0
+    left = max_records
+    evaluated = 0
     try:
         for pid in sorted(work):
-            for d, r in ns.partition_records(pid, set_name, work[pid], now_s):
-                if filter_fn is not None:
-                    evaluated += 1
-                    if not ns.passes(filter_fn, d, r, now):
-                        continue
-                yield d, r
-                sent += 1
-                if sent == max_records:
+            found, n = ns.partition_records(pid, set_name, work[pid], now, filter_fn, left)
+            evaluated += n
+            yield from found
+            if max_records:
+                left -= len(found)
+                if not left:
                     return
     finally:
         if evaluated:  # one count per walk: tests check what a page costs

@@ -185,7 +185,7 @@ class Namespace:
             if info1 & p.INFO1_GET_ALL:
                 out = _ops.all_bins(rec.bins)
             if ops:
-                s = _ops.subject(
+                s = _expr.Subject(
                     digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now
                 )
                 try:
@@ -197,7 +197,7 @@ class Namespace:
     @staticmethod
     def passes(filter_fn: _expr.Fn, digest: bytes, rec: Record, now: int) -> bool:
         """Whether a record passes a filter expression (unknown = no)."""
-        s = _ops.subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
+        s = _expr.Subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
         return _expr.matches(filter_fn, s)
 
     def _read_touch(self, rec: Record, pct: int, now: int) -> bool:
@@ -337,9 +337,9 @@ class Namespace:
         bins: _ops.Bins = {} if replace or rec is None else dict(rec.bins)
         stored_key = key if key is not None else (rec.key if rec is not None else None)
         if rec is None:
-            s = _ops.subject(digest, bins, stored_key, set_name, 0, 0, now)
+            s = _expr.Subject(digest, bins, stored_key, set_name, 0, 0, now)
         else:
-            s = _ops.subject(digest, bins, stored_key, rec.set_name, rec.void_time, rec.lut, now)
+            s = _expr.Subject(digest, bins, stored_key, rec.set_name, rec.void_time, rec.lut, now)
         try:
             out = _ops.write_ops(ops, s, bool(info2 & p.INFO2_RESPOND_ALL_OPS))
         except _ops.OpError as exc:
@@ -399,20 +399,43 @@ class Namespace:
     # -- scans ---------------------------------------------------------------
 
     def partition_records(
-        self, pid: int, set_name: bytes | None, after: bytes | None, now_s: int
-    ) -> list[tuple[bytes, Record]]:
-        """Live records of one partition (and set), in digest order, after a digest."""
+        self,
+        pid: int,
+        set_name: bytes | None,
+        after: bytes | None,
+        now: int,
+        filter_fn: _expr.Fn | None = None,
+        limit: int = 0,
+    ) -> tuple[list[tuple[bytes, Record]], int]:
+        """Live records of one partition (and set) passing a filter, in digest order.
+
+        Starts after the digest ``after``, stops at ``limit`` records (0 = no
+        limit); also answers how many records the filter was evaluated on.
+        """
+        now_s = now // 1000
+        found: list[tuple[bytes, Record]] = []
+        evaluated = 0
+        # one subject for the walk, refilled per record: the filter's cost is the filter
+        s = _expr.Subject(b"", {}, None, b"", 0, 0, now)
         with self.lock:
-            records = self.records
-            found = []
+            get = self.records.get
             for d in self.index.ordered(pid, after):
-                r = records.get(d)
+                r = get(d)
                 if r is None or (set_name is not None and r.set_name != set_name):
                     continue
                 if r.void_time and r.void_time < now_s:
                     continue
+                if filter_fn is not None:
+                    evaluated += 1
+                    s.digest, s.bins, s.key = d, r.bins, r.key
+                    s.set_name, s.void_time, s.lut = r.set_name, r.void_time, r.lut
+                    v = filter_fn(s)
+                    if v is not True and (v is False or not _expr.verdict(v)):
+                        continue
                 found.append((d, r))
-            return found
+                if len(found) == limit:
+                    break
+        return found, evaluated
 
     def live_records(self, now_s: int) -> list[tuple[bytes, Record]]:
         with self.lock:

@@ -107,7 +107,7 @@ class JobRegistry:
         if ns is None:
             return p.frame(p.TYPE_MSG, p.last_message(p.RC_NAMESPACE))
         wire_filter = msg.fields.get(p.FIELD_FILTER)
-        filter_fn = _expr.compile_expr(wire_filter) if wire_filter is not None else None
+        filter_fn = _expr.compile_filter(wire_filter) if wire_filter is not None else None
         digests = _matching_digests(node, ns, msg)
         trid = _trid(msg) or next(self._ids)
         rps = p.U32.unpack(msg.fields[p.FIELD_RPS][:4])[0] if p.FIELD_RPS in msg.fields else 0

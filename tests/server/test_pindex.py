@@ -20,7 +20,7 @@ def _put(ns: Namespace, digest: bytes, ttl: int = 0, set_name: bytes = b"s") -> 
 
 
 def _walk(ns: Namespace, pid: int, after: bytes | None = None, now_s: int = NOW_S) -> list[bytes]:
-    return [d for d, _r in ns.partition_records(pid, None, after, now_s)]
+    return [d for d, _r in ns.partition_records(pid, None, after, now_s * 1000)[0]]
 
 
 def test_a_partition_is_walked_in_digest_order_from_a_resume_digest() -> None:
@@ -32,7 +32,7 @@ def test_a_partition_is_walked_in_digest_order_from_a_resume_digest() -> None:
     assert _walk(ns, 7) == digests
     assert _walk(ns, 7, digests[4]) == digests[5:]
     assert _walk(ns, 7, digests[-1]) == []
-    assert [d for d, _r in ns.partition_records(7, b"other", None, NOW_S)] == []
+    assert ns.partition_records(7, b"other", None, NOW_S * 1000) == ([], 0)
 
 
 def test_deletes_and_rewrites_keep_the_index_exact() -> None:
