@@ -269,7 +269,7 @@ def _build_compare(code: int) -> Callable[[list[Any]], Fn]:
 
 
 def _compare_constant(cmp: Callable[[Any, Any], bool], node: Any, b: Any) -> Fn:
-    """A comparison with a scalar literal (the common filter), a bin read fused in."""
+    """A comparison with a scalar literal (the common filter), a bin or key read fused in."""
     tb = type(b)
     left = compile_node(node)  # checks the node
     code = node[0] if isinstance(node, list) else None
@@ -293,6 +293,16 @@ def _compare_constant(cmp: Callable[[Any, Any], bool], node: Any, b: Any) -> Fn:
             return cmp(null if v is None else v[0], b)
 
         return on_type
+    if code == 80:  # the stored key, of one type (KeyBlob() != b"" in pattern filters)
+        want = _KEY_TYPES[node[1]]
+        decode = _decoder(want)
+
+        def on_key(s: Subject) -> Any:
+            key = s.key
+            a = decode(key[1:]) if key and key[0] == want else UNKNOWN
+            return cmp(a, b) if type(a) is tb else UNKNOWN
+
+        return on_key
 
     def run(s: Subject) -> Any:
         a = left(s)
