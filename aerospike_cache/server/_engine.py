@@ -14,6 +14,7 @@ from typing import Any
 from . import _expr, _ops
 from . import _protocol as p
 from ._ops import Op
+from ._pindex import PartitionIndex
 from ._protocol import EnterpriseOnlyError, UnsupportedError
 
 __all__ = [
@@ -109,6 +110,8 @@ class Namespace:
         self.config = config
         self.name = config.name
         self.records: dict[bytes, Record] = {}
+        #: the records' digests by partition (scans walk it); kept with ``records``
+        self.index = PartitionIndex()
         self.lock = threading.Lock()
         self.truncate_lut = 0  # ms since 2010, whole namespace
         self.set_truncate_lut: dict[bytes, int] = {}
@@ -120,9 +123,14 @@ class Namespace:
     def _live(self, digest: bytes, now_s: int) -> Record | None:
         rec = self.records.get(digest)
         if rec is not None and rec.void_time and rec.void_time < now_s:
-            del self.records[digest]
+            self.remove(digest)
             return None
         return rec
+
+    def remove(self, digest: bytes) -> None:
+        """Drop a stored record (the caller holds the lock)."""
+        del self.records[digest]
+        self.index.discard(digest)
 
     def ttl_forbidden(self, ttl: int) -> bool:
         """The real server's ``is_ttl_disallowed`` (wire TTL as unsigned)."""
@@ -177,7 +185,7 @@ class Namespace:
             if info1 & p.INFO1_GET_ALL:
                 out = _ops.all_bins(rec.bins)
             if ops:
-                s = _ops.subject(
+                s = _expr.Subject(
                     digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now
                 )
                 try:
@@ -189,7 +197,7 @@ class Namespace:
     @staticmethod
     def passes(filter_fn: _expr.Fn, digest: bytes, rec: Record, now: int) -> bool:
         """Whether a record passes a filter expression (unknown = no)."""
-        s = _ops.subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
+        s = _expr.Subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
         return _expr.matches(filter_fn, s)
 
     def _read_touch(self, rec: Record, pct: int, now: int) -> bool:
@@ -231,7 +239,7 @@ class Namespace:
             failed = self._existing_checks(digest, rec, key, info2, generation, now, filter_fn)
             if failed is not None:
                 return failed
-            del self.records[digest]
+            self.remove(digest)
             return p.RC_OK, 0, 0, None
 
     def _existing_checks(
@@ -329,9 +337,9 @@ class Namespace:
         bins: _ops.Bins = {} if replace or rec is None else dict(rec.bins)
         stored_key = key if key is not None else (rec.key if rec is not None else None)
         if rec is None:
-            s = _ops.subject(digest, bins, stored_key, set_name, 0, 0, now)
+            s = _expr.Subject(digest, bins, stored_key, set_name, 0, 0, now)
         else:
-            s = _ops.subject(digest, bins, stored_key, rec.set_name, rec.void_time, rec.lut, now)
+            s = _expr.Subject(digest, bins, stored_key, rec.set_name, rec.void_time, rec.lut, now)
         try:
             out = _ops.write_ops(ops, s, bool(info2 & p.INFO2_RESPOND_ALL_OPS))
         except _ops.OpError as exc:
@@ -339,13 +347,15 @@ class Namespace:
         if not bins:
             if rec is None:
                 return p.RC_NOT_FOUND, 0, 0, None
-            del self.records[digest]
+            self.remove(digest)
             return p.RC_OK, 0, 0, out
         if _ops.record_size(bins, stored_key) > self.config.max_record_size:
             return p.RC_RECORD_TOO_BIG, 0, 0, None
         gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
         void_time = self._void_time(ttl, rec, now // 1000)
-        if rec is not None and not set_name:  # a background job names no set
+        if rec is None:
+            self.index.add(digest)
+        elif not set_name:  # a background job names no set
             set_name = rec.set_name
         self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
         return p.RC_OK, gen, void_time, out
@@ -367,7 +377,7 @@ class Namespace:
                     if r.set_name == set_name and r.lut < threshold
                 ]
             for d in doomed:
-                del self.records[d]
+                self.remove(d)
             return len(doomed)
 
     def purge_expired(self, now_s: int) -> int:
@@ -375,38 +385,57 @@ class Namespace:
         with self.lock:
             doomed = [d for d, r in self.records.items() if r.void_time and r.void_time < now_s]
             for d in doomed:
-                del self.records[d]
+                self.remove(d)
             self.expired_objects += len(doomed)
             return len(doomed)
 
     def clear(self) -> None:
         with self.lock:
             self.records.clear()
+            self.index.clear()
             self.truncate_lut = 0
             self.set_truncate_lut.clear()
 
     # -- scans ---------------------------------------------------------------
 
-    def scan_partition(
-        self, pid: int, set_name: bytes | None, after: bytes | None, limit: int, now_s: int
-    ) -> list[tuple[bytes, Record]]:
-        """Live records of one partition (and set), in digest order, after a digest."""
+    def partition_records(
+        self,
+        pid: int,
+        set_name: bytes | None,
+        after: bytes | None,
+        now: int,
+        filter_fn: _expr.Fn | None = None,
+        limit: int = 0,
+    ) -> tuple[list[tuple[bytes, Record]], int]:
+        """Live records of one partition (and set) passing a filter, in digest order.
+
+        Starts after the digest ``after``, stops at ``limit`` records (0 = no
+        limit); also answers how many records the filter was evaluated on.
+        """
+        now_s = now // 1000
+        found: list[tuple[bytes, Record]] = []
+        evaluated = 0
+        # one subject for the walk, refilled per record: the filter's cost is the filter
+        s = _expr.Subject(b"", {}, None, b"", 0, 0, now)
         with self.lock:
-            found = []
-            for d, r in self.records.items():
-                if (d[0] | (d[1] << 8)) & 4095 != pid:
-                    continue
-                if set_name is not None and r.set_name != set_name:
+            get = self.records.get
+            for d in self.index.ordered(pid, after):
+                r = get(d)
+                if r is None or (set_name is not None and r.set_name != set_name):
                     continue
                 if r.void_time and r.void_time < now_s:
                     continue
-                if after is not None and d <= after:
-                    continue
+                if filter_fn is not None:
+                    evaluated += 1
+                    s.digest, s.bins, s.key = d, r.bins, r.key
+                    s.set_name, s.void_time, s.lut = r.set_name, r.void_time, r.lut
+                    v = filter_fn(s)
+                    if v is not True and (v is False or not _expr.verdict(v)):
+                        continue
                 found.append((d, r))
-        found.sort(key=lambda item: item[0])
-        if limit:
-            del found[limit:]
-        return found
+                if len(found) == limit:
+                    break
+        return found, evaluated
 
     def live_records(self, now_s: int) -> list[tuple[bytes, Record]]:
         with self.lock:

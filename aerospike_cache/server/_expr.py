@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import functools
 import math
+import operator
 import re
 from collections.abc import Callable
 from typing import Any
@@ -29,7 +30,15 @@ from ._cdt import call_cdt, compile_cdt
 from ._protocol import UnsupportedError
 from ._values import UNKNOWN, ExprError, order_key
 
-__all__ = ["UNKNOWN", "ExprError", "Subject", "compile_expr", "matches", "order_key"]
+__all__ = [
+    "UNKNOWN",
+    "ExprError",
+    "Subject",
+    "compile_expr",
+    "compile_filter",
+    "matches",
+    "order_key",
+]
 
 #: a compiled expression: subject -> value (or UNKNOWN)
 Fn = Callable[["Subject"], Any]
@@ -45,7 +54,6 @@ class Subject:
         "lut",
         "now",
         "set_name",
-        "size",
         "vars",
         "void_time",
     )
@@ -59,7 +67,6 @@ class Subject:
         void_time: int,
         lut: int,
         now: int,
-        size: Callable[[], int],
     ) -> None:
         self.digest = digest
         self.bins = bins
@@ -68,8 +75,16 @@ class Subject:
         self.void_time = void_time
         self.lut = lut
         self.now = now
-        self.size = size
-        self.vars: dict[bytes, Any] = {}
+        self.vars: dict[bytes, Any] = _NO_VARS  # a let binds on a copy
+
+    def size(self) -> int:
+        """The record's stored size (its bins as they are now)."""
+        from ._ops import record_size  # _ops imports this module
+
+        return record_size(self.bins, self.key)
+
+
+_NO_VARS: dict[bytes, Any] = {}
 
 
 # -- entry points ------------------------------------------------------------
@@ -78,16 +93,46 @@ class Subject:
 @functools.lru_cache(maxsize=256)
 def compile_expr(data: bytes) -> Fn:
     """Compile an expression's wire bytes (cached: batches repeat one filter)."""
+    return compile_node(_tree(data))
+
+
+@functools.lru_cache(maxsize=256)
+def compile_filter(data: bytes) -> Fn:
+    """Compile a filter expression (only ever read through :func:`matches`).
+
+    An And at the root stops at its first argument that is false or unknown:
+    either way the filter fails, so the rest need not run (the pattern
+    filters put the cheap key test first and the live test second).
+    """
+    tree = _tree(data)
+    if not isinstance(tree, list) or len(tree) < 3 or tree[0] != 16:
+        return compile_node(tree)
+    fns = _args(tree[1:], 1)
+
+    def run(s: Subject) -> bool:
+        for fn in fns:
+            v = fn(s)
+            if v is False or v is UNKNOWN:
+                return False
+        return True
+
+    return run
+
+
+def _tree(data: bytes) -> Any:
     try:
-        tree = mp.unpack(data, particles=False)
+        return mp.unpack(data, particles=False)
     except mp.MsgpackError as exc:
         raise ExprError(f"malformed expression: {exc}") from None
-    return compile_node(tree)
 
 
 def matches(filter_fn: Fn, subject: Subject) -> bool:
     """A filter passes only when it evaluates to true (unknown filters out)."""
-    result = filter_fn(subject)
+    return verdict(filter_fn(subject))
+
+
+def verdict(result: Any) -> bool:
+    """Whether a filter's result lets the record through (:func:`matches`)."""
     if type(result) is not bool:
         if result is UNKNOWN:
             return False
@@ -185,12 +230,12 @@ def _name(arg: Any) -> bytes:
 # -- comparisons and logic ---------------------------------------------------
 
 _CMP: dict[int, Callable[[Any, Any], bool]] = {
-    1: lambda a, b: a == b,
-    2: lambda a, b: a != b,
-    3: lambda a, b: a > b,
-    4: lambda a, b: a >= b,
-    5: lambda a, b: a < b,
-    6: lambda a, b: a <= b,
+    1: operator.eq,
+    2: operator.ne,
+    3: operator.gt,
+    4: operator.ge,
+    5: operator.lt,
+    6: operator.le,
 }
 
 
@@ -198,6 +243,10 @@ def _build_compare(code: int) -> Callable[[list[Any]], Fn]:
     cmp = _CMP[code]
 
     def build(args: list[Any]) -> Fn:
+        if len(args) == 2 and not isinstance(args[1], (list, dict)):
+            constant = literal(args[1])
+            if constant is not None:
+                return _compare_constant(cmp, args[0], constant)
         left, right = _args(args, 2, 2)
 
         def run(s: Subject) -> Any:
@@ -219,6 +268,51 @@ def _build_compare(code: int) -> Callable[[list[Any]], Fn]:
     return build
 
 
+def _compare_constant(cmp: Callable[[Any, Any], bool], node: Any, b: Any) -> Fn:
+    """A comparison with a scalar literal (the common filter), a bin or key read fused in."""
+    tb = type(b)
+    left = compile_node(node)  # checks the node
+    code = node[0] if isinstance(node, list) else None
+    if code == 81:  # a bin of one type
+        ptype, name = _EXP_TYPES[node[1]], node[2]
+        decode = _decoder(ptype)
+
+        def on_bin(s: Subject) -> Any:
+            v = s.bins.get(name)
+            if v is None or v[0] != ptype:
+                return UNKNOWN
+            a = decode(v[1])
+            return cmp(a, b) if type(a) is tb else UNKNOWN
+
+        return on_bin
+    if code == 82 and tb is int:  # a bin's type (BinExists is BinType != 0)
+        name, null = node[1], p.PT_NULL
+
+        def on_type(s: Subject) -> Any:
+            v = s.bins.get(name)
+            return cmp(null if v is None else v[0], b)
+
+        return on_type
+    if code == 80:  # the stored key, of one type (KeyBlob() != b"" in pattern filters)
+        want = _KEY_TYPES[node[1]]
+        decode = _decoder(want)
+
+        def on_key(s: Subject) -> Any:
+            key = s.key
+            a = decode(key[1:]) if key and key[0] == want else UNKNOWN
+            return cmp(a, b) if type(a) is tb else UNKNOWN
+
+        return on_key
+
+    def run(s: Subject) -> Any:
+        a = left(s)
+        if type(a) is not tb:  # UNKNOWN included: its type is its own
+            return UNKNOWN
+        return cmp(a, b)
+
+    return run
+
+
 _REGEX_FLAGS = {1: 0, 2: re.IGNORECASE, 4: 0, 8: re.MULTILINE}  # POSIX cflags
 
 
@@ -238,13 +332,24 @@ def _build_regex(args: list[Any]) -> Fn:
         regex = re.compile(pattern, flags)
     except re.error as exc:
         raise ExprError(f"bad regular expression: {exc}") from None
+    search = regex.search
+    if args[2] == [80, 3]:  # on the stored string key: no value in between
+        string = p.PT_STRING
+
+        def on_key(s: Subject) -> Any:
+            key = s.key
+            if not key or key[0] != string:
+                return UNKNOWN
+            return search(key[1:].decode("utf-8", "surrogateescape")) is not None
+
+        return on_key
     target = compile_node(args[2])
 
     def run(s: Subject) -> Any:
         v = target(s)
         if type(v) is not str:
             return UNKNOWN
-        return regex.search(v) is not None
+        return search(v) is not None
 
     return run
 
@@ -283,6 +388,8 @@ def _build_logic(decisive: bool) -> Callable[[list[Any]], Fn]:
 
     def build(args: list[Any]) -> Fn:
         fns = _args(args, 1)
+        if len(fns) == 2:
+            return _logic2(decisive, *fns)
 
         def run(s: Subject) -> Any:
             result: Any = not decisive
@@ -297,6 +404,22 @@ def _build_logic(decisive: bool) -> Callable[[list[Any]], Fn]:
         return run
 
     return build
+
+
+def _logic2(decisive: bool, first: Fn, second: Fn) -> Fn:
+    """And/Or of two arguments (what the client's helpers build), without a loop."""
+    undecided = not decisive
+
+    def run(s: Subject) -> Any:
+        a = first(s)
+        if a is decisive:
+            return decisive
+        b = second(s)
+        if b is decisive:
+            return decisive
+        return UNKNOWN if a is UNKNOWN or b is UNKNOWN else undecided
+
+    return run
 
 
 def _build_not(args: list[Any]) -> Fn:
@@ -513,29 +636,34 @@ def _build_digest_mod(args: list[Any]) -> Fn:
 
 
 #: expression value types (as_exp_type) -> particle types of a bin
-_EXP_TYPES = {
-    1: (p.PT_BOOL,),
-    2: (p.PT_INTEGER,),
-    3: (p.PT_STRING,),
-    4: (p.PT_LIST,),
-    5: (p.PT_MAP,),
-    6: (p.PT_BLOB,),
-    7: (p.PT_FLOAT,),
-    8: (p.PT_GEOJSON,),
-    9: (p.PT_HLL,),
+_EXP_TYPES: dict[int, int] = {
+    1: p.PT_BOOL,
+    2: p.PT_INTEGER,
+    3: p.PT_STRING,
+    4: p.PT_LIST,
+    5: p.PT_MAP,
+    6: p.PT_BLOB,
+    7: p.PT_FLOAT,
+    8: p.PT_GEOJSON,
+    9: p.PT_HLL,
 }
+
+
+#: key expression types -> the particle type of a stored key
+_KEY_TYPES = {2: p.PT_INTEGER, 3: p.PT_STRING, 6: p.PT_BLOB}
 
 
 def _build_rec_key(args: list[Any]) -> Fn:
     if len(args) != 1 or args[0] not in (2, 3, 6):
         raise ExprError("a key expression needs type int, string or blob")
-    want = {2: p.PT_INTEGER, 3: p.PT_STRING, 6: p.PT_BLOB}[args[0]]
+    want = _KEY_TYPES[args[0]]
+    decode = _decoder(want)
 
     def run(s: Subject) -> Any:
         key = s.key
         if not key or key[0] != want:
             return UNKNOWN
-        return from_particle(want, key[1:])
+        return decode(key[1:])
 
     return run
 
@@ -543,16 +671,29 @@ def _build_rec_key(args: list[Any]) -> Fn:
 def _build_bin(args: list[Any]) -> Fn:
     if len(args) != 2 or type(args[0]) is not int or args[0] not in _EXP_TYPES:
         raise ExprError("a bin expression needs a value type and a bin name")
-    types = _EXP_TYPES[args[0]]
+    ptype = _EXP_TYPES[args[0]]
     name = _name(args[1])
+    decode = _decoder(ptype)
 
     def run(s: Subject) -> Any:
         b = s.bins.get(name)
-        if b is None or b[0] not in types:
+        if b is None or b[0] != ptype:
             return UNKNOWN
-        return from_particle(b[0], b[1])
+        return decode(b[1])
 
     return run
+
+
+def _decoder(ptype: int) -> Callable[[bytes], Any]:
+    """:func:`from_particle` for one particle type, the common ones without a call chain."""
+    if ptype == p.PT_INTEGER:
+        unpack = p.I64.unpack
+        return lambda raw: unpack(raw)[0]
+    if ptype == p.PT_STRING:
+        return lambda raw: raw.decode("utf-8", "surrogateescape")
+    if ptype == p.PT_BLOB:
+        return bytes
+    return functools.partial(from_particle, ptype)
 
 
 def _build_bin_type(args: list[Any]) -> Fn:
@@ -596,7 +737,8 @@ def _build_let(args: list[Any]) -> Fn:
     scope = compile_node(args[-1])
 
     def run(s: Subject) -> Any:
-        saved = dict(s.vars)
+        saved = s.vars
+        s.vars = dict(saved)
         try:
             for name, fn in defs:
                 s.vars[name] = fn(s)

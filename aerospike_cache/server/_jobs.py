@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 
 from . import _expr
 from . import _protocol as p
-from ._dispatch import check_edition, scan_work
+from ._dispatch import check_edition, scan_walk, scan_work
 from ._protocol import UnsupportedError
 
 if TYPE_CHECKING:
@@ -107,7 +107,7 @@ class JobRegistry:
         if ns is None:
             return p.frame(p.TYPE_MSG, p.last_message(p.RC_NAMESPACE))
         wire_filter = msg.fields.get(p.FIELD_FILTER)
-        filter_fn = _expr.compile_expr(wire_filter) if wire_filter is not None else None
+        filter_fn = _expr.compile_filter(wire_filter) if wire_filter is not None else None
         digests = _matching_digests(node, ns, msg)
         trid = _trid(msg) or next(self._ids)
         rps = p.U32.unpack(msg.fields[p.FIELD_RPS][:4])[0] if p.FIELD_RPS in msg.fields else 0
@@ -156,15 +156,7 @@ def _trid(msg: ParsedMsg) -> int:
 def _matching_digests(node: Node, ns: Namespace, msg: ParsedMsg) -> list[bytes]:
     """Digests of the live records the job covers (set and partitions), in digest order."""
     work = scan_work(node, msg.fields)
-    set_name = msg.set_name or None
-    out = []
-    for d, r in ns.live_records(p.now_ms() // 1000):
-        if set_name is not None and r.set_name != set_name:
-            continue
-        if p.partition_id(d) in work:
-            out.append(d)
-    out.sort()
-    return out
+    return [d for d, _r in scan_walk(node, ns, msg.set_name or None, work, None)]
 
 
 def _run(

@@ -35,6 +35,7 @@ def drop_partitions(storage: Iterable[Namespace], pids: set[int]) -> int:
             gone = [d for d in ns.records if p.partition_id(d) in pids]
             for d in gone:
                 del ns.records[d]
+            ns.index.discard_partitions(pids)
             dropped += len(gone)
     return dropped
 

@@ -51,21 +51,6 @@ def all_bins(bins: Bins) -> list[p.ResponseBin]:
     return [(name, v[0], v[1]) for name, v in bins.items()]
 
 
-def subject(
-    digest: bytes,
-    bins: Bins,
-    key: bytes | None,
-    set_name: bytes,
-    void_time: int,
-    lut: int,
-    now: int,
-) -> _expr.Subject:
-    """What an expression sees of a record (its bins as they are now)."""
-    return _expr.Subject(
-        digest, bins, key, set_name, void_time, lut, now, lambda: record_size(bins, key)
-    )
-
-
 def read_ops(ops: list[Op], s: _expr.Subject) -> list[p.ResponseBin]:
     """Reads (bins and expressions) of a read command."""
     out: list[p.ResponseBin] = []

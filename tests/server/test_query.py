@@ -94,3 +94,57 @@ def test_a_filtered_query_over_a_partition_range(
     ]
     found = sorted(r[2]["i"] for half in halves for r in half)
     assert found == list(range(N))
+
+
+def _pages(
+    query: Any, policy: dict[str, Any], counters: Callable[[], int]
+) -> list[tuple[int, int]]:
+    """(records, filter evaluations) of each page until the query is done."""
+    out: list[tuple[int, int]] = []
+    while not query.is_done() and len(out) < 50:
+        before = counters()
+        page = query.results(policy)
+        out.append((len(page), counters() - before))
+    return out
+
+
+@pytest.mark.parametrize("selected", [300, 100])
+def test_a_paged_filtered_query_returns_each_match_once(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key], selected: int
+) -> None:
+    for i in range(300):
+        client.put(make_key(i), {"i": i}, policy=SEND_KEY)
+    query = client.query(ns, aerospike_set)
+    query.max_records = 40
+    query.paginate()
+    policy = _policy(exp.LT(exp.IntBin("i"), selected))
+    seen: list[Any] = []
+    while not query.is_done() and len(seen) <= 300:
+        seen.extend(r[0][2] for r in query.results(policy))
+    assert sorted(seen) == list(range(selected))
+
+
+@pytest.mark.embedded_only
+def test_a_page_evaluates_the_filter_only_on_the_records_it_visits(
+    aerospike_server: Any,
+    client: Any,
+    ns: str,
+    aerospike_set: str,
+    make_key: Callable[[Any], Key],
+) -> None:
+    """Pages resume each partition after its last record and stop at max_records."""
+    total = 300
+    for i in range(total):
+        client.put(make_key(i), {"i": i}, policy=SEND_KEY)
+    server = aerospike_server.embedded
+    query = client.query(ns, aerospike_set)
+    query.max_records = 40
+    query.paginate()
+    pages = _pages(
+        query,
+        _policy(exp.GE(exp.IntBin("i"), 0)),
+        lambda: server.counters.get("scan_filter_evals", 0),
+    )
+    # every record matches: each is evaluated once, on the page that returns it
+    assert [evals for _n, evals in pages] == [n for n, _evals in pages]
+    assert sum(n for n, _evals in pages) == total
