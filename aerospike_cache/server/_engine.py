@@ -11,17 +11,25 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from . import _expr, _ops
 from . import _protocol as p
+from ._ops import Op
+from ._protocol import EnterpriseOnlyError, UnsupportedError
+
+__all__ = [
+    "EnterpriseOnlyError",
+    "Namespace",
+    "NamespaceConfig",
+    "Op",
+    "Outcome",
+    "Record",
+    "UnsupportedError",
+]
 
 log = logging.getLogger("aerospike_cache.server")
 
-#: one request op: (op code, particle type, bin name, value)
-Op = tuple[int, int, bytes, bytes]
 #: outcome of a command: (result code, generation, void time, response bins)
 Outcome = tuple[int, int, int, list[p.ResponseBin] | None]
-
-_RECORD_OVERHEAD = 40  # flat record header + digest, roughly as a real server stores it
-_BIN_OVERHEAD = 8  # name length, flags, particle type, value length
 
 
 @dataclass
@@ -94,31 +102,6 @@ class Record:
         self.set_name = set_name
 
 
-def _record_size(bins: dict[bytes, tuple[int, bytes]], key: bytes | None) -> int:
-    size = _RECORD_OVERHEAD
-    if key is not None:
-        size += len(key) + 2
-    for name, (_ptype, value) in bins.items():
-        size += _BIN_OVERHEAD + len(name) + len(value)
-    return size
-
-
-def _all_bins(bins: dict[bytes, tuple[int, bytes]]) -> list[p.ResponseBin]:
-    return [(name, v[0], v[1]) for name, v in bins.items()]
-
-
-class UnsupportedError(Exception):
-    """A request uses a feature the embedded server does not implement."""
-
-    result_code = p.RC_UNSUPPORTED
-
-
-class EnterpriseOnlyError(UnsupportedError):
-    """An Enterprise Edition feature: a Community Edition server answers 25."""
-
-    result_code = p.RC_ENTERPRISE_ONLY
-
-
 class Namespace:
     """One namespace: its records, truncate thresholds and a lock."""
 
@@ -171,6 +154,7 @@ class Namespace:
         ops: list[Op],
         now: int,
         touch_pct: int = 0,
+        filter_fn: _expr.Fn | None = None,
     ) -> Outcome:
         """A read; ``touch_pct`` = the request's ``record_ttl`` (read-touch percent)."""
         now_s = now // 1000
@@ -183,23 +167,30 @@ class Namespace:
             generation, void_time = rec.generation, rec.void_time
             if not self._read_touch(rec, touch_pct, now):
                 return p.RC_PARAMETER, 0, 0, None
+            if filter_fn is not None and not self._passes(filter_fn, digest, rec, now):
+                return p.RC_FILTERED_OUT, 0, 0, None
             if key is not None and rec.key is not None and rec.key != key:
                 return p.RC_KEY_MISMATCH, 0, 0, None
             if info1 & p.INFO1_NOBINDATA:
                 return p.RC_OK, generation, void_time, None
             out: list[p.ResponseBin] = []
             if info1 & p.INFO1_GET_ALL:
-                out = _all_bins(rec.bins)
-            for code, _ptype, name, _value in ops:
-                if code != p.OP_READ:
-                    raise UnsupportedError(f"op {p.OP_NAMES.get(code, code)} in a read")
-                if not name:
-                    out.extend(_all_bins(rec.bins))
-                    continue
-                v = rec.bins.get(name)
-                if v is not None:
-                    out.append((name, v[0], v[1]))
+                out = _ops.all_bins(rec.bins)
+            if ops:
+                s = _ops.subject(
+                    digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now
+                )
+                try:
+                    out.extend(_ops.read_ops(ops, s))
+                except _ops.OpError as exc:
+                    return exc.result_code, 0, 0, None
             return p.RC_OK, generation, void_time, out
+
+    @staticmethod
+    def _passes(filter_fn: _expr.Fn, digest: bytes, rec: Record, now: int) -> bool:
+        """Whether an existing record passes a filter expression."""
+        s = _ops.subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
+        return _expr.matches(filter_fn, s)
 
     def _read_touch(self, rec: Record, pct: int, now: int) -> bool:
         """Read-touch (server 7.1+, ``as_read_touch_check``); False = bad percent (error 4).
@@ -225,7 +216,13 @@ class Namespace:
     # -- writes --------------------------------------------------------------
 
     def delete(
-        self, digest: bytes, key: bytes | None, info2: int, generation: int, now: int
+        self,
+        digest: bytes,
+        key: bytes | None,
+        info2: int,
+        generation: int,
+        now: int,
+        filter_fn: _expr.Fn | None = None,
     ) -> Outcome:
         if info2 & p.INFO2_DURABLE_DELETE:
             raise EnterpriseOnlyError("durable delete")
@@ -233,14 +230,32 @@ class Namespace:
             rec = self._live(digest, now // 1000)
             if rec is None:
                 return p.RC_NOT_FOUND, 0, 0, None
-            if info2 & p.INFO2_GENERATION and generation != rec.generation:
-                return p.RC_GENERATION, rec.generation, rec.void_time, None
-            if info2 & p.INFO2_GENERATION_GT and generation <= rec.generation:
-                return p.RC_GENERATION, rec.generation, rec.void_time, None
-            if key is not None and rec.key is not None and rec.key != key:
-                return p.RC_KEY_MISMATCH, 0, 0, None
+            failed = self._existing_checks(digest, rec, key, info2, generation, now, filter_fn)
+            if failed is not None:
+                return failed
             del self.records[digest]
             return p.RC_OK, 0, 0, None
+
+    def _existing_checks(
+        self,
+        digest: bytes,
+        rec: Record,
+        key: bytes | None,
+        info2: int,
+        generation: int,
+        now: int,
+        filter_fn: _expr.Fn | None,
+    ) -> Outcome | None:
+        """Generation, filter and key checks on an existing record, in the server's order."""
+        if info2 & p.INFO2_GENERATION and generation != rec.generation:
+            return p.RC_GENERATION, rec.generation, rec.void_time, None
+        if info2 & p.INFO2_GENERATION_GT and generation <= rec.generation:
+            return p.RC_GENERATION, rec.generation, rec.void_time, None
+        if filter_fn is not None and not self._passes(filter_fn, digest, rec, now):
+            return p.RC_FILTERED_OUT, rec.generation, rec.void_time, None
+        if key is not None and rec.key is not None and rec.key != key:
+            return p.RC_KEY_MISMATCH, 0, 0, None
+        return None
 
     def write(
         self,
@@ -253,109 +268,89 @@ class Namespace:
         ttl: int,
         ops: list[Op],
         now: int,
+        filter_fn: _expr.Fn | None = None,
     ) -> Outcome:
-        now_s = now // 1000
-        respond_all = info2 & p.INFO2_RESPOND_ALL_OPS
+        """A write or operate: the write semantics in the real server's order.
+
+        A filter applies only to an existing record (a filtered put creates).
+        """
         for op in ops:
             if len(op[2]) > p.MAX_BIN_NAME:
                 return p.RC_BIN_NAME, 0, 0, None
         with self.lock:
-            rec = self._live(digest, now_s)
-            # 1-2. existence policies
-            if rec is None:
-                if info3 & (p.INFO3_UPDATE_ONLY | p.INFO3_REPLACE_ONLY):
-                    return p.RC_NOT_FOUND, 0, 0, None
-                for op in ops:
-                    if op[0] == p.OP_TOUCH:
-                        return p.RC_NOT_FOUND, 0, 0, None
-                cur_gen = 0
-            else:
-                if info2 & p.INFO2_CREATE_ONLY:
-                    return p.RC_EXISTS, rec.generation, rec.void_time, None
-                cur_gen = rec.generation
-            # 3. generation
-            if info2 & p.INFO2_GENERATION and generation != cur_gen:
-                return p.RC_GENERATION, cur_gen, rec.void_time if rec else 0, None
-            if info2 & p.INFO2_GENERATION_GT and generation <= cur_gen:
-                return p.RC_GENERATION, cur_gen, rec.void_time if rec else 0, None
-            # key check
-            if rec is not None and key is not None and rec.key is not None and rec.key != key:
-                return p.RC_KEY_MISMATCH, 0, 0, None
-            # 4. TTL
+            rec = self._live(digest, now // 1000)
+            failed = self._existence_checks(rec, info2, info3, generation, ops)
+            if failed is not None:
+                return failed
+            if rec is not None:
+                failed = self._existing_checks(digest, rec, key, info2, generation, now, filter_fn)
+                if failed is not None:
+                    return failed
             if ttl == p.TTL_DONT_UPDATE and rec is None:
                 ttl = 0
             if ttl > p.MAX_TTL and ttl not in (p.TTL_NEVER, p.TTL_DONT_UPDATE):
                 return p.RC_PARAMETER, 0, 0, None
             if self.ttl_forbidden(ttl):
                 return p.RC_FORBIDDEN, 0, 0, None
-            # 5. ops
-            if rec is None or info3 & (p.INFO3_CREATE_OR_REPLACE | p.INFO3_REPLACE_ONLY):
-                bins: dict[bytes, tuple[int, bytes]] = {}
-            else:
-                bins = dict(rec.bins)
-            out: list[p.ResponseBin] = []
-            for code, ptype, name, value in ops:
-                if code == p.OP_WRITE:
-                    if ptype == p.PT_NULL:
-                        bins.pop(name, None)
-                    else:
-                        bins[name] = (ptype, value)
-                    if respond_all:
-                        out.append((name, p.PT_NULL, b""))
-                elif code == p.OP_READ:
-                    if not name:
-                        out.extend(_all_bins(bins))
-                    else:
-                        v = bins.get(name)
-                        if v is not None:
-                            out.append((name, v[0], v[1]))
-                        elif respond_all:
-                            out.append((name, p.PT_NULL, b""))
-                elif code == p.OP_INCR:
-                    rc = _incr(bins, ptype, name, value)
-                    if rc:
-                        return rc, 0, 0, None
-                    if respond_all:
-                        out.append((name, p.PT_NULL, b""))
-                elif code == p.OP_APPEND or code == p.OP_PREPEND:
-                    if ptype not in (p.PT_STRING, p.PT_BLOB):
-                        return p.RC_INCOMPATIBLE_TYPE, 0, 0, None
-                    cur = bins.get(name)
-                    if cur is None:
-                        bins[name] = (ptype, value)
-                    elif cur[0] != ptype:
-                        return p.RC_INCOMPATIBLE_TYPE, 0, 0, None
-                    elif code == p.OP_APPEND:
-                        bins[name] = (ptype, cur[1] + value)
-                    else:
-                        bins[name] = (ptype, value + cur[1])
-                    if respond_all:
-                        out.append((name, p.PT_NULL, b""))
-                elif code == p.OP_TOUCH:
-                    if respond_all:
-                        out.append((name, p.PT_NULL, b""))
-                elif code == p.OP_DELETE:
-                    bins = {}
-                    if respond_all:
-                        out.append((name, p.PT_NULL, b""))
-                else:
-                    raise UnsupportedError(f"op {p.OP_NAMES.get(code, code)}")
-            # 6. nothing left
-            if not bins:
-                if rec is None:
-                    return p.RC_NOT_FOUND, 0, 0, None
-                if info2 & p.INFO2_DURABLE_DELETE:
-                    raise EnterpriseOnlyError("durable delete")
-                del self.records[digest]
-                return p.RC_OK, 0, 0, out
-            stored_key = key if key is not None else (rec.key if rec is not None else None)
-            if _record_size(bins, stored_key) > self.config.max_record_size:
-                return p.RC_RECORD_TOO_BIG, 0, 0, None
-            # 7. commit
-            gen = (cur_gen + 1) & 0xFFFF or 1
-            void_time = self._void_time(ttl, rec, now_s)
-            self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
-            return p.RC_OK, gen, void_time, out
+            return self._apply(digest, set_name, key, rec, info2, info3, ttl, ops, now)
+
+    @staticmethod
+    def _existence_checks(
+        rec: Record | None, info2: int, info3: int, generation: int, ops: list[Op]
+    ) -> Outcome | None:
+        """Existence policies (and generation checks against a missing record)."""
+        if rec is not None:
+            if info2 & p.INFO2_CREATE_ONLY:
+                return p.RC_EXISTS, rec.generation, rec.void_time, None
+            return None
+        if info3 & (p.INFO3_UPDATE_ONLY | p.INFO3_REPLACE_ONLY):
+            return p.RC_NOT_FOUND, 0, 0, None
+        if any(op[0] == p.OP_TOUCH for op in ops):
+            return p.RC_NOT_FOUND, 0, 0, None
+        # a missing record has generation 0
+        if info2 & p.INFO2_GENERATION and generation != 0:
+            return p.RC_GENERATION, 0, 0, None
+        if info2 & p.INFO2_GENERATION_GT and generation <= 0:
+            return p.RC_GENERATION, 0, 0, None
+        return None
+
+    def _apply(
+        self,
+        digest: bytes,
+        set_name: bytes,
+        key: bytes | None,
+        rec: Record | None,
+        info2: int,
+        info3: int,
+        ttl: int,
+        ops: list[Op],
+        now: int,
+    ) -> Outcome:
+        """Run the ops on a copy of the bins, then commit (or delete an emptied record)."""
+        replace = rec is None or info3 & (p.INFO3_CREATE_OR_REPLACE | p.INFO3_REPLACE_ONLY)
+        bins: _ops.Bins = {} if replace or rec is None else dict(rec.bins)
+        stored_key = key if key is not None else (rec.key if rec is not None else None)
+        if rec is None:
+            s = _ops.subject(digest, bins, stored_key, set_name, 0, 0, now)
+        else:
+            s = _ops.subject(digest, bins, stored_key, rec.set_name, rec.void_time, rec.lut, now)
+        try:
+            out = _ops.write_ops(ops, s, bool(info2 & p.INFO2_RESPOND_ALL_OPS))
+        except _ops.OpError as exc:
+            return exc.result_code, 0, 0, None
+        if not bins:
+            if rec is None:
+                return p.RC_NOT_FOUND, 0, 0, None
+            if info2 & p.INFO2_DURABLE_DELETE:
+                raise EnterpriseOnlyError("durable delete")
+            del self.records[digest]
+            return p.RC_OK, 0, 0, out
+        if _ops.record_size(bins, stored_key) > self.config.max_record_size:
+            return p.RC_RECORD_TOO_BIG, 0, 0, None
+        gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
+        void_time = self._void_time(ttl, rec, now // 1000)
+        self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
+        return p.RC_OK, gen, void_time, out
 
     # -- truncate ------------------------------------------------------------
 
@@ -420,31 +415,3 @@ class Namespace:
             return [
                 (d, r) for d, r in self.records.items() if not (r.void_time and r.void_time < now_s)
             ]
-
-
-def _incr(bins: dict[bytes, tuple[int, bytes]], ptype: int, name: bytes, value: bytes) -> int:
-    if ptype == p.PT_INTEGER:
-        if len(value) != 8:
-            return p.RC_PARAMETER
-        cur = bins.get(name)
-        if cur is None:
-            bins[name] = (ptype, value)
-            return 0
-        if cur[0] != p.PT_INTEGER:
-            return p.RC_INCOMPATIBLE_TYPE
-        total = p.I64.unpack(cur[1])[0] + p.I64.unpack(value)[0]
-        total = (total + (1 << 63)) % (1 << 64) - (1 << 63)  # int64 wrap, like the server
-        bins[name] = (ptype, p.I64.pack(total))
-        return 0
-    if ptype == p.PT_FLOAT:
-        if len(value) != 8:
-            return p.RC_PARAMETER
-        cur = bins.get(name)
-        if cur is None:
-            bins[name] = (ptype, value)
-            return 0
-        if cur[0] != p.PT_FLOAT:
-            return p.RC_INCOMPATIBLE_TYPE
-        bins[name] = (ptype, p.F64.pack(p.F64.unpack(cur[1])[0] + p.F64.unpack(value)[0]))
-        return 0
-    return p.RC_INCOMPATIBLE_TYPE

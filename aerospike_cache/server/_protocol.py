@@ -104,7 +104,6 @@ UNSUPPORTED_FIELDS = {
     FIELD_UDF_ARGLIST: "UDF",
     FIELD_UDF_OP: "UDF",
     FIELD_BATCH_INDEX_WITH_SET: "old batch protocol",
-    FIELD_FILTER: "filter expressions",
 }
 
 # -- ops ---------------------------------------------------------------------
@@ -144,6 +143,7 @@ PT_FLOAT = 2
 PT_STRING = 3
 PT_BLOB = 4
 PT_BOOL = 17
+PT_HLL = 18
 PT_MAP = 19
 PT_LIST = 20
 PT_GEOJSON = 23
@@ -156,16 +156,35 @@ RC_NOT_FOUND = 2
 RC_GENERATION = 3
 RC_PARAMETER = 4
 RC_EXISTS = 5
+RC_BIN_EXISTS = 6
 RC_TIMEOUT = 9
 RC_INCOMPATIBLE_TYPE = 12
 RC_RECORD_TOO_BIG = 13
 RC_UNSUPPORTED = 16
+RC_BIN_NOT_FOUND = 17
 RC_KEY_MISMATCH = 19
 RC_NAMESPACE = 20
 RC_BIN_NAME = 21
 RC_FORBIDDEN = 22
 RC_ENTERPRISE_ONLY = 25
+RC_OP_NOT_APPLICABLE = 26
+RC_FILTERED_OUT = 27
 RC_SECURITY_NOT_ENABLED = 52
+
+# -- errors ------------------------------------------------------------------
+
+
+class UnsupportedError(Exception):
+    """A request uses a feature the embedded server does not implement."""
+
+    result_code = RC_UNSUPPORTED
+
+
+class EnterpriseOnlyError(UnsupportedError):
+    """An Enterprise Edition feature: a Community Edition server answers 25."""
+
+    result_code = RC_ENTERPRISE_ONLY
+
 
 # -- batch row flags ---------------------------------------------------------
 

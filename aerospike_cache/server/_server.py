@@ -14,6 +14,7 @@ from collections.abc import Iterable, Mapping
 from types import TracebackType
 from typing import Any
 
+from . import _expr
 from . import _protocol as p
 from ._engine import Namespace, NamespaceConfig, Op, Outcome, UnsupportedError
 from ._info import InfoHandler
@@ -648,14 +649,18 @@ class EmbeddedServer:
             if what is not None:
                 raise UnsupportedError(f"{what} (field {ftype})")
 
-    def _execute(self, ns: Namespace, msg: _ParsedMsg, now: int) -> Outcome:
-        """Run one single-record command (also a batch row)."""
+    def _execute(
+        self, ns: Namespace, msg: _ParsedMsg, now: int, batch_filter: bytes | None = None
+    ) -> Outcome:
+        """Run one single-record command (also a batch row: its own filter wins)."""
         digest = msg.digest
         assert digest is not None
         info2 = msg.info2
+        wire_filter = msg.fields.get(p.FIELD_FILTER, batch_filter)
+        filter_fn = _expr.compile_expr(wire_filter) if wire_filter is not None else None
         if info2 & p.INFO2_WRITE:
             if info2 & p.INFO2_DELETE and not msg.ops:
-                return ns.delete(digest, msg.key, info2, msg.generation, now)
+                return ns.delete(digest, msg.key, info2, msg.generation, now, filter_fn)
             return ns.write(
                 digest,
                 msg.set_name,
@@ -666,9 +671,10 @@ class EmbeddedServer:
                 msg.record_ttl,
                 msg.ops,
                 now,
+                filter_fn,
             )
         if msg.info1 & p.INFO1_READ:
-            return ns.read(digest, msg.key, msg.info1, msg.ops, now, msg.record_ttl)
+            return ns.read(digest, msg.key, msg.info1, msg.ops, now, msg.record_ttl, filter_fn)
         raise ValueError(f"neither read nor write (info1={msg.info1:#x}, info2={info2:#x})")
 
     def _handle_single(self, msg: _ParsedMsg) -> bytes:
@@ -710,10 +716,11 @@ class EmbeddedServer:
 
     def _handle_batch(self, msg: _ParsedMsg) -> bytes:
         for ftype in msg.fields:
-            if ftype not in (p.FIELD_BATCH_INDEX,):
+            if ftype not in (p.FIELD_BATCH_INDEX, p.FIELD_FILTER):
                 what = p.UNSUPPORTED_FIELDS.get(ftype, f"field {ftype}")
                 raise UnsupportedError(f"{what} in a batch request")
         data = msg.fields[p.FIELD_BATCH_INDEX]
+        batch_filter = msg.fields.get(p.FIELD_FILTER)
         (n_rows,) = p.U32.unpack_from(data, 0)
         pos = 5  # n_rows + parent flags
         out = bytearray()
@@ -752,7 +759,7 @@ class EmbeddedServer:
                 pos = _parse_fields_ops(data, pos + 4, n_fields, n_ops, row)
                 prev = row
             row.digest = digest
-            rc, gen, void_time, bins = self._batch_row(row, now)
+            rc, gen, void_time, bins = self._batch_row(row, now, batch_filter)
             if rc:
                 errors += 1
             out += p.encode_message(rc, gen, void_time, index, bins)
@@ -764,17 +771,20 @@ class EmbeddedServer:
             c["commands"] = c.get("commands", 0) + 1
         return p.frame(p.TYPE_MSG, out)
 
-    def _batch_row(self, row: _ParsedMsg, now: int) -> Outcome:
+    def _batch_row(self, row: _ParsedMsg, now: int, batch_filter: bytes | None) -> Outcome:
         ns = self.storage.get(row.namespace)
         if ns is None:
             return p.RC_NAMESPACE, 0, 0, None
         try:
             if row.fields:
                 self._check_unsupported_fields(row)
-            return self._execute(ns, row, now)
+            return self._execute(ns, row, now, batch_filter)
         except UnsupportedError as exc:
             self._unsupported(f"{exc} in a batch row")
             return exc.result_code, 0, 0, None
+        except ValueError as exc:  # a malformed row (its expression): 4 for this row
+            log.warning("malformed batch row (%s): answering parameter error", exc)
+            return p.RC_PARAMETER, 0, 0, None
 
     # -- scan / query ---------------------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import Any
 import aerospike
 import pytest
 from aerospike import exception as ex
+from aerospike_helpers import cdt_ctx
 from aerospike_helpers import expressions as exp
 from aerospike_helpers.batch import records as br
 from aerospike_helpers.operations import bitwise_operations as bo
@@ -67,16 +68,63 @@ def _transaction(c: Any) -> None:
         pytest.param(lambda c: c.operate(KEY, [bo.bit_get("b", 0, 8)]), (16,), id="bit-read"),
         pytest.param(lambda c: c.operate(KEY, [ho.hll_add("h", ["a"], 8)]), (16,), id="hll"),
         pytest.param(
-            lambda c: c.operate(KEY, [eo.expression_read("x", exp.IntBin("i").compile())]),
+            lambda c: c.operate(
+                KEY, [eo.expression_read("x", exp.BitCount(0, 8, exp.BlobBin("b")).compile())]
+            ),
             (16,),
-            id="expression-read",
+            id="expression-bit-read",
+        ),
+        pytest.param(
+            lambda c: c.get(
+                KEY, policy={"expressions": exp.GT(exp.HLLGetCount(exp.HLLBin("h")), 0).compile()}
+            ),
+            (16,),
+            id="expression-hll",
+        ),
+        pytest.param(
+            lambda c: c.get(
+                KEY,
+                policy={
+                    "expressions": exp.GT(
+                        exp.ListSize(None, exp.ListAppend(None, None, 2, exp.ListBin("l"))), 0
+                    ).compile()
+                },
+            ),
+            (16,),
+            id="expression-cdt-modify",
+        ),
+        pytest.param(
+            lambda c: c.get(
+                KEY,
+                policy={
+                    "expressions": exp.CmpGeo(
+                        exp.GeoBin("g"), aerospike.GeoJSON({"type": "Point", "coordinates": [0, 0]})
+                    ).compile()
+                },
+            ),
+            (16,),
+            id="expression-geo",
+        ),
+        pytest.param(
+            lambda c: c.get(
+                KEY,
+                policy={
+                    "expressions": exp.Eq(
+                        exp.ListGetByIndex(
+                            [cdt_ctx.cdt_ctx_list_index(0)],
+                            aerospike.LIST_RETURN_VALUE,
+                            exp.ResultType.INTEGER,
+                            0,
+                            exp.ListBin("l"),
+                        ),
+                        1,
+                    ).compile()
+                },
+            ),
+            (16,),
+            id="expression-cdt-context",
         ),
         pytest.param(lambda c: c.apply(KEY, "mod", "fn", []), (16,), id="udf"),
-        pytest.param(
-            lambda c: c.get(KEY, policy={"expressions": exp.Eq(exp.IntBin("i"), 1).compile()}),
-            (16,),
-            id="filter-expression",
-        ),
         pytest.param(
             lambda c: (
                 c.query("test", "unsupported").where(aerospike.predicates.equals("i", 1)).results()

@@ -1,0 +1,222 @@
+"""List and map reads inside expressions (``ListGetByValue``, ``MapSize``, ...).
+
+An expression ``call`` node carries one CDT op, ``[op code, return type,
+args...]`` (``aerospike-server`` ``as/include/base/proto.h``), whose arguments
+are themselves expressions. Every read op here selects positions of the list
+(or of the map, in key order) and answers them as the return type asks:
+index, rank, count, keys, values, a map, or existence; the ``INVERTED`` flag
+selects the complement. Modify ops and nested contexts answer 16.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from ._protocol import UnsupportedError
+from ._values import UNKNOWN, ExprError, order_key
+
+if TYPE_CHECKING:
+    from ._expr import Fn, Subject
+
+#: a compiled CDT read: (container, subject) -> value or UNKNOWN
+CdtOp = Callable[[Any, "Subject"], Any]
+
+_INVERTED = 0x10000
+_RT_NONE, _RT_INDEX, _RT_REVINDEX, _RT_RANK, _RT_REVRANK, _RT_COUNT = 0, 1, 2, 3, 4, 5
+_RT_KEY, _RT_VALUE, _RT_KEY_VALUE, _RT_EXISTS = 6, 7, 8, 13
+_RT_MAPS = (8, 16, 17)
+
+_LIST_SIZE, _MAP_SIZE = 16, 96
+#: op code -> (is a map op, is multi, selector name)
+_READS = {
+    19: (False, False, "index"),
+    21: (False, False, "rank"),
+    22: (False, True, "value"),
+    23: (False, True, "value_list"),
+    24: (False, True, "index_range"),
+    25: (False, True, "value_interval"),
+    26: (False, True, "rank_range"),
+    97: (True, False, "key"),
+    98: (True, False, "index"),
+    99: (True, True, "value"),
+    100: (True, False, "rank"),
+    102: (True, True, "value"),
+    103: (True, True, "key_interval"),
+    104: (True, True, "index_range"),
+    105: (True, True, "value_interval"),
+    106: (True, True, "rank_range"),
+    107: (True, True, "key_list"),
+    108: (True, True, "value_list"),
+}
+
+
+def compile_cdt(node: Any, compile_node: Callable[[Any], Fn]) -> CdtOp:
+    """Compile one CDT op of an expression call."""
+    if not isinstance(node, list) or not node or type(node[0]) is not int:
+        raise ExprError("a CDT call needs an op array")
+    code = node[0]
+    if code == 0xFF:
+        raise UnsupportedError("CDT contexts (nested lists/maps) in expressions")
+    if code in (_LIST_SIZE, _MAP_SIZE):
+        want = dict if code == _MAP_SIZE else list
+        return lambda c, _s: len(c) if type(c) is want else UNKNOWN
+    spec = _READS.get(code)
+    if spec is None:
+        raise UnsupportedError(f"CDT op {code} in an expression")
+    is_map, multi, selector = spec
+    if len(node) < 3 or type(node[1]) is not int:
+        raise ExprError(f"CDT op {code} needs a return type and an argument")
+    rtype = node[1]
+    args = [compile_node(a) for a in node[2:]]
+    select = _SELECTORS[selector]
+    want = dict if is_map else list
+
+    def run(container: Any, s: Subject) -> Any:
+        if type(container) is not want:
+            return UNKNOWN
+        values = [a(s) for a in args]
+        if any(v is UNKNOWN for v in values):
+            return UNKNOWN
+        entries = _entries(container)
+        picked = select(entries, values)
+        if picked is None:
+            return UNKNOWN
+        return _result(entries, picked, rtype, multi, is_map)
+
+    return run
+
+
+def call_cdt(op: CdtOp, container: Any, s: Subject) -> Any:
+    """Run a compiled CDT read on a bin's value (unknown stays unknown)."""
+    if container is UNKNOWN:
+        return UNKNOWN
+    return op(container, s)
+
+
+#: (key, value): list items have their index as key; maps are in key order
+Entries = list[tuple[Any, Any]]
+
+
+def _entries(container: Any) -> Entries:
+    if type(container) is dict:
+        return sorted(container.items(), key=lambda kv: order_key(kv[0]))
+    return list(enumerate(container))
+
+
+def _ranks(entries: Entries) -> list[int]:
+    """Positions of the entries in value order (ties by position)."""
+    return sorted(range(len(entries)), key=lambda i: (order_key(entries[i][1]), i))
+
+
+def _norm_index(i: Any, n: int) -> int | None:
+    if type(i) is not int:
+        return None
+    i = i + n if i < 0 else i
+    return i if 0 <= i < n else None
+
+
+def _range(start: Any, count: Any, n: int) -> range | None:
+    if type(start) is not int or (count is not None and type(count) is not int):
+        return None
+    begin = max(0, start + n if start < 0 else start)
+    end = n if count is None else min(n, begin + max(0, count))
+    return range(begin, max(begin, end))
+
+
+def _sel_index(entries: Entries, args: list[Any]) -> list[int] | None:
+    i = _norm_index(args[0], len(entries))
+    return None if i is None else [i]
+
+
+def _sel_rank(entries: Entries, args: list[Any]) -> list[int] | None:
+    r = _norm_index(args[0], len(entries))
+    return None if r is None else [_ranks(entries)[r]]
+
+
+def _sel_index_range(entries: Entries, args: list[Any]) -> list[int] | None:
+    rng = _range(args[0], args[1] if len(args) > 1 else None, len(entries))
+    return None if rng is None else list(rng)
+
+
+def _sel_rank_range(entries: Entries, args: list[Any]) -> list[int] | None:
+    rng = _range(args[0], args[1] if len(args) > 1 else None, len(entries))
+    if rng is None:
+        return None
+    ranks = _ranks(entries)
+    return sorted(ranks[r] for r in rng)
+
+
+def _matching(entries: Entries, wanted: list[Any], by_key: bool) -> list[int]:
+    keys = {order_key(w) for w in wanted}
+    return [i for i, kv in enumerate(entries) if order_key(kv[0 if by_key else 1]) in keys]
+
+
+def _interval(entries: Entries, args: list[Any], by_key: bool) -> list[int]:
+    low = order_key(args[0])
+    high = order_key(args[1]) if len(args) > 1 and args[1] is not None else None
+    out = []
+    for i, kv in enumerate(entries):
+        k = order_key(kv[0 if by_key else 1])
+        if k >= low and (high is None or k < high):
+            out.append(i)
+    return out
+
+
+def _list_arg(args: list[Any]) -> list[Any] | None:
+    return args[0] if args and type(args[0]) is list else None
+
+
+def _sel_value_list(entries: Entries, args: list[Any]) -> list[int] | None:
+    wanted = _list_arg(args)
+    return None if wanted is None else _matching(entries, wanted, False)
+
+
+def _sel_key_list(entries: Entries, args: list[Any]) -> list[int] | None:
+    wanted = _list_arg(args)
+    return None if wanted is None else _matching(entries, wanted, True)
+
+
+_SELECTORS: dict[str, Callable[[Entries, list[Any]], list[int] | None]] = {
+    "index": _sel_index,
+    "rank": _sel_rank,
+    "index_range": _sel_index_range,
+    "rank_range": _sel_rank_range,
+    "value": lambda e, a: _matching(e, a[:1], False),
+    "key": lambda e, a: _matching(e, a[:1], True),
+    "value_list": _sel_value_list,
+    "key_list": _sel_key_list,
+    "value_interval": lambda e, a: _interval(e, a, False),
+    "key_interval": lambda e, a: _interval(e, a, True),
+}
+
+
+def _result(entries: Entries, picked: list[int], rtype: int, multi: bool, is_map: bool) -> Any:
+    n = len(entries)
+    if rtype & _INVERTED:
+        chosen = set(picked)
+        picked = [i for i in range(n) if i not in chosen]
+        multi = True
+    kind = rtype & 0xFFFF
+    if kind == _RT_NONE:
+        return None
+    if kind == _RT_COUNT:
+        return len(picked)
+    if kind == _RT_EXISTS:
+        return bool(picked)
+    if kind in _RT_MAPS and is_map:
+        return {entries[i][0]: entries[i][1] for i in picked}
+    if kind == _RT_KEY and is_map:
+        out = [entries[i][0] for i in picked]
+    elif kind == _RT_VALUE:
+        out = [entries[i][1] for i in picked]
+    elif kind in (_RT_INDEX, _RT_REVINDEX):
+        out = [i if kind == _RT_INDEX else n - 1 - i for i in picked]
+    elif kind in (_RT_RANK, _RT_REVRANK):
+        rank_of = {pos: r for r, pos in enumerate(_ranks(entries))}
+        out = [rank_of[i] if kind == _RT_RANK else n - 1 - rank_of[i] for i in picked]
+    else:
+        return UNKNOWN
+    if multi:
+        return out
+    return out[0] if out else None

@@ -1,0 +1,728 @@
+"""Filter expressions and expression operations: the wire format and its evaluation.
+
+An expression travels as msgpack (wire field 43 for a filter; the value of an
+``expression_read``/``expression_write`` op). Each node is an array whose first
+element is an op code (``aerospike-server`` ``as/src/base/exp.c``); values are
+msgpack scalars, maps, and quoted lists (``[126, [...]]``), strings and blobs
+with their particle type byte in front (see :mod:`._msgpack`).
+
+:func:`compile_expr` turns the wire bytes into a Python closure once (and
+caches it), answering 4 (``ExprError``) for a malformed expression and 16
+(``UnsupportedError``) for a valid one this server does not evaluate. The
+closure runs against a :class:`Subject` (a record's metadata and bins) and
+answers a Python value or :data:`UNKNOWN`: as on a real node, a missing bin, a
+bin of another type, a missing key or a division by zero make the expression
+"unknown", which a filter treats as false.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import re
+from collections.abc import Callable
+from typing import Any
+
+from . import _msgpack as mp
+from . import _protocol as p
+from ._cdt import call_cdt, compile_cdt
+from ._protocol import UnsupportedError
+from ._values import UNKNOWN, ExprError, order_key
+
+__all__ = ["UNKNOWN", "ExprError", "Subject", "compile_expr", "matches", "order_key"]
+
+#: a compiled expression: subject -> value (or UNKNOWN)
+Fn = Callable[["Subject"], Any]
+
+
+class Subject:
+    """What an expression reads: one record's metadata, bins and the clock."""
+
+    __slots__ = (
+        "bins",
+        "digest",
+        "key",
+        "lut",
+        "now",
+        "set_name",
+        "size",
+        "vars",
+        "void_time",
+    )
+
+    def __init__(
+        self,
+        digest: bytes,
+        bins: dict[bytes, tuple[int, bytes]],
+        key: bytes | None,
+        set_name: bytes,
+        void_time: int,
+        lut: int,
+        now: int,
+        size: Callable[[], int],
+    ) -> None:
+        self.digest = digest
+        self.bins = bins
+        self.key = key
+        self.set_name = set_name
+        self.void_time = void_time
+        self.lut = lut
+        self.now = now
+        self.size = size
+        self.vars: dict[bytes, Any] = {}
+
+
+# -- entry points ------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=256)
+def compile_expr(data: bytes) -> Fn:
+    """Compile an expression's wire bytes (cached: batches repeat one filter)."""
+    try:
+        tree = mp.unpack(data, particles=False)
+    except mp.MsgpackError as exc:
+        raise ExprError(f"malformed expression: {exc}") from None
+    return compile_node(tree)
+
+
+def matches(filter_fn: Fn, subject: Subject) -> bool:
+    """A filter passes only when it evaluates to true (unknown filters out)."""
+    result = filter_fn(subject)
+    if type(result) is not bool:
+        if result is UNKNOWN:
+            return False
+        raise ExprError(f"a filter must be boolean, not {type(result).__name__}")
+    return result
+
+
+def to_particle(value: Any) -> tuple[int, bytes] | None:
+    """A value as a bin (particle type, bytes); None for nil (no bin)."""
+    if value is None:
+        return None
+    t = type(value)
+    if t is bool:
+        return p.PT_BOOL, b"\x01" if value else b"\x00"
+    if t is int:
+        return p.PT_INTEGER, p.I64.pack(value)
+    if t is float:
+        return p.PT_FLOAT, p.F64.pack(value)
+    if t is mp.Geo:
+        return p.PT_GEOJSON, b"\x00\x00\x00" + value.encode()
+    if t is str:
+        return p.PT_STRING, value.encode("utf-8", "surrogateescape")
+    if t is bytes:
+        return p.PT_BLOB, value
+    if t is list:
+        return p.PT_LIST, mp.pack(value)
+    if t is dict:
+        return p.PT_MAP, mp.pack(value)
+    raise ExprError(f"an expression cannot produce a {t.__name__}")
+
+
+def from_particle(ptype: int, raw: bytes) -> Any:
+    """A stored bin's value as the evaluator sees it."""
+    if ptype == p.PT_INTEGER:
+        return p.I64.unpack(raw)[0]
+    if ptype == p.PT_FLOAT:
+        return p.F64.unpack(raw)[0]
+    if ptype == p.PT_STRING:
+        return raw.decode("utf-8", "surrogateescape")
+    if ptype == p.PT_BOOL:
+        return raw != b"\x00"
+    if ptype in (p.PT_LIST, p.PT_MAP):
+        return mp.unpack(raw)
+    if ptype == p.PT_GEOJSON:
+        # flags (1) + ncells (2) + cells (8 each) + the JSON text
+        ncells = int.from_bytes(raw[1:3], "big")
+        return mp.Geo(raw[3 + 8 * ncells :].decode("utf-8", "replace"))
+    return raw
+
+
+# -- compiling ---------------------------------------------------------------
+
+
+def compile_node(node: Any) -> Fn:
+    """Compile one node of the decoded expression tree."""
+    if isinstance(node, list):
+        if not node or type(node[0]) is not int:
+            raise ExprError("an expression node must start with an op code")
+        code = node[0]
+        builder = _BUILDERS.get(code)
+        if builder is None:
+            what = _UNSUPPORTED.get(code)
+            if what is not None:
+                raise UnsupportedError(f"expression {what} (op {code})")
+            raise ExprError(f"unknown expression op {code}")
+        return builder(node[1:])
+    value = literal(node)
+    return lambda _s: value
+
+
+def literal(node: Any) -> Any:
+    """A literal value of the wire tree (string-family values by particle type)."""
+    if isinstance(node, bytes):
+        return mp.particle_value(node)
+    if isinstance(node, list):
+        return [literal(v) for v in node]
+    if isinstance(node, dict):
+        return {literal(k): literal(v) for k, v in node.items()}
+    return node
+
+
+def _args(args: list[Any], low: int, high: int | None = None) -> list[Fn]:
+    n = len(args)
+    if n < low or (high is not None and n > high):
+        raise ExprError(f"wrong number of expression arguments: {n}")
+    return [compile_node(a) for a in args]
+
+
+def _name(arg: Any) -> bytes:
+    if not isinstance(arg, bytes):
+        raise ExprError("expected a name")
+    return arg
+
+
+# -- comparisons and logic ---------------------------------------------------
+
+_CMP: dict[int, Callable[[Any, Any], bool]] = {
+    1: lambda a, b: a == b,
+    2: lambda a, b: a != b,
+    3: lambda a, b: a > b,
+    4: lambda a, b: a >= b,
+    5: lambda a, b: a < b,
+    6: lambda a, b: a <= b,
+}
+
+
+def _build_compare(code: int) -> Callable[[list[Any]], Fn]:
+    cmp = _CMP[code]
+
+    def build(args: list[Any]) -> Fn:
+        left, right = _args(args, 2, 2)
+
+        def run(s: Subject) -> Any:
+            a = left(s)
+            if a is UNKNOWN:
+                return UNKNOWN
+            b = right(s)
+            if b is UNKNOWN:
+                return UNKNOWN
+            ta, tb = type(a), type(b)
+            if ta is not tb:
+                return UNKNOWN
+            if ta is list or ta is dict or a is None:
+                return cmp(order_key(a), order_key(b))
+            return cmp(a, b)
+
+        return run
+
+    return build
+
+
+_REGEX_FLAGS = {1: 0, 2: re.IGNORECASE, 4: 0, 8: re.MULTILINE}  # POSIX cflags
+
+
+def _build_regex(args: list[Any]) -> Fn:
+    if len(args) != 3 or type(args[0]) is not int or not isinstance(args[1], bytes):
+        raise ExprError("regex compare needs options, a pattern and a string")
+    flags = 0
+    for bit, rflag in _REGEX_FLAGS.items():
+        if args[0] & bit:
+            flags |= rflag
+    if not args[0] & 8:
+        flags |= re.DOTALL  # without REG_NEWLINE, '.' and [^a] match a newline
+    pattern = args[1].decode("utf-8", "surrogateescape")
+    if not args[0] & 1:
+        pattern = _basic_to_python(pattern)
+    try:
+        regex = re.compile(pattern, flags)
+    except re.error as exc:
+        raise ExprError(f"bad regular expression: {exc}") from None
+    target = compile_node(args[2])
+
+    def run(s: Subject) -> Any:
+        v = target(s)
+        if type(v) is not str:
+            return UNKNOWN
+        return regex.search(v) is not None
+
+    return run
+
+
+def _basic_to_python(pattern: str) -> str:
+    """A POSIX basic regex (no ``REG_EXTENDED``): bare ``( ) { } | + ?`` are literals."""
+    out = []
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\" and i + 1 < len(pattern):
+            n = pattern[i + 1]
+            out.append(n if n in "(){}|+?" else c + n)
+            i += 2
+            continue
+        out.append("\\" + c if c in "(){}|+?" else c)
+        i += 1
+    return "".join(out)
+
+
+def _build_in_list(args: list[Any]) -> Fn:
+    value, seq = _args(args, 2, 2)
+
+    def run(s: Subject) -> Any:
+        v, items = value(s), seq(s)
+        if v is UNKNOWN or type(items) is not list:
+            return UNKNOWN
+        key = order_key(v)
+        return any(order_key(x) == key for x in items)
+
+    return run
+
+
+def _build_logic(decisive: bool) -> Callable[[list[Any]], Fn]:
+    """And (``decisive=False``) and Or (``True``): unknown unless some argument decides."""
+
+    def build(args: list[Any]) -> Fn:
+        fns = _args(args, 1)
+
+        def run(s: Subject) -> Any:
+            result: Any = not decisive
+            for fn in fns:
+                v = fn(s)
+                if v is decisive:
+                    return decisive
+                if v is UNKNOWN:
+                    result = UNKNOWN
+            return result
+
+        return run
+
+    return build
+
+
+def _build_not(args: list[Any]) -> Fn:
+    (fn,) = _args(args, 1, 1)
+
+    def run(s: Subject) -> Any:
+        v = fn(s)
+        return v if v is UNKNOWN else not v
+
+    return run
+
+
+def _build_exclusive(args: list[Any]) -> Fn:
+    fns = _args(args, 2)
+
+    def run(s: Subject) -> Any:
+        seen = False
+        for fn in fns:
+            v = fn(s)
+            if v is UNKNOWN:
+                return UNKNOWN
+            if v is True:
+                if seen:
+                    return False
+                seen = True
+        return seen
+
+    return run
+
+
+# -- arithmetic --------------------------------------------------------------
+
+
+def _wrap(v: int) -> int:
+    """int64 wrap-around, as C arithmetic on the server."""
+    return (v + (1 << 63)) % (1 << 64) - (1 << 63)
+
+
+def _tdiv(a: int, b: int) -> int:
+    q = abs(a) // abs(b)
+    return q if (a < 0) == (b < 0) else -q
+
+
+def _build_vargs(fold: Callable[[Any, Any], Any], low: int = 1) -> Callable[[list[Any]], Fn]:
+    def build(args: list[Any]) -> Fn:
+        fns = _args(args, low)
+
+        def run(s: Subject) -> Any:
+            acc = fns[0](s)
+            if acc is UNKNOWN or type(acc) not in (int, float):
+                return UNKNOWN
+            for fn in fns[1:]:
+                v = fn(s)
+                if v is UNKNOWN or type(v) is not type(acc):
+                    return UNKNOWN
+                acc = fold(acc, v)
+                if acc is UNKNOWN:
+                    return UNKNOWN
+            return _wrap(acc) if type(acc) is int else acc
+
+        return run
+
+    return build
+
+
+def _div(a: Any, b: Any) -> Any:
+    if type(a) is float:
+        return a / b if b else math.copysign(math.inf, a) if a else math.nan
+    return _tdiv(a, b) if b else UNKNOWN
+
+
+def _build_sub(args: list[Any]) -> Fn:
+    if len(args) == 1:  # unary minus
+        (fn,) = _args(args, 1, 1)
+        return lambda s: _unary(fn(s), lambda v: -v)
+    return _build_vargs(lambda a, b: a - b, 2)(args)
+
+
+def _build_div(args: list[Any]) -> Fn:
+    if len(args) == 1:  # reciprocal
+        (fn,) = _args(args, 1, 1)
+        return lambda s: _unary(fn(s), lambda v: _div(type(v)(1), v))
+    return _build_vargs(_div, 2)(args)
+
+
+def _unary(v: Any, f: Callable[[Any], Any]) -> Any:
+    if v is UNKNOWN or type(v) not in (int, float):
+        return UNKNOWN
+    r = f(v)
+    return _wrap(r) if type(r) is int else r
+
+
+def _build_unary(f: Callable[[Any], Any], kinds: tuple[type, ...]) -> Callable[[list[Any]], Fn]:
+    def build(args: list[Any]) -> Fn:
+        (fn,) = _args(args, 1, 1)
+
+        def run(s: Subject) -> Any:
+            v = fn(s)
+            if v is UNKNOWN or type(v) not in kinds:
+                return UNKNOWN
+            r = f(v)
+            return _wrap(r) if type(r) is int else r
+
+        return run
+
+    return build
+
+
+def _build_binary(
+    f: Callable[[Any, Any], Any], kinds: tuple[type, ...]
+) -> Callable[[list[Any]], Fn]:
+    def build(args: list[Any]) -> Fn:
+        left, right = _args(args, 2, 2)
+
+        def run(s: Subject) -> Any:
+            a, b = left(s), right(s)
+            if type(a) not in kinds or type(b) not in kinds:
+                return UNKNOWN
+            r = f(a, b)
+            return _wrap(r) if type(r) is int else r
+
+        return run
+
+    return build
+
+
+def _mod(a: int, b: int) -> Any:
+    return a - b * _tdiv(a, b) if b else UNKNOWN
+
+
+def _u64(v: int) -> int:
+    return v & 0xFFFFFFFFFFFFFFFF
+
+
+def _shift_right(a: int, n: int) -> int:
+    return _u64(a) >> (n & 63)
+
+
+def _scan(a: int, search: bool, from_left: bool) -> int:
+    bits = format(_u64(a), "064b")
+    want = "1" if search else "0"
+    i = bits.find(want) if from_left else bits.rfind(want)
+    return i
+
+
+def _build_scan(from_left: bool) -> Callable[[list[Any]], Fn]:
+    def build(args: list[Any]) -> Fn:
+        value, search = _args(args, 2, 2)
+
+        def run(s: Subject) -> Any:
+            v, b = value(s), search(s)
+            if type(v) is not int or type(b) is not bool:
+                return UNKNOWN
+            return _scan(v, b, from_left)
+
+        return run
+
+    return build
+
+
+def _log(a: float, b: float) -> float:
+    try:
+        return math.log(a) / math.log(b)
+    except (ValueError, ZeroDivisionError):
+        return math.nan
+
+
+def _pow(a: float, b: float) -> float:
+    try:
+        return float(a**b)
+    except (OverflowError, ZeroDivisionError):
+        return math.inf
+
+
+def _to_int(v: float) -> int:
+    if math.isnan(v):
+        return 0
+    if math.isinf(v):
+        return (1 << 63) - 1 if v > 0 else -(1 << 63)
+    return int(v)
+
+
+# -- record metadata, keys and bins -------------------------------------------
+
+
+def _meta(f: Callable[[Subject], Any]) -> Callable[[list[Any]], Fn]:
+    def build(args: list[Any]) -> Fn:
+        if args:
+            raise ExprError("a metadata expression takes no argument")
+        return f
+
+    return build
+
+
+def _ns_since_unix(ms_since_2010: int) -> int:
+    return (ms_since_2010 + p.CITRUSLEAF_EPOCH_MS) * 1_000_000
+
+
+def _ttl(s: Subject) -> int:
+    if s.void_time == 0:
+        return -1  # never expires: 0xFFFFFFFF as int32
+    return max(1, s.void_time - s.now // 1000)
+
+
+def _void_time(s: Subject) -> int:
+    return -1 if s.void_time == 0 else (s.void_time + p.CITRUSLEAF_EPOCH) * 1_000_000_000
+
+
+def _build_digest_mod(args: list[Any]) -> Fn:
+    if len(args) != 1 or type(args[0]) is not int or args[0] <= 0:
+        raise ExprError("digest modulo needs a positive integer")
+    mod = args[0]
+    return lambda s: int.from_bytes(s.digest[16:20], "little") % mod
+
+
+#: expression value types (as_exp_type) -> particle types of a bin
+_EXP_TYPES = {
+    1: (p.PT_BOOL,),
+    2: (p.PT_INTEGER,),
+    3: (p.PT_STRING,),
+    4: (p.PT_LIST,),
+    5: (p.PT_MAP,),
+    6: (p.PT_BLOB,),
+    7: (p.PT_FLOAT,),
+    8: (p.PT_GEOJSON,),
+    9: (p.PT_HLL,),
+}
+
+
+def _build_rec_key(args: list[Any]) -> Fn:
+    if len(args) != 1 or args[0] not in (2, 3, 6):
+        raise ExprError("a key expression needs type int, string or blob")
+    want = {2: p.PT_INTEGER, 3: p.PT_STRING, 6: p.PT_BLOB}[args[0]]
+
+    def run(s: Subject) -> Any:
+        key = s.key
+        if not key or key[0] != want:
+            return UNKNOWN
+        return from_particle(want, key[1:])
+
+    return run
+
+
+def _build_bin(args: list[Any]) -> Fn:
+    if len(args) != 2 or type(args[0]) is not int or args[0] not in _EXP_TYPES:
+        raise ExprError("a bin expression needs a value type and a bin name")
+    types = _EXP_TYPES[args[0]]
+    name = _name(args[1])
+
+    def run(s: Subject) -> Any:
+        b = s.bins.get(name)
+        if b is None or b[0] not in types:
+            return UNKNOWN
+        return from_particle(b[0], b[1])
+
+    return run
+
+
+def _build_bin_type(args: list[Any]) -> Fn:
+    if len(args) != 1:
+        raise ExprError("bin type needs a bin name")
+    name = _name(args[0])
+
+    def run(s: Subject) -> int:
+        b = s.bins.get(name)
+        return p.PT_NULL if b is None else b[0]
+
+    return run
+
+
+# -- control flow and variables -----------------------------------------------
+
+
+def _build_cond(args: list[Any]) -> Fn:
+    if len(args) < 3 or len(args) % 2 == 0:
+        raise ExprError("cond needs condition/action pairs and a default")
+    fns = [compile_node(a) for a in args]
+    pairs = list(zip(fns[0:-1:2], fns[1:-1:2], strict=True))
+    default = fns[-1]
+
+    def run(s: Subject) -> Any:
+        for cond, action in pairs:
+            v = cond(s)
+            if v is UNKNOWN:
+                return UNKNOWN
+            if v is True:
+                return action(s)
+        return default(s)
+
+    return run
+
+
+def _build_let(args: list[Any]) -> Fn:
+    if len(args) < 3 or len(args) % 2 == 0:
+        raise ExprError("let needs name/value pairs and a scope")
+    defs = [(_name(args[i]), compile_node(args[i + 1])) for i in range(0, len(args) - 1, 2)]
+    scope = compile_node(args[-1])
+
+    def run(s: Subject) -> Any:
+        saved = dict(s.vars)
+        try:
+            for name, fn in defs:
+                s.vars[name] = fn(s)
+            return scope(s)
+        finally:
+            s.vars = saved
+
+    return run
+
+
+def _build_var(args: list[Any]) -> Fn:
+    if len(args) != 1:
+        raise ExprError("var needs a name")
+    name = _name(args[0])
+
+    def run(s: Subject) -> Any:
+        try:
+            return s.vars[name]
+        except KeyError:
+            raise ExprError(f"variable {name!r} is not defined") from None
+
+    return run
+
+
+def _build_quote(args: list[Any]) -> Fn:
+    if len(args) != 1 or not isinstance(args[0], list):
+        raise ExprError("a quoted value must be a list")
+    value = literal(args[0])
+    return lambda _s: value
+
+
+def _build_call(args: list[Any]) -> Fn:
+    if len(args) != 4 or type(args[0]) is not int or type(args[1]) is not int:
+        raise ExprError("a call needs a result type, a system, its op and a bin")
+    system = args[1]
+    if system & 0x40:
+        raise UnsupportedError("expression CDT/bit/HLL modify calls")
+    if system in (1, 2):
+        raise UnsupportedError("expression bit and HLL calls")
+    if system != 0:  # 8.1 knows CDT, bits and HLL only (string calls are newer)
+        raise ExprError(f"invalid call system {system}")
+    op = compile_cdt(args[2], compile_node)
+    source = compile_node(args[3])
+    return lambda s: call_cdt(op, source(s), s)
+
+
+def _build_map_kv(values: bool) -> Callable[[list[Any]], Fn]:
+    def build(args: list[Any]) -> Fn:
+        (fn,) = _args(args, 1, 1)
+
+        def run(s: Subject) -> Any:
+            m = fn(s)
+            if type(m) is not dict:
+                return UNKNOWN
+            items = sorted(m.items(), key=lambda kv: order_key(kv[0]))
+            return [v if values else k for k, v in items]
+
+        return run
+
+    return build
+
+
+_INT = (int,)
+_FLOAT = (float,)
+_NUM = (int, float)
+
+_BUILDERS: dict[int, Callable[[list[Any]], Fn]] = {
+    **{code: _build_compare(code) for code in _CMP},
+    7: _build_regex,
+    9: _build_in_list,
+    16: _build_logic(False),
+    17: _build_logic(True),
+    18: _build_not,
+    19: _build_exclusive,
+    20: _build_vargs(lambda a, b: a + b),
+    21: _build_sub,
+    22: _build_vargs(lambda a, b: a * b),
+    23: _build_div,
+    24: _build_binary(_pow, _FLOAT),
+    25: _build_binary(_log, _FLOAT),
+    26: _build_binary(_mod, _INT),
+    27: _build_unary(abs, _NUM),
+    28: _build_unary(math.floor, _FLOAT),
+    29: _build_unary(math.ceil, _FLOAT),
+    30: _build_unary(_to_int, _FLOAT),
+    31: _build_unary(float, _INT),
+    32: _build_vargs(lambda a, b: a & b),
+    33: _build_vargs(lambda a, b: a | b),
+    34: _build_vargs(lambda a, b: a ^ b),
+    35: _build_unary(lambda v: ~v, _INT),
+    36: _build_binary(lambda a, n: a << (n & 63), _INT),
+    37: _build_binary(_shift_right, _INT),
+    38: _build_binary(lambda a, n: a >> (n & 63), _INT),
+    39: _build_unary(lambda v: bin(_u64(v)).count("1"), _INT),
+    40: _build_scan(True),
+    41: _build_scan(False),
+    50: _build_vargs(min),
+    51: _build_vargs(max),
+    64: _build_digest_mod,
+    65: _meta(lambda s: 0),  # device size: 0 on a memory-only namespace
+    66: _meta(lambda s: _ns_since_unix(s.lut)),
+    67: _meta(lambda s: max(0, s.now - s.lut)),
+    68: _meta(_void_time),
+    69: _meta(_ttl),
+    70: _meta(lambda s: s.set_name.decode("utf-8", "replace")),
+    71: _meta(lambda s: s.key is not None),
+    72: _meta(lambda s: False),  # no tombstones: deletes are not durable
+    73: _meta(lambda s: s.size()),  # memory size (deprecated): the stored size
+    74: _meta(lambda s: s.size()),
+    80: _build_rec_key,
+    81: _build_bin,
+    82: _build_bin_type,
+    101: _build_map_kv(False),
+    102: _build_map_kv(True),
+    123: _build_cond,
+    124: _build_var,
+    125: _build_let,
+    126: _build_quote,
+    127: _build_call,
+}
+
+#: op codes a real node knows that this server answers 16 to
+_UNSUPPORTED = {
+    8: "geospatial compare",
+    100: "remove result",
+    122: "loop variables (path expressions)",
+    128: "path select",
+    129: "path modify",
+}
