@@ -2,7 +2,8 @@
 
 The same conformance subset runs through ``aerospike_py.client`` and
 ``aerospike_py.AsyncClient``: connect from one seed, single-record commands,
-batches, operate, truncate, info and queries. The async client is driven
+batches, operate, truncate, info, queries, and filter expressions on
+single-record commands and batches. The async client is driven
 through :class:`_Blocking`, which runs each coroutine to completion on one
 event loop, so that one test body serves both clients.
 
@@ -32,6 +33,7 @@ else:
         "aerospike_py", reason="aerospike-py is not installed (pip install -e '.[rust-clients]')"
     )
 from aerospike_py import exception as ex
+from aerospike_py import exp
 
 SEND_KEY = {"key": aerospike_py.POLICY_KEY_SEND}
 
@@ -279,3 +281,89 @@ def test_truncate_set(
     time.sleep(0.005)
     rust_client.put(make_key(3), {"v": 3})
     assert rust_client.get(make_key(3)).bins == {"v": 3}
+
+
+# -- filter expressions (the policy's filter_expression, wire field 43) ---------
+
+
+def _filter(expression: Any) -> dict[str, Any]:
+    return {"filter_expression": expression}
+
+
+def _v_above(n: int) -> dict[str, Any]:
+    return _filter(exp.gt(exp.int_bin("v"), exp.int_val(n)))
+
+
+def test_filter_false_refuses_every_single_record_command(
+    rust_client: Any, make_key: Callable[[Any], Key]
+) -> None:
+    key = make_key("f")
+    rust_client.put(key, {"v": 5, "s": "x"})
+    refused = _v_above(10)
+    with pytest.raises(ex.FilteredOut):
+        rust_client.get(key, policy=refused)
+    with pytest.raises(ex.FilteredOut):
+        rust_client.exists(key, policy=refused)
+    with pytest.raises(ex.FilteredOut):
+        rust_client.put(key, {"v": 6}, policy=refused)
+    with pytest.raises(ex.FilteredOut):
+        rust_client.operate(
+            key, [{"op": aerospike_py.OPERATOR_INCR, "bin": "v", "val": 1}], policy=refused
+        )
+    with pytest.raises(ex.FilteredOut):
+        rust_client.touch(key, 100, policy=refused)
+    with pytest.raises(ex.FilteredOut):
+        rust_client.remove(key, policy=refused)
+    with pytest.raises(ex.FilteredOut):
+        rust_client.get(key, policy=_filter(exp.gt(exp.int_bin("nobin"), exp.int_val(1))))
+    record = rust_client.get(key)
+    assert (record.bins, record.meta.gen) == ({"v": 5, "s": "x"}, 1)
+
+
+def test_filter_true_lets_commands_through(
+    rust_client: Any, make_key: Callable[[Any], Key]
+) -> None:
+    key = make_key("f")
+    rust_client.put(key, {"v": 5, "s": "x"})
+    passes = _filter(
+        exp.and_(
+            exp.gt(exp.int_bin("v"), exp.int_val(1)),
+            exp.eq(exp.string_bin("s"), exp.string_val("x")),
+            exp.not_(exp.bin_exists("nobin")),
+        )
+    )
+    assert rust_client.get(key, policy=passes).bins == {"v": 5, "s": "x"}
+    ops = [
+        {"op": aerospike_py.OPERATOR_INCR, "bin": "v", "val": 1},
+        {"op": aerospike_py.OPERATOR_READ, "bin": "v", "val": None},
+    ]
+    assert rust_client.operate(key, ops, policy=passes).bins == {"v": 6}
+    rust_client.put(key, {"s": "x", "w": 1}, policy=passes)
+    rust_client.remove(key, policy=passes)
+    assert rust_client.exists(key).meta is None
+
+
+def test_filter_on_a_missing_record_does_not_apply(
+    rust_client: Any, make_key: Callable[[Any], Key]
+) -> None:
+    key = make_key("absent")
+    with pytest.raises(ex.RecordNotFound):
+        rust_client.get(key, policy=_v_above(10))
+    rust_client.put(key, {"v": 1}, policy=_v_above(10))
+    assert rust_client.get(key).bins == {"v": 1}
+
+
+def test_filter_in_batches(rust_client: Any, make_key: Callable[[Any], Key]) -> None:
+    keys = [make_key(i) for i in range(3)]
+    rust_client.put(keys[0], {"v": 0})
+    rust_client.put(keys[1], {"v": 1})
+    policy = _v_above(0)
+    read = rust_client.batch_read(keys, policy=policy)
+    assert [r.result for r in read.batch_records] == [27, 0, 2]
+    assert read.to_list() == [None, {"v": 1}, None]
+    incr = [{"op": aerospike_py.OPERATOR_INCR, "bin": "v", "val": 10}]
+    operated = rust_client.batch_operate(keys[:2], incr, policy=policy)
+    assert [r.result for r in operated.batch_records] == [27, 0]
+    removed = rust_client.batch_remove(keys[:2], policy=policy)
+    assert [r.result for r in removed.batch_records] == [27, 0]
+    assert rust_client.batch_read(keys).to_list() == [{"v": 0}, None, None]
