@@ -270,6 +270,29 @@ def test_query_select_and_max_records(
     # (aerospike-py 0.14 does not send include_bin_data False: bins come back anyway)
 
 
+def _partition(digest: bytes) -> int:
+    return (digest[0] | digest[1] << 8) & 4095
+
+
+def test_query_partition_filters(
+    rust_client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    _put_keyed(rust_client, make_key, 30)
+    by_key = {
+        r.key.user_key: _partition(r.key.digest)
+        for r in rust_client.query(ns, aerospike_set).results()
+    }
+    pid = by_key[7]
+    one = rust_client.query(ns, aerospike_set).results(
+        policy={"partition_filter": aerospike_py.partition_filter_by_id(pid)}
+    )
+    assert sorted(r.key.user_key for r in one) == sorted(k for k, p in by_key.items() if p == pid)
+    low = rust_client.query(ns, aerospike_set).results(
+        policy={"partition_filter": aerospike_py.partition_filter_by_range(0, 2048)}
+    )
+    assert sorted(r.key.user_key for r in low) == sorted(k for k, p in by_key.items() if p < 2048)
+
+
 def test_truncate_set(
     rust_client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
 ) -> None:
