@@ -45,7 +45,7 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".aerospike-cache-install.json"
 EXAMPLES = ROOT / "example_projects"
 
-TEST_EXTRAS = ("dev", "django", "flask")
+TEST_EXTRAS = ("dev", "django", "flask", "rust-clients")
 DEMO_EXTRAS = ("django", "flask", "msgpack")
 
 MIN_PYTHON = (3, 10)
