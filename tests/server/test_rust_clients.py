@@ -431,3 +431,59 @@ async def test_sdk_session_records(aerospike_server: Any, ns: str, aerospike_set
             await session.get(dataset.id(1))
     finally:
         await cluster.close()
+
+
+def test_filtered_query(
+    rust_client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    _put_keyed(rust_client, make_key, 20)
+    for name in ("user:1", "user:2", "other:1"):
+        rust_client.put(make_key(name), {"v": -1}, policy=SEND_KEY)
+    rust_client.put(make_key("user:nokey"), {"v": -1})  # key not stored: filtered out
+    query = rust_client.query(ns, aerospike_set)
+    matching = query.results(policy=_filter(exp.ge(exp.int_bin("v"), exp.int_val(15))))
+    assert sorted(r.key.user_key for r in matching) == [15, 16, 17, 18, 19]
+    by_key = rust_client.query(ns, aerospike_set).results(
+        policy=_filter(
+            exp.regex_compare("^user:.*", aerospike_py.REGEX_NONE, exp.key(exp.EXP_TYPE_STRING))
+        )
+    )
+    assert sorted(r.key.user_key for r in by_key) == ["user:1", "user:2"]
+
+
+# -- the async SDK's background-job builders ------------------------------------
+
+
+async def test_sdk_background_update_touch_delete_with_where(
+    aerospike_server: Any, aerospike_client: Any, ns: str, aerospike_set: str
+) -> None:
+    sdk = pytest.importorskip("aerospike_sdk", reason="aerospike-sdk is not installed")
+    from aerospike_sdk.exp import Exp
+
+    keys = [(ns, aerospike_set, i) for i in range(10)]
+    for i, key in enumerate(keys):
+        aerospike_client.put(key, {"v": i, "t": "odd" if i % 2 else "even"})
+    host, port = aerospike_server.hosts[0]
+    definition = sdk.ClusterDefinition(host, port)
+    if aerospike_server.cluster_name:
+        definition = definition.cluster_name(aerospike_server.cluster_name)
+    cluster = await definition.connect()
+    try:
+        jobs = cluster.create_session().background_task()
+        dataset = sdk.DataSet(ns, aerospike_set)
+        odd = Exp.eq(Exp.string_bin("t"), Exp.string_val("odd"))
+        # one after the other: an update job writes the namespace's default TTL
+        for builder in (
+            jobs.update(dataset).where(Exp.gt(Exp.int_bin("v"), Exp.int_val(5))).bin("v").add(100),
+            jobs.touch(dataset).where(odd).expire_record_after_seconds(5000),
+            jobs.delete(dataset).where(Exp.not_(odd)),
+        ):
+            task = await builder.execute()
+            assert await task.wait_till_complete(sleep_time=0.05, timeout=30)
+    finally:
+        await cluster.close()
+    rows = aerospike_client.batch_read(keys).batch_records
+    found = {row.key[2]: row.record for row in rows if row.result == 0}
+    assert sorted(found) == [1, 3, 5, 7, 9]
+    assert {i: rec[2]["v"] for i, rec in found.items()} == {1: 1, 3: 3, 5: 5, 7: 107, 9: 109}
+    assert all(4990 <= rec[1]["ttl"] <= 5000 for rec in found.values())
