@@ -129,11 +129,8 @@ class AerospikeCache(BaseCache):
         tags: Iterable[str] | None = None,
     ) -> bool:
         key = self.make_and_validate_key(key, version=version)
-        if tags:
-            return self._store.add(
-                key, value, self.get_backend_timeout(timeout), tags, self._tag_prefix
-            )
-        return self._store.add(key, value, self.get_backend_timeout(timeout))
+        ttl = self.get_backend_timeout(timeout)
+        return self._store.add(key, value, ttl, tags, self._tag_prefix)
 
     def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
         value = self._store.get(self.make_and_validate_key(key, version=version))
@@ -149,10 +146,7 @@ class AerospikeCache(BaseCache):
         tags: Iterable[str] | None = None,
     ) -> None:
         key = self.make_and_validate_key(key, version=version)
-        if tags:
-            self._store.set(key, value, self.get_backend_timeout(timeout), tags, self._tag_prefix)
-        else:
-            self._store.set(key, value, self.get_backend_timeout(timeout))
+        self._store.set(key, value, self.get_backend_timeout(timeout), tags, self._tag_prefix)
 
     def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
         key = self.make_and_validate_key(key, version=version)
@@ -397,9 +391,7 @@ class AerospikeCache(BaseCache):
     ) -> bool:
         key = self.make_and_validate_key(key, version=version)
         ttl = self.get_backend_timeout(timeout)
-        if tags:
-            return await self._store.run(self._store.add, key, value, ttl, tags, self._tag_prefix)
-        return await self._store.run(self._store.add, key, value, ttl)
+        return await self._store.run(self._store.add, key, value, ttl, tags, self._tag_prefix)
 
     async def aset(
         self,
@@ -412,10 +404,7 @@ class AerospikeCache(BaseCache):
     ) -> None:
         key = self.make_and_validate_key(key, version=version)
         ttl = self.get_backend_timeout(timeout)
-        if tags:
-            await self._store.run(self._store.set, key, value, ttl, tags, self._tag_prefix)
-        else:
-            await self._store.run(self._store.set, key, value, ttl)
+        await self._store.run(self._store.set, key, value, ttl, tags, self._tag_prefix)
 
     async def atouch(
         self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None

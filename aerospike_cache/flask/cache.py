@@ -252,10 +252,9 @@ class AerospikeCache(BaseCache):
         tags: Iterable[str] | None = None,
     ) -> bool:
         made = self._key(key)
-        if tags:
-            stored = self._store.set(made, value, self._ttl(timeout), tags, self._prefix())
-        else:
-            stored = self._store.set(made, value, self._ttl(timeout))
+        # the tags' prefix is made only when there are tags (key_prefix may be a callable)
+        prefix = self._prefix() if tags else ""
+        stored = self._store.set(made, value, self._ttl(timeout), tags, prefix)
         stampede = self._store.stampede
         if stampede is not None and stampede.decorators:
             stampede.filled(made)  # release a claim a decorator's get took (only they claim)
@@ -269,10 +268,8 @@ class AerospikeCache(BaseCache):
         *,
         tags: Iterable[str] | None = None,
     ) -> bool:
-        if tags:
-            made = self._key(key)
-            return self._store.add(made, value, self._ttl(timeout), tags, self._prefix())
-        return self._store.add(self._key(key), value, self._ttl(timeout))
+        prefix = self._prefix() if tags else ""
+        return self._store.add(self._key(key), value, self._ttl(timeout), tags, prefix)
 
     def set_many(
         self,
