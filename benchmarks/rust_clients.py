@@ -73,9 +73,8 @@ def _timed(seconds: float, step: Callable[[], int]) -> float:
     return n / (time.perf_counter() - start)
 
 
-def c_client_sequential(hosts: list[tuple[str, int]], ns: str, seconds: float) -> float:
-    client: Any = aerospike.client({"hosts": hosts})
-    key = (ns, SET, "c-seq")
+def sequential(client: Any, key: tuple[str, str, str], seconds: float) -> float:
+    """Put+get round trips per second on one key, one after the other; closes ``client``."""
     try:
 
         def step() -> int:
@@ -88,6 +87,10 @@ def c_client_sequential(hosts: list[tuple[str, int]], ns: str, seconds: float) -
         return _timed(seconds, step)
     finally:
         client.close()
+
+
+def c_client_sequential(hosts: list[tuple[str, int]], ns: str, seconds: float) -> float:
+    return sequential(aerospike.client({"hosts": hosts}), (ns, SET, "c-seq"), seconds)
 
 
 def c_client_threads(hosts: list[tuple[str, int]], ns: str, seconds: float, n: int) -> float:
@@ -118,19 +121,7 @@ def c_client_threads(hosts: list[tuple[str, int]], ns: str, seconds: float, n: i
 
 def py_sync_sequential(hosts: list[tuple[str, int]], ns: str, seconds: float) -> float:
     client = aerospike_py.client({"hosts": hosts}).connect()
-    key = (ns, SET, "py-seq")
-    try:
-
-        def step() -> int:
-            for _ in range(50):
-                client.put(key, VALUE)
-                client.get(key)
-            return 100
-
-        step()
-        return _timed(seconds, step)
-    finally:
-        client.close()
+    return sequential(client, (ns, SET, "py-seq"), seconds)
 
 
 async def py_async(hosts: list[tuple[str, int]], ns: str, seconds: float, n: int) -> float:
