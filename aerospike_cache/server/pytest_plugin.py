@@ -140,10 +140,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         pytest.skip(EMBEDDED_ONLY_REASON)
 
 
+def _target_names() -> tuple[str, str | None]:
+    """The namespace (``AEROSPIKE_NAMESPACE``, default ``test``) and the cluster name
+    (``AEROSPIKE_CLUSTER_NAME``) the fixtures use, on a real cluster or an embedded one."""
+    namespace = os.environ.get("AEROSPIKE_NAMESPACE", "").strip() or "test"
+    return namespace, os.environ.get("AEROSPIKE_CLUSTER_NAME", "").strip() or None
+
+
 @pytest.fixture(scope="session")
 def aerospike_server() -> Iterator[AerospikeTestServer]:
-    namespace = os.environ.get("AEROSPIKE_NAMESPACE", "").strip() or "test"
-    cluster_name = os.environ.get("AEROSPIKE_CLUSTER_NAME", "").strip() or None
+    namespace, cluster_name = _target_names()
     hosts = real_cluster_hosts()
     if hosts is not None:
         nonsup = os.environ.get("AEROSPIKE_NONSUP_NAMESPACE", "").strip() or None
@@ -204,8 +210,7 @@ def embedded_server() -> Iterator[EmbeddedServer]:
 
 @pytest.fixture(scope="session")
 def aerospike_cluster() -> Iterator[AerospikeTestCluster]:
-    namespace = os.environ.get("AEROSPIKE_NAMESPACE", "").strip() or "test"
-    cluster_name = os.environ.get("AEROSPIKE_CLUSTER_NAME", "").strip() or None
+    namespace, cluster_name = _target_names()
     hosts = real_cluster_hosts()
     if hosts is not None:
         yield AerospikeTestCluster(hosts, namespace, None, cluster_name)
