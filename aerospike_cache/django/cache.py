@@ -249,8 +249,7 @@ class AerospikeCache(BaseCache):
         """What stampede protection's ``get_or_set`` takes: key, computation, TTL, tags."""
         made = self.make_and_validate_key(key, version=version)
         compute = default if callable(default) else (lambda: default)
-        tagging: Tags = (tags, self._tag_prefix) if tags else ()
-        return made, compute, self.get_backend_timeout(timeout), tagging
+        return made, compute, self.get_backend_timeout(timeout), (tags, self._tag_prefix)
 
     def stats(self) -> dict[str, Any]:
         """This process's figures for the cache: hits, misses, near hits, errors, latency."""

@@ -49,7 +49,7 @@ _HELD: Final = 4096  # claims remembered until their set
 
 
 #: ``(tags, tag_prefix)`` for the store's ``set``, or nothing
-Tags = tuple[()] | tuple[Iterable[str], str]
+Tags = tuple[()] | tuple[Iterable[str] | None, str]
 _NO_TAGS: Final[tuple[()]] = ()
 
 
