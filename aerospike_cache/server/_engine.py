@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from . import _expr, _ops
 from . import _protocol as p
@@ -32,6 +32,11 @@ log = logging.getLogger("aerospike_cache.server")
 #: outcome of a command: (result code, generation, void time, response bins)
 Outcome = tuple[int, int, int, list[p.ResponseBin] | None]
 
+# ops a replace may carry besides writes of values (a real node's write_master_policies)
+_READ_OPS: Final = frozenset(
+    {p.OP_READ, p.OP_CDT_READ, p.OP_EXP_READ, p.OP_BITS_READ, p.OP_HLL_READ}
+)
+
 
 @dataclass
 class NamespaceConfig:
@@ -42,6 +47,8 @@ class NamespaceConfig:
     default_ttl: int = 0
     allow_ttl_without_nsup: bool = False
     max_record_size: int = 1024 * 1024
+    #: Enterprise XDR bin convergence: the namespace then refuses record replaces
+    conflict_resolve_writes: bool = False
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 31 or any(c in self.name for c in ":;/\t\n"):
@@ -63,9 +70,10 @@ class NamespaceConfig:
                 "default_ttl",
                 "allow_ttl_without_nsup",
                 "max_record_size",
+                "conflict_resolve_writes",
             ):
                 raise ValueError(f"namespace {name}: unknown option {key!r}")
-            if attr == "allow_ttl_without_nsup":
+            if attr in ("allow_ttl_without_nsup", "conflict_resolve_writes"):
                 kwargs[attr] = _to_bool(value)
             else:
                 kwargs[attr] = int(value)
@@ -283,6 +291,8 @@ class Namespace:
         for op in ops:
             if len(op[2]) > p.MAX_BIN_NAME:
                 return p.RC_BIN_NAME, 0, 0, None
+        if info3 & (p.INFO3_CREATE_OR_REPLACE | p.INFO3_REPLACE_ONLY) and not self._replace_ok(ops):
+            return p.RC_PARAMETER, 0, 0, None
         with self.lock:
             rec = self._live(digest, now // 1000)
             failed = self._existence_checks(rec, info2, info3, generation, ops)
@@ -299,6 +309,14 @@ class Namespace:
             if self.ttl_forbidden(ttl):
                 return p.RC_FORBIDDEN, 0, 0, None
             return self._apply(digest, set_name, key, rec, info2, info3, ttl, ops, now)
+
+    def _replace_ok(self, ops: list[Op]) -> bool:
+        """A real node's rules for a replace (write_master_policies): refused by a
+        namespace resolving write conflicts, and only with plain writes of values
+        (no bin deletes, touches or modify ops)."""
+        if self.config.conflict_resolve_writes:
+            return False
+        return all(op[0] in _READ_OPS or (op[0] == p.OP_WRITE and op[1] != p.PT_NULL) for op in ops)
 
     @staticmethod
     def _existence_checks(

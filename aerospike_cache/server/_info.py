@@ -262,6 +262,7 @@ class InfoHandler:
             ("default-ttl", cfg.default_ttl),
             ("allow-ttl-without-nsup", str(cfg.allow_ttl_without_nsup).lower()),
             ("max-record-size", cfg.max_record_size),
+            ("conflict-resolve-writes", str(cfg.conflict_resolve_writes).lower()),
             ("default-read-touch-ttl-pct", 0),
             ("replication-factor", view.replication_factor()),
             ("strong-consistency", "false"),

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import aerospike
 from aerospike import exception as aex
 
 from ..errors import CacheOperationError
@@ -35,6 +36,7 @@ _INCR_ANSWERS: Final = ((aex.RecordNotFound, _ABSENT), (aex.BinIncompatibleType,
 _READ_BACK: Final = ({"op": OP_READ, "bin": VALUE_BIN}, {"op": OP_READ, "bin": DEADLINE_BIN})
 _ATTEMPTS: Final = 16  # each retry means another writer made progress
 _DEADLINE_ONLY: Final = [DEADLINE_BIN]
+_CREATE_OR_REPLACE: Final = aerospike.POLICY_EXISTS_CREATE_OR_REPLACE
 
 
 class Atomic(StorePart):
@@ -47,9 +49,14 @@ class Atomic(StorePart):
         if wttl > 0 and records.ttl_forbidden:
             records.check_ttl(wttl)  # raises
         if type(key) is str and key.isascii() and "\x00" not in key:  # records.key(), inlined
-            client.put((records.namespace, records.set_name, key), bins, meta, policy)
+            record_key: Any = (records.namespace, records.set_name, key)
         else:
-            client.put(records.key(key), bins, meta, policy)
+            record_key = records.key(key)
+        if records.replace_refused:  # a merge (Records.write_policy): nil bins drop older ones
+            bins = records.whole(bins)
+            if policy.get("exists") == _CREATE_OR_REPLACE:  # made before the inspection
+                policy = records.write_policy(wttl)
+        client.put(record_key, bins, meta, policy)
         return True
 
     def add(
@@ -59,7 +66,8 @@ class Atomic(StorePart):
         call = self.failures.call
         for _attempt in range(_ATTEMPTS):
             bins, wttl = self.deadlines.entry(encoded, ttl)
-            bins[TAG_BIN] = stored_tags or None  # nil: no tags (dropped in a take-over)
+            if stored_tags:
+                bins[TAG_BIN] = stored_tags
             policy = self.records.create_policy(wttl)
             done = call("add", False, _ADD_ANSWERS, self.put, (key, bins, wttl, policy, None))
             if done is _EXISTS:
@@ -81,7 +89,7 @@ class Atomic(StorePart):
         self.records.check_ttl(wttl)
         try:
             policy = self.records.replace_if_policy(wttl)
-            client.put(record_key, _no_nils(bins), {"gen": meta["gen"]}, policy)
+            client.put(record_key, self.records.whole(bins), {"gen": meta["gen"]}, policy)
         except aex.RecordTooBig:
             return TOO_BIG
         return True
@@ -124,7 +132,6 @@ class Atomic(StorePart):
             answers: Any = ((aex.RecordExistsError, _RETRY),)
         else:
             policy, meta = records.replace_if_policy(wttl), {"gen": generation}
-            bins = _no_nils(bins)
             answers = _LOST_RACE
         return self.failures.call("incr", None, answers, self.put, (key, bins, wttl, policy, meta))
 
@@ -168,9 +175,3 @@ class Atomic(StorePart):
             return False
         client.remove(record_key, policy=self.records.remove_if_policy(meta["gen"]))
         return True
-
-
-def _no_nils(bins: dict[str, Any]) -> dict[str, Any]:
-    """``bins`` without nil bins: a replace starts from nothing, and a server refuses
-    bin deletes in a replace."""
-    return {name: value for name, value in bins.items() if value is not None}

@@ -87,13 +87,12 @@ class Deadlines:
     def entry(self, value: Any, ttl: float | None) -> tuple[dict[str, Any], int]:
         """The bins and wire TTL of an entry written now with ``ttl`` (``> 0``, or ``None``).
 
-        One call on the write path: the value bin, the deadline bin and
-        ``ceil(ttl)`` for the server. An entry that never expires gets a nil
-        deadline: a put merges bins, and the nil deletes an older deadline
-        (cheaper than a replace on the embedded server; see docs/benchmarks.md).
+        The value bin, the deadline bin (none for an entry that never expires)
+        and ``ceil(ttl)`` for the server. Written as a whole record (a replace,
+        see ``Records.write_policy``), so no nil bin has to delete older ones.
         """
         if ttl is None:
-            return {VALUE_BIN: value, DEADLINE_BIN: None}, TTL_NEVER
+            return {VALUE_BIN: value}, TTL_NEVER
         if ttl > MAX_TTL:
             ttl = MAX_TTL
         deadline = int((self.clock() + ttl) * 1000)

@@ -105,12 +105,17 @@ class Records:
         self.entry: ClientEntry | None = None
         self.ttl_forbidden: bool | None = None
         self.suspect = False  # set off the common path; the failure path clears it
-        self._forks = forks.generation
+        #: the entry while the common case holds (inspected, nothing suspect, this
+        #: process): the failure path's fast path then calls its client directly
+        self.ready: ClientEntry | None = None
+        self.forks_seen = forks.generation
         self._on_fork: list[Callable[[], None]] = []
         self.store_keys = store_keys
         key_policy = aerospike.POLICY_KEY_SEND if store_keys else aerospike.POLICY_KEY_DIGEST
         self._key_policy = key_policy
-        self._write_policies: dict[int, dict[str, Any]] = {}
+        self.write_policies: dict[int, dict[str, Any]] = {}
+        #: the namespace refuses replaces: entries are written as merges (see write_policy)
+        self.replace_refused = False
         self._create_policies: dict[int, dict[str, Any]] = {}
         self.update_keep = {
             "key": key_policy,
@@ -132,19 +137,14 @@ class Records:
         failure path to classify.
         """
         entry = self.entry
-        if (
-            entry is not None
-            and entry.client is not None
-            and not entry.breaker.failures
-            and self.ttl_forbidden is not None
-            and self._forks == forks.generation
-        ):
-            return entry.client  # the common case: connected, inspected, healthy
+        if self._serves(entry):
+            return entry.client  # type: ignore[union-attr]
         # Failures were counted: the next success must close the breaker.
         self.suspect = True
-        if self._forks != forks.generation:
+        self.ready = None
+        if self.forks_seen != forks.generation:
             # Forked: the parent's client is the parent's; build our own.
-            self._forks = forks.generation
+            self.forks_seen = forks.generation
             if entry is not None:
                 inherit([entry])  # freeing the parent's client in the child crashes it
             self.entry = entry = None
@@ -163,9 +163,31 @@ class Records:
             client = registry.connect(entry)
         if self.ttl_forbidden is None:
             self.ttl_forbidden = inspect_namespace(client, entry, self.namespace, self.hosts_text())
+            # An Enterprise namespace resolving write conflicts (XDR bin convergence)
+            # refuses record replaces: entries are then written as merges
+            refused = entry.namespace_info[self.namespace].get("conflict-resolve-writes") == "true"
+            if refused != self.replace_refused:
+                self.replace_refused = refused
+                self.write_policies.clear()
             if self.ttl_forbidden:
                 logger.warning("aerospike-cache: %s", nsup_error(self.namespace))
         return client
+
+    def settle_ready(self) -> None:
+        """After an answer with nothing suspect: let the fast path use the client
+        if :meth:`client` would hand it out at once."""
+        if self._serves(self.entry):
+            self.ready = self.entry
+
+    def _serves(self, entry: ClientEntry | None) -> bool:
+        """The common case: connected, inspected, healthy, in the process that connected."""
+        return (
+            entry is not None
+            and entry.client is not None
+            and not entry.breaker.failures
+            and self.ttl_forbidden is not None
+            and self.forks_seen == forks.generation
+        )
 
     def _resolve_entry(self) -> ClientEntry:
         entry = self.entry
@@ -185,6 +207,7 @@ class Records:
             registry.discard(self.entry)
         self.entry = None
         self.ttl_forbidden = None
+        self.ready = None
 
     def hosts_text(self) -> str:
         hosts = self.config.get("hosts") or []
@@ -214,13 +237,24 @@ class Records:
         ]
 
     def write_policy(self, ttl: int) -> dict[str, Any]:
-        """A write of an entry (its bins: see ``Deadlines.entry``)."""
-        pol = self._write_policies.get(ttl)
+        """A write of a whole entry (its bins: see ``Deadlines.entry``): a create-or-replace,
+        so a write drops what an older entry had (deadline, tags) without nil bins.
+        A namespace that refuses replaces gets a merge, with nil bins (:meth:`whole`)."""
+        pol = self.write_policies.get(ttl)
         if pol is None:
             pol = {"key": self._key_policy, "ttl": ttl}
-            if len(self._write_policies) < 256:
-                self._write_policies[ttl] = pol
+            if not self.replace_refused:
+                pol["exists"] = aerospike.POLICY_EXISTS_CREATE_OR_REPLACE
+            if len(self.write_policies) < 256:
+                self.write_policies[ttl] = pol
         return pol
+
+    def whole(self, bins: dict[str, Any]) -> dict[str, Any]:
+        """The bins of a whole entry as this namespace must be sent them (see
+        :meth:`write_policy`): as they are, or with nil bins for a merge."""
+        if self.replace_refused:
+            return {DEADLINE_BIN: None, TAG_BIN: None, **bins}
+        return bins
 
     def create_policy(self, ttl: int) -> dict[str, Any]:
         pol = self._create_policies.get(ttl)
@@ -235,7 +269,10 @@ class Records:
         return {"key": self._key_policy, "gen": aerospike.POLICY_GEN_EQ, "generation": generation}
 
     def replace_if_policy(self, ttl: int) -> dict[str, Any]:
-        """A put replacing the record only at the generation given in ``meta={"gen": g}``."""
+        """A put replacing the record only at the generation given in ``meta={"gen": g}``
+        (where replaces are refused, a merge: send :meth:`whole` bins)."""
+        if self.replace_refused:
+            return {"key": self._key_policy, "ttl": ttl, "gen": aerospike.POLICY_GEN_EQ}
         return {
             "key": self._key_policy,
             "ttl": ttl,
@@ -258,13 +295,16 @@ class Records:
         from aerospike_helpers.batch.records import Write
 
         policy = self.write_policy(ttl)
-        # A put merges bins: a nil bin deletes an older deadline (an entry that
-        # never expires) or older tags (an entry written without them).
-        end = {"op": OP_WRITE, "bin": DEADLINE_BIN, "val": deadline}
-        tag = {"op": OP_WRITE, "bin": TAG_BIN, "val": stored_tags or None}
+        extra = [
+            {"op": OP_WRITE, "bin": name, "val": value}
+            for name, value in self.whole(
+                {DEADLINE_BIN: deadline, TAG_BIN: stored_tags or None}
+            ).items()
+            if value is not None or self.replace_refused  # nil bins only for a merge
+        ]
         keys = self.keys([k for k, _ in items])
         return [
-            Write(key, [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, end, tag], policy=policy)
+            Write(key, [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *extra], policy=policy)
             for key, (_, v) in zip(keys, items, strict=True)
         ]
 

@@ -49,6 +49,31 @@ def test_create_or_replace(client: Any, key: Key) -> None:
     assert meta["gen"] == 2
 
 
+@pytest.mark.parametrize("policy", [REPLACE, CREATE_OR_REPLACE])
+def test_a_replace_carries_no_bin_deletes(client: Any, key: Key, policy: dict[str, Any]) -> None:
+    # a real node's write_master_policies: "bin delete can't have record-level replace flag"
+    client.put(key, {"a": 1, "b": 1})
+    with pytest.raises(ex.InvalidRequest):
+        client.put(key, {"a": 2, "b": None}, policy=policy)
+    assert client.get(key)[2] == {"a": 1, "b": 1}
+
+
+@pytest.mark.embedded_only
+def test_a_namespace_resolving_write_conflicts_refuses_replaces() -> None:
+    from aerospike_cache.server import EmbeddedServer
+
+    with EmbeddedServer(namespaces={"x": {"conflict-resolve-writes": "true"}}) as server:
+        client = aerospike.client(server.config).connect()
+        try:
+            assert "conflict-resolve-writes=true" in client.info_random_node("namespace/x")
+            with pytest.raises(ex.InvalidRequest):
+                client.put(("x", "s", 1), {"a": 1}, policy=CREATE_OR_REPLACE)
+            client.put(("x", "s", 1), {"a": 1, "b": None})  # a merge is fine
+            assert client.get(("x", "s", 1))[2] == {"a": 1}
+        finally:
+            client.close()
+
+
 def test_generation_equal(client: Any, key: Key) -> None:
     client.put(key, {"a": 1})
     gen_eq = {"gen": aerospike.POLICY_GEN_EQ}

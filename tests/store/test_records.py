@@ -138,3 +138,58 @@ def test_unreachable_at_first_use_not_at_construction() -> None:
     assert store_open.get("k") is MISSING
     assert store_open.set("k", "v", 60) is False
     assert time.monotonic() - started < 5
+
+
+# -- how an entry is written: a whole-record replace, or a merge where replaces are refused
+
+
+@pytest.fixture(scope="module")
+def merging_server() -> Any:
+    """A namespace resolving write conflicts (Enterprise XDR bin convergence): it
+    refuses record replaces, so the store writes merges with nil bins."""
+    from aerospike_cache.server import EmbeddedServer
+
+    with EmbeddedServer(namespaces={"merging": {"conflict_resolve_writes": True}}) as server:
+        yield server
+
+
+@pytest.fixture(params=["replace", pytest.param("merge", marks=pytest.mark.embedded_only)])
+def written(request: pytest.FixtureRequest, make_plain: Callable[..., AerospikeStore]) -> Any:
+    """A store of each write mode, and its clock (moved by hand)."""
+    from tests.clock import FakeClock
+
+    if request.param == "replace":
+        store = make_plain()
+    else:  # a set per test: the module's server is thrown away after (no truncate)
+        server = request.getfixturevalue("merging_server")
+        set_name = f"w{abs(hash(request.node.name)) % 10**6}"
+        store = AerospikeStore(server.hosts, namespace="merging", set_name=set_name)
+    clock = FakeClock()
+    store.clock = clock
+    store.set("probe", 1, 60)  # inspects the namespace
+    assert store.records.replace_refused is (request.param == "merge")
+    return store, clock
+
+
+def test_a_write_drops_the_older_entrys_tags_and_deadline(written: Any) -> None:
+    store, clock = written
+    store.set("k", "tagged", 1, tags=["t"])
+    store.set("k", "untagged, never expires", None)
+    assert store._entry("k")[1:] == (None, [])
+    clock.advance(5)  # past the first write's deadline
+    assert store.get("k") == "untagged, never expires"
+    assert store.invalidate_tags(["t"]) == 0
+    store.set_many({"k": "tagged again"}, 30, tags=["t"])
+    store.set_many({"k": "plain"}, None)
+    assert store._entry("k")[1:] == (None, [])
+
+
+def test_expired_entries_are_taken_over(written: Any) -> None:
+    store, clock = written
+    store.set("a", "old", 1, tags=["old"])
+    store.set("n", 5, 1)
+    clock.advance(2)  # expired by the deadline; the server has not evicted them
+    assert store.add("a", "new", 30)
+    assert store._entry("a")[0::2] == ("new", [])
+    assert store.incr("n", 2, create=True, ttl=30) == 2
+    assert store.get("n") == 2
