@@ -112,6 +112,8 @@ class Namespace:
         self.records: dict[bytes, Record] = {}
         #: the records' digests by partition (scans walk it); kept with ``records``
         self.index = PartitionIndex()
+        #: one bytes object per set name, shared by its records: a walk compares identities
+        self.set_names: dict[bytes, bytes] = {}
         self.lock = threading.Lock()
         self.truncate_lut = 0  # ms since 2010, whole namespace
         self.set_truncate_lut: dict[bytes, int] = {}
@@ -357,6 +359,7 @@ class Namespace:
             self.index.add(digest)
         elif not set_name:  # a background job names no set
             set_name = rec.set_name
+        set_name = self.set_names.setdefault(set_name, set_name)
         self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
         return p.RC_OK, gen, void_time, out
 
@@ -415,22 +418,35 @@ class Namespace:
         now_s = now // 1000
         found: list[tuple[bytes, Record]] = []
         evaluated = 0
+        on_key, rest = _walk_parts(filter_fn)
+        unknown = _expr.UNKNOWN
         # one subject for the walk, refilled per record: the filter's cost is the filter
         s = _expr.Subject(b"", {}, None, b"", 0, 0, now)
         with self.lock:
-            get = self.records.get
-            for d in self.index.ordered(pid, after):
-                r = get(d)
-                if r is None or (set_name is not None and r.set_name != set_name):
+            if set_name is not None:  # unknown: no record's set is this very object
+                set_name = self.set_names.get(set_name, set_name)
+            ordered = self.index.ordered(pid, after)
+            # Each record read here is a cache miss on a large namespace: the key
+            # test (pure, reading the key alone) runs before the liveness check,
+            # so most records that fail it cost one read less.
+            for d, r in zip(ordered, map(self.records.get, ordered), strict=True):
+                if r is None or (set_name is not None and r.set_name is not set_name):
                     continue
-                if r.void_time and r.void_time < now_s:
-                    continue
-                if filter_fn is not None:
+                if on_key is not None:
                     evaluated += 1
+                    s.key = r.key  # all the key part reads
+                    v = on_key(s)
+                    if v is False or v is unknown:
+                        continue
+                void_time = r.void_time
+                if void_time and void_time < now_s:
+                    continue
+                if rest is not None:
+                    evaluated += on_key is None
                     s.digest, s.bins, s.key = d, r.bins, r.key
-                    s.set_name, s.void_time, s.lut = r.set_name, r.void_time, r.lut
-                    v = filter_fn(s)
-                    if v is not True and (v is False or not _expr.verdict(v)):
+                    s.set_name, s.void_time, s.lut = r.set_name, void_time, r.lut
+                    v = rest(s)
+                    if v is False or v is unknown:
                         continue
                 found.append((d, r))
                 if len(found) == limit:
@@ -442,3 +458,12 @@ class Namespace:
             return [
                 (d, r) for d, r in self.records.items() if not (r.void_time and r.void_time < now_s)
             ]
+
+
+def _walk_parts(filter_fn: _expr.Fn | None) -> tuple[_expr.Fn | None, _expr.Fn | None]:
+    """A filter as a walk reads it: (key part, rest) (see :class:`~._expr.Filter`)."""
+    if filter_fn is None:
+        return None, None
+    if isinstance(filter_fn, _expr.Filter):
+        return filter_fn.on_key, filter_fn.rest
+    return None, lambda s: _expr.verdict(filter_fn(s))

@@ -33,6 +33,7 @@ from ._values import UNKNOWN, ExprError, order_key
 __all__ = [
     "UNKNOWN",
     "ExprError",
+    "Filter",
     "Subject",
     "compile_expr",
     "compile_filter",
@@ -96,8 +97,30 @@ def compile_expr(data: bytes) -> Fn:
     return compile_node(_tree(data))
 
 
+class Filter:
+    """A compiled filter expression: call it on a subject (true lets the record through).
+
+    A walk over many records reads it in two parts, each None when empty and
+    each failing the record when it returns False or :data:`UNKNOWN`:
+    ``on_key``, the leading arguments of an And at the root that read nothing
+    but the stored key (or the whole filter when it reads nothing else), then
+    ``rest``. The key part needs only the subject's key, so a walk fills the
+    rest of the subject only for the records whose key passes.
+    """
+
+    __slots__ = ("_run", "on_key", "rest")
+
+    def __init__(self, run: Fn, on_key: Fn | None, rest: Fn | None) -> None:
+        self._run = run
+        self.on_key = on_key
+        self.rest = rest
+
+    def __call__(self, s: Subject) -> Any:
+        return self._run(s)
+
+
 @functools.lru_cache(maxsize=256)
-def compile_filter(data: bytes) -> Fn:
+def compile_filter(data: bytes) -> Filter:
     """Compile a filter expression (only ever read through :func:`matches`).
 
     An And at the root stops at its first argument that is false or unknown:
@@ -106,8 +129,29 @@ def compile_filter(data: bytes) -> Fn:
     """
     tree = _tree(data)
     if not isinstance(tree, list) or len(tree) < 3 or tree[0] != 16:
-        return compile_node(tree)
-    fns = _args(tree[1:], 1)
+        fn = compile_node(tree)
+
+        def judged(s: Subject) -> bool:
+            return verdict(fn(s))
+
+        return Filter(fn, judged, None) if _reads_key_only(tree) else Filter(fn, None, judged)
+    args = tree[1:]
+    fns = _args(args, 1)
+    n_key = 0
+    while n_key < len(args) and _reads_key_only(args[n_key]):
+        n_key += 1
+    on_key = _all_of(fns[:n_key]) if n_key else None
+    rest = _all_of(fns[n_key:]) if n_key < len(fns) else None
+    return Filter(_all_of(fns), on_key, rest)
+
+
+def _all_of(fns: list[Fn]) -> Fn:
+    """A root And's arguments: false when one is false or unknown (and stops there).
+
+    One argument is returned as it is: the walk checks for false or unknown.
+    """
+    if len(fns) == 1:
+        return fns[0]
 
     def run(s: Subject) -> bool:
         for fn in fns:
@@ -117,6 +161,23 @@ def compile_filter(data: bytes) -> Fn:
         return True
 
     return run
+
+
+#: op codes whose value depends on their arguments alone: comparisons, regex, logic
+_KEY_ONLY_OPS = frozenset({1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19})
+_KEY_READS = frozenset({71, 80})  # KeyExists, the stored key
+
+
+def _reads_key_only(node: Any) -> bool:
+    """Whether a node of the wire tree reads nothing of the record but its stored key."""
+    if not isinstance(node, list):
+        return True  # a literal
+    if not node or type(node[0]) is not int:
+        return False
+    code = node[0]
+    if code in _KEY_READS or code == 126:  # 126: a quoted list, a literal
+        return True
+    return code in _KEY_ONLY_OPS and all(_reads_key_only(a) for a in node[1:])
 
 
 def _tree(data: bytes) -> Any:
@@ -317,6 +378,9 @@ _REGEX_FLAGS = {1: 0, 2: re.IGNORECASE, 4: 0, 8: re.MULTILINE}  # POSIX cflags
 
 
 def _build_regex(args: list[Any]) -> Fn:
+    """POSIX regex compare. A real node runs glibc's ``regexec`` in the C locale:
+    byte by byte over the UTF-8 string (a ``.`` is one byte, case folds in
+    ASCII only). A bytes pattern matched against bytes does the same."""
     if len(args) != 3 or type(args[0]) is not int or not isinstance(args[1], bytes):
         raise ExprError("regex compare needs options, a pattern and a string")
     flags = 0
@@ -325,22 +389,22 @@ def _build_regex(args: list[Any]) -> Fn:
             flags |= rflag
     if not args[0] & 8:
         flags |= re.DOTALL  # without REG_NEWLINE, '.' and [^a] match a newline
-    pattern = args[1].decode("utf-8", "surrogateescape")
+    pattern = bytes(args[1])
     if not args[0] & 1:
-        pattern = _basic_to_python(pattern)
+        pattern = _basic_to_python(pattern.decode("latin-1")).encode("latin-1")
     try:
         regex = re.compile(pattern, flags)
     except re.error as exc:
         raise ExprError(f"bad regular expression: {exc}") from None
     search = regex.search
-    if args[2] == [80, 3]:  # on the stored string key: no value in between
+    if args[2] == [80, 3]:  # on the stored string key: its bytes, no value in between
         string = p.PT_STRING
 
         def on_key(s: Subject) -> Any:
             key = s.key
             if not key or key[0] != string:
                 return UNKNOWN
-            return search(key[1:].decode("utf-8", "surrogateescape")) is not None
+            return search(key[1:]) is not None
 
         return on_key
     target = compile_node(args[2])
@@ -349,7 +413,7 @@ def _build_regex(args: list[Any]) -> Fn:
         v = target(s)
         if type(v) is not str:
             return UNKNOWN
-        return search(v) is not None
+        return search(v.encode("utf-8", "surrogateescape")) is not None
 
     return run
 

@@ -297,6 +297,23 @@ def test_a_record_written_without_its_key_fails_a_key_filter(client: Any, key: K
         client.get(key, policy=_expr_policy(exp.KeyExists().compile()))
 
 
+@pytest.mark.parametrize(("regex", "selected"), [("^..$", True), ("^.$", False)])
+@pytest.mark.parametrize("target", ["key", "bin"])
+def test_a_regex_matches_the_utf8_bytes_of_a_string(
+    client: Any, make_key: Callable[[Any], Key], regex: str, selected: bool, target: str
+) -> None:
+    """The node runs regexec in the C locale: "é" is two bytes, each a "."."""
+    key = make_key("é")
+    client.put(key, {"s": "é"}, policy=SEND_KEY)
+    string = exp.KeyStr() if target == "key" else exp.StrBin("s")
+    policy = _expr_policy(exp.CmpRegex(aerospike.REGEX_EXTENDED, regex, string).compile())
+    if selected:
+        assert client.get(key, policy=policy)[2] == {"s": "é"}
+    else:
+        with pytest.raises(ex.FilteredOut):
+            client.get(key, policy=policy)
+
+
 def test_list_membership_on_a_record_without_the_list_is_false(client: Any, key: Key) -> None:
     client.put(key, {"i": 1})
     member = exp.GT(

@@ -58,6 +58,30 @@ def test_a_query_filtered_on_the_stored_key(
     assert sorted(r[0][2] for r in results) == sorted(f"user:{i}" for i in range(10))
 
 
+_USER = exp.CmpRegex(aerospike.REGEX_NONE, "^user:.*", exp.KeyStr())
+_ODD = exp.Eq(exp.IntBin("i") % 2, 1)
+_KEY_AND_BINS: dict[str, tuple[Any, list[int]]] = {
+    "key only, not an and": (exp.Or(_USER, exp.Eq(exp.KeyStr(), "item:12")), [*range(10), 12]),
+    "key test first": (exp.And(_USER, _ODD), [1, 3, 5, 7, 9]),
+    "key test last": (exp.And(_ODD, _USER), [1, 3, 5, 7, 9]),
+    "key tests around a bin test": (
+        exp.And(_USER, _ODD, exp.Not(exp.Eq(exp.KeyStr(), "user:3"))),
+        [1, 5, 7, 9],
+    ),
+    "unknown key part": (exp.And(exp.Eq(exp.KeyInt(), 1), _ODD), []),
+}
+
+
+@pytest.mark.parametrize("case", list(_KEY_AND_BINS))
+def test_a_query_filtered_on_the_key_and_bins(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key], case: str
+) -> None:
+    _fill(client, make_key)
+    expression, expected = _KEY_AND_BINS[case]
+    results = client.query(ns, aerospike_set).results(_policy(expression))
+    assert sorted(r[2]["i"] for r in results) == expected
+
+
 def test_a_filtered_query_without_bins(
     client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
 ) -> None:
