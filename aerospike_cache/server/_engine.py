@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import _expr, _ops
+from . import _expr, _ops, _walk
 from . import _protocol as p
 from ._ops import Op
 from ._pindex import PartitionIndex
@@ -415,55 +415,10 @@ class Namespace:
         Starts after the digest ``after``, stops at ``limit`` records (0 = no
         limit); also answers how many records the filter was evaluated on.
         """
-        now_s = now // 1000
-        found: list[tuple[bytes, Record]] = []
-        evaluated = 0
-        on_key, rest = _walk_parts(filter_fn)
-        unknown = _expr.UNKNOWN
-        # one subject for the walk, refilled per record: the filter's cost is the filter
-        s = _expr.Subject(b"", {}, None, b"", 0, 0, now)
-        with self.lock:
-            if set_name is not None:  # unknown: no record's set is this very object
-                set_name = self.set_names.get(set_name, set_name)
-            ordered = self.index.ordered(pid, after)
-            # Each record read here is a cache miss on a large namespace: the key
-            # test (pure, reading the key alone) runs before the liveness check,
-            # so most records that fail it cost one read less.
-            for d, r in zip(ordered, map(self.records.get, ordered), strict=True):
-                if r is None or (set_name is not None and r.set_name is not set_name):
-                    continue
-                if on_key is not None:
-                    evaluated += 1
-                    s.key = r.key  # all the key part reads
-                    v = on_key(s)
-                    if v is False or v is unknown:
-                        continue
-                void_time = r.void_time
-                if void_time and void_time < now_s:
-                    continue
-                if rest is not None:
-                    evaluated += on_key is None
-                    s.digest, s.bins, s.key = d, r.bins, r.key
-                    s.set_name, s.void_time, s.lut = r.set_name, void_time, r.lut
-                    v = rest(s)
-                    if v is False or v is unknown:
-                        continue
-                found.append((d, r))
-                if len(found) == limit:
-                    break
-        return found, evaluated
+        return _walk.partition(self, pid, set_name, after, now, filter_fn, limit)
 
     def live_records(self, now_s: int) -> list[tuple[bytes, Record]]:
         with self.lock:
             return [
                 (d, r) for d, r in self.records.items() if not (r.void_time and r.void_time < now_s)
             ]
-
-
-def _walk_parts(filter_fn: _expr.Fn | None) -> tuple[_expr.Fn | None, _expr.Fn | None]:
-    """A filter as a walk reads it: (key part, rest) (see :class:`~._expr.Filter`)."""
-    if filter_fn is None:
-        return None, None
-    if isinstance(filter_fn, _expr.Filter):
-        return filter_fn.on_key, filter_fn.rest
-    return None, lambda s: _expr.verdict(filter_fn(s))

@@ -43,6 +43,9 @@ __all__ = [
 
 #: a compiled expression: subject -> value (or UNKNOWN)
 Fn = Callable[["Subject"], Any]
+#: a filter's key part: reads only ``.key`` of what it is given (a subject or a
+#: record), answers True, False or UNKNOWN
+KeyFn = Callable[[Any], Any]
 
 
 class Subject:
@@ -100,17 +103,17 @@ def compile_expr(data: bytes) -> Fn:
 class Filter:
     """A compiled filter expression: call it on a subject (true lets the record through).
 
-    A walk over many records reads it in two parts, each None when empty and
-    each failing the record when it returns False or :data:`UNKNOWN`:
-    ``on_key``, the leading arguments of an And at the root that read nothing
-    but the stored key (or the whole filter when it reads nothing else), then
-    ``rest``. The key part needs only the subject's key, so a walk fills the
-    rest of the subject only for the records whose key passes.
+    A walk over many records reads it in two parts, each None when empty:
+    ``on_key``, the leading arguments of an And at the root that test nothing
+    but the stored key (or the whole filter when it reads nothing else),
+    which answers True (passed), False or :data:`UNKNOWN`; then ``rest``,
+    which fails the record when it answers False or :data:`UNKNOWN`. The key
+    part reads only ``.key`` of its argument, so a walk can hand it a record.
     """
 
     __slots__ = ("_run", "on_key", "rest")
 
-    def __init__(self, run: Fn, on_key: Fn | None, rest: Fn | None) -> None:
+    def __init__(self, run: Fn, on_key: KeyFn | None, rest: Fn | None) -> None:
         self._run = run
         self.on_key = on_key
         self.rest = rest
@@ -138,7 +141,7 @@ def compile_filter(data: bytes) -> Filter:
     args = tree[1:]
     fns = _args(args, 1)
     n_key = 0
-    while n_key < len(args) and _reads_key_only(args[n_key]):
+    while n_key < len(args) and _tests_key(args[n_key]):
         n_key += 1
     on_key = _all_of(fns[:n_key]) if n_key else None
     rest = _all_of(fns[n_key:]) if n_key < len(fns) else None
@@ -166,6 +169,13 @@ def _all_of(fns: list[Fn]) -> Fn:
 #: op codes whose value depends on their arguments alone: comparisons, regex, logic
 _KEY_ONLY_OPS = frozenset({1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19})
 _KEY_READS = frozenset({71, 80})  # KeyExists, the stored key
+
+
+def _tests_key(node: Any) -> bool:
+    """Whether a node is a test (true, false or unknown) of the stored key alone."""
+    if not isinstance(node, list) or not node:
+        return False
+    return node[0] == 71 or (node[0] in _KEY_ONLY_OPS and _reads_key_only(node))
 
 
 def _reads_key_only(node: Any) -> bool:

@@ -133,15 +133,22 @@ def _pages(
 
 
 @pytest.mark.parametrize("selected", [300, 100])
+@pytest.mark.parametrize("on", ["bin", "key"])
 def test_a_paged_filtered_query_returns_each_match_once(
-    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key], selected: int
+    client: Any,
+    ns: str,
+    aerospike_set: str,
+    make_key: Callable[[Any], Key],
+    selected: int,
+    on: str,
 ) -> None:
     for i in range(300):
         client.put(make_key(i), {"i": i}, policy=SEND_KEY)
     query = client.query(ns, aerospike_set)
     query.max_records = 40
     query.paginate()
-    policy = _policy(exp.LT(exp.IntBin("i"), selected))
+    value = exp.IntBin("i") if on == "bin" else exp.KeyInt()
+    policy = _policy(exp.And(exp.LT(value, selected), exp.GE(exp.IntBin("i"), 0)))
     seen: list[Any] = []
     while not query.is_done() and len(seen) <= 300:
         seen.extend(r[0][2] for r in query.results(policy))
