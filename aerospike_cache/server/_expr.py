@@ -399,9 +399,12 @@ def _build_regex(args: list[Any]) -> Fn:
             flags |= rflag
     if not args[0] & 8:
         flags |= re.DOTALL  # without REG_NEWLINE, '.' and [^a] match a newline
-    pattern = bytes(args[1])
+    text = bytes(args[1]).decode("latin-1")  # one character per byte, back to bytes below
     if not args[0] & 1:
-        pattern = _basic_to_python(pattern.decode("latin-1")).encode("latin-1")
+        text = _basic_to_python(text)
+    if not args[0] & 8:
+        text = _end_anchor(text)
+    pattern = text.encode("latin-1")
     try:
         regex = re.compile(pattern, flags)
     except re.error as exc:
@@ -426,6 +429,40 @@ def _build_regex(args: list[Any]) -> Fn:
         return search(v.encode("utf-8", "surrogateescape")) is not None
 
     return run
+
+
+def _end_anchor(pattern: str) -> str:
+    """Without ``REG_NEWLINE`` a POSIX ``$`` matches only at the end of the string;
+    Python's also matches before a final newline: write it ``\\Z``."""
+    out = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if c == "[":  # a bracket expression: "$" is literal there
+            end = _bracket_close(pattern, i + 1)
+            out.append(pattern[i:end])
+            i = end
+            continue
+        out.append("\\Z" if c == "$" else c)
+        i += 1
+    return "".join(out)
+
+
+def _bracket_close(pattern: str, i: int) -> int:
+    """Index just after the bracket expression whose body starts at ``i``, as
+    Python's ``re`` reads it (the engine that runs it here)."""
+    n = len(pattern)
+    if i < n and pattern[i] == "^":
+        i += 1
+    if i < n and pattern[i] == "]":  # first: a literal "]"
+        i += 1
+    while i < n and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return min(i + 1, n)
 
 
 def _basic_to_python(pattern: str) -> str:

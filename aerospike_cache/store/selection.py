@@ -59,10 +59,18 @@ def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
 
 
 def checked(pattern: KeyPattern) -> Check:
-    """The exact re-check (``fnmatchcase``) of a record key the server selected by regex."""
+    """The exact re-check (``fnmatchcase``) of a record key the server selected by regex.
+
+    An exact pattern's regex selects exactly the matching string keys (see
+    :mod:`aerospike_cache.patterns`): only blob keys are re-checked then.
+    """
+    exact = pattern.exact
 
     def check(record_key: Any) -> bool:
-        key = stored_key(record_key[2])
+        user = record_key[2]
+        if exact and type(user) is str:
+            return True
+        key = stored_key(user)
         return key is not None and pattern.matches(key)
 
     return check
@@ -87,10 +95,12 @@ class Selection(StorePart):
     def keys(self, pattern: str, prefix: str) -> Iterator[str]:
         """Stored keys matching ``prefix`` + ``pattern`` (server regex, exact re-check)."""
         match = self._pattern(pattern, prefix)
+        check = checked(match)
         for page in self.pages("keys", self.compile(key_filter(match))):
             for record_key in page:
-                key = stored_key(record_key[2])
-                if key is not None and match.matches(key):
+                if check(record_key):
+                    key = stored_key(record_key[2])
+                    assert key is not None  # checked: a str, or a blob key that matched
                     yield key
 
     def delete_pattern(self, pattern: str, prefix: str, wait: bool) -> int | Job:

@@ -297,18 +297,27 @@ def test_a_record_written_without_its_key_fails_a_key_filter(client: Any, key: K
         client.get(key, policy=_expr_policy(exp.KeyExists().compile()))
 
 
-@pytest.mark.parametrize(("regex", "selected"), [("^..$", True), ("^.$", False)])
+# (stored string, regex, selected): glibc's regexec in the C locale, no REG_NEWLINE
+_POSIX_REGEX = {
+    "a byte is a dot": ("é", "^..$", True),  # "é" is two bytes in UTF-8
+    "a character is not": ("é", "^.$", False),
+    "end anchor: the end of the string": ("k\n", "^k\n$", True),
+    "not before a final newline": ("k\n", "^k$", False),
+}
+
+
+@pytest.mark.parametrize("case", list(_POSIX_REGEX))
 @pytest.mark.parametrize("target", ["key", "bin"])
-def test_a_regex_matches_the_utf8_bytes_of_a_string(
-    client: Any, make_key: Callable[[Any], Key], regex: str, selected: bool, target: str
+def test_a_regex_runs_as_a_nodes_posix_regexec(
+    client: Any, make_key: Callable[[Any], Key], case: str, target: str
 ) -> None:
-    """The node runs regexec in the C locale: "é" is two bytes, each a "."."""
-    key = make_key("é")
-    client.put(key, {"s": "é"}, policy=SEND_KEY)
-    string = exp.KeyStr() if target == "key" else exp.StrBin("s")
-    policy = _expr_policy(exp.CmpRegex(aerospike.REGEX_EXTENDED, regex, string).compile())
+    string, regex, selected = _POSIX_REGEX[case]
+    key = make_key(string)
+    client.put(key, {"s": string}, policy=SEND_KEY)
+    subject = exp.KeyStr() if target == "key" else exp.StrBin("s")
+    policy = _expr_policy(exp.CmpRegex(aerospike.REGEX_EXTENDED, regex, subject).compile())
     if selected:
-        assert client.get(key, policy=policy)[2] == {"s": "é"}
+        assert client.get(key, policy=policy)[2] == {"s": string}
     else:
         with pytest.raises(ex.FilteredOut):
             client.get(key, policy=policy)
