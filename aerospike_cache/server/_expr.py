@@ -388,28 +388,7 @@ _REGEX_FLAGS = {1: 0, 2: re.IGNORECASE, 4: 0, 8: re.MULTILINE}  # POSIX cflags
 
 
 def _build_regex(args: list[Any]) -> Fn:
-    """POSIX regex compare. A real node runs glibc's ``regexec`` in the C locale:
-    byte by byte over the UTF-8 string (a ``.`` is one byte, case folds in
-    ASCII only). A bytes pattern matched against bytes does the same."""
-    if len(args) != 3 or type(args[0]) is not int or not isinstance(args[1], bytes):
-        raise ExprError("regex compare needs options, a pattern and a string")
-    flags = 0
-    for bit, rflag in _REGEX_FLAGS.items():
-        if args[0] & bit:
-            flags |= rflag
-    if not args[0] & 8:
-        flags |= re.DOTALL  # without REG_NEWLINE, '.' and [^a] match a newline
-    text = bytes(args[1]).decode("latin-1")  # one character per byte, back to bytes below
-    if not args[0] & 1:
-        text = _basic_to_python(text)
-    if not args[0] & 8:
-        text = _end_anchor(text)
-    pattern = text.encode("latin-1")
-    try:
-        regex = re.compile(pattern, flags)
-    except re.error as exc:
-        raise ExprError(f"bad regular expression: {exc}") from None
-    search = regex.search
+    search = _regex_search(args)
     if args[2] == [80, 3]:  # on the stored string key: its bytes, no value in between
         string = p.PT_STRING
 
@@ -429,6 +408,29 @@ def _build_regex(args: list[Any]) -> Fn:
         return search(v.encode("utf-8", "surrogateescape")) is not None
 
     return run
+
+
+def _regex_search(args: list[Any]) -> Callable[[bytes], Any]:
+    """A regex compare's ``search``. A real node runs glibc's ``regexec`` in the C
+    locale: byte by byte over the UTF-8 string (a ``.`` is one byte, case folds
+    in ASCII only). A bytes pattern matched against bytes does the same."""
+    if len(args) != 3 or type(args[0]) is not int or not isinstance(args[1], bytes):
+        raise ExprError("regex compare needs options, a pattern and a string")
+    flags = 0
+    for bit, rflag in _REGEX_FLAGS.items():
+        if args[0] & bit:
+            flags |= rflag
+    if not args[0] & 8:
+        flags |= re.DOTALL  # without REG_NEWLINE, '.' and [^a] match a newline
+    text = bytes(args[1]).decode("latin-1")  # one character per byte, back to bytes below
+    if not args[0] & 1:
+        text = _basic_to_python(text)
+    if not args[0] & 8:
+        text = _end_anchor(text)
+    try:
+        return re.compile(text.encode("latin-1"), flags).search
+    except re.error as exc:
+        raise ExprError(f"bad regular expression: {exc}") from None
 
 
 def _end_anchor(pattern: str) -> str:
@@ -500,7 +502,7 @@ def _build_logic(decisive: bool) -> Callable[[list[Any]], Fn]:
     def build(args: list[Any]) -> Fn:
         fns = _args(args, 1)
         if len(fns) == 2:
-            return _logic2(decisive, *fns)
+            return _key_tests(decisive, args) or _logic2(decisive, *fns)
 
         def run(s: Subject) -> Any:
             result: Any = not decisive
@@ -515,6 +517,56 @@ def _build_logic(decisive: bool) -> Callable[[list[Any]], Fn]:
         return run
 
     return build
+
+
+def _key_tests(decisive: bool, args: list[Any]) -> Fn | None:
+    """And/Or of two tests of the stored key that need different key types (the
+    store's patterns or a regex on a string key with a test of a blob key), or None.
+
+    On a key of one type the other test is unknown, so the test of the key's
+    type decides alone: Or is true when it is, else unknown; And is false when
+    it is false, else unknown. One call instead of three.
+    """
+    first, second = _key_test(args[0]), _key_test(args[1])
+    if first is None or second is None or first[0] == second[0]:
+        return None
+    (type_a, test_a), (type_b, test_b) = first, second
+    passed, failed = (True, UNKNOWN) if decisive else (UNKNOWN, False)
+
+    def run(s: Subject) -> Any:
+        key = s.key
+        if key:
+            t = key[0]
+            if t == type_a:
+                return passed if test_a(key[1:]) else failed
+            if t == type_b:
+                return passed if test_b(key[1:]) else failed
+        return UNKNOWN
+
+    return run
+
+
+def _key_test(node: Any) -> tuple[int, Callable[[bytes], bool]] | None:
+    """``(key particle type, test of the key's bytes)`` of a test that is unknown
+    on any other key: a regex on the string key, or a comparison of the key
+    with a literal of its type. None for anything else."""
+    if not isinstance(node, list) or not node:
+        return None
+    code = node[0]
+    if code == 7 and len(node) == 4 and node[3] == [80, 3]:
+        search = _regex_search(node[1:])
+        return p.PT_STRING, lambda raw: search(raw) is not None
+    if code not in _CMP or len(node) != 3 or isinstance(node[2], (list, dict)):
+        return None
+    read = node[1]
+    if not isinstance(read, list) or len(read) != 2 or read[0] != 80:
+        return None
+    want = _KEY_TYPES.get(read[1])
+    constant = literal(node[2])
+    if want is None or type(constant) is not _KEY_VALUES[want]:
+        return None
+    cmp, decode = _CMP[code], _decoder(want)
+    return want, lambda raw: cmp(decode(raw), constant)
 
 
 def _logic2(decisive: bool, first: Fn, second: Fn) -> Fn:
@@ -762,6 +814,7 @@ _EXP_TYPES: dict[int, int] = {
 
 #: key expression types -> the particle type of a stored key
 _KEY_TYPES = {2: p.PT_INTEGER, 3: p.PT_STRING, 6: p.PT_BLOB}
+_KEY_VALUES: dict[int, type] = {p.PT_INTEGER: int, p.PT_STRING: str, p.PT_BLOB: bytes}
 
 
 def _build_rec_key(args: list[Any]) -> Fn:

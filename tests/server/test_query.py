@@ -60,6 +60,7 @@ def test_a_query_filtered_on_the_stored_key(
 
 _USER = exp.CmpRegex(aerospike.REGEX_NONE, "^user:.*", exp.KeyStr())
 _ODD = exp.Eq(exp.IntBin("i") % 2, 1)
+_BLOB = exp.NE(exp.KeyBlob(), b"")
 _KEY_AND_BINS: dict[str, tuple[Any, list[int]]] = {
     "key only, not an and": (exp.Or(_USER, exp.Eq(exp.KeyStr(), "item:12")), [*range(10), 12]),
     "key test first": (exp.And(_USER, _ODD), [1, 3, 5, 7, 9]),
@@ -69,6 +70,11 @@ _KEY_AND_BINS: dict[str, tuple[Any, list[int]]] = {
         [1, 5, 7, 9],
     ),
     "unknown key part": (exp.And(exp.Eq(exp.KeyInt(), 1), _ODD), []),
+    # a test of a string key and one of a blob key: on either key one is unknown
+    "or over two key types": (exp.Or(_USER, _BLOB), [*range(10), 100]),
+    "not of that or": (exp.Not(exp.Or(_USER, _BLOB)), []),
+    "and over two key types": (exp.And(_USER, _BLOB), []),
+    "not of that and": (exp.Not(exp.And(_USER, _BLOB)), list(range(10, N))),
 }
 
 
@@ -77,6 +83,7 @@ def test_a_query_filtered_on_the_key_and_bins(
     client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key], case: str
 ) -> None:
     _fill(client, make_key)
+    client.put(make_key(bytearray(b"user:blob")), {"i": 100}, policy=SEND_KEY)  # a blob key
     expression, expected = _KEY_AND_BINS[case]
     results = client.query(ns, aerospike_set).results(_policy(expression))
     assert sorted(r[2]["i"] for r in results) == expected
