@@ -546,16 +546,15 @@ def _key_tests(decisive: bool, args: list[Any]) -> Fn | None:
     return run
 
 
-def _key_test(node: Any) -> tuple[int, Callable[[bytes], bool]] | None:
-    """``(key particle type, test of the key's bytes)`` of a test that is unknown
-    on any other key: a regex on the string key, or a comparison of the key
-    with a literal of its type. None for anything else."""
+def _key_test(node: Any) -> tuple[int, Callable[[bytes], Any]] | None:
+    """``(key particle type, test of the key's bytes: truthy when it passes)`` of a
+    test that is unknown on any other key: a regex on the string key, or a
+    comparison of the key with a literal of its type. None for anything else."""
     if not isinstance(node, list) or not node:
         return None
     code = node[0]
     if code == 7 and len(node) == 4 and node[3] == [80, 3]:
-        search = _regex_search(node[1:])
-        return p.PT_STRING, lambda raw: search(raw) is not None
+        return p.PT_STRING, _regex_search(node[1:])  # a match object, or None
     if code not in _CMP or len(node) != 3 or isinstance(node[2], (list, dict)):
         return None
     read = node[1]
