@@ -199,8 +199,18 @@ class Namespace:
     @staticmethod
     def passes(filter_fn: _expr.Fn, digest: bytes, rec: Record, now: int) -> bool:
         """Whether a record passes a filter expression (unknown = no)."""
+        if type(filter_fn) is not _expr.Filter:
+            s = _expr.Subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
+            return _expr.matches(filter_fn, s)
+        # its key part reads the record's key alone; the rest needs a subject
+        on_key, rest = filter_fn.on_key, filter_fn.rest
+        if on_key is not None and on_key(rec) is not True:
+            return False
+        if rest is None:
+            return True
         s = _expr.Subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
-        return _expr.matches(filter_fn, s)
+        v = rest(s)
+        return v is not False and v is not _expr.UNKNOWN
 
     def _read_touch(self, rec: Record, pct: int, now: int) -> bool:
         """Read-touch (server 7.1+, ``as_read_touch_check``); False = bad percent (error 4).
