@@ -366,9 +366,12 @@ class Namespace:
         gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
         void_time = self._void_time(ttl, rec, now // 1000)
         if rec is None:
-            self.index.add(digest)
-        elif not set_name:  # a background job names no set
-            set_name = rec.set_name
+            self.index.add(digest, stored_key)
+        else:
+            if rec.key is None and stored_key is not None:
+                self.index.set_key(digest, stored_key)
+            if not set_name:  # a background job names no set
+                set_name = rec.set_name
         set_name = self.set_names.setdefault(set_name, set_name)
         self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
         return p.RC_OK, gen, void_time, out

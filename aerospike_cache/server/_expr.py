@@ -111,12 +111,21 @@ class Filter:
     part reads only ``.key`` of its argument, so a walk can hand it a record.
     """
 
-    __slots__ = ("_run", "on_key", "rest")
+    __slots__ = ("_run", "key_bytes", "on_key", "rest")
 
-    def __init__(self, run: Fn, on_key: KeyFn | None, rest: Fn | None) -> None:
+    def __init__(
+        self,
+        run: Fn,
+        on_key: KeyFn | None,
+        rest: Fn | None,
+        key_bytes: Callable[[bytes | None], bool] | None = None,
+    ) -> None:
         self._run = run
         self.on_key = on_key
         self.rest = rest
+        #: the key part as a test of the stored key's bytes (True: passed), when
+        #: it is one typed key test or an Or of two (see _key_bytes); else None
+        self.key_bytes = key_bytes
 
     def __call__(self, s: Subject) -> Any:
         return self._run(s)
@@ -137,7 +146,9 @@ def compile_filter(data: bytes) -> Filter:
         def judged(s: Subject) -> bool:
             return verdict(fn(s))
 
-        return Filter(fn, judged, None) if _reads_key_only(tree) else Filter(fn, None, judged)
+        if _reads_key_only(tree):
+            return Filter(fn, judged, None, _key_bytes(tree))
+        return Filter(fn, None, judged)
     args = tree[1:]
     fns = _args(args, 1)
     n_key = 0
@@ -145,7 +156,35 @@ def compile_filter(data: bytes) -> Filter:
         n_key += 1
     on_key = _all_of(fns[:n_key]) if n_key else None
     rest = _all_of(fns[n_key:]) if n_key < len(fns) else None
-    return Filter(_all_of(fns), on_key, rest)
+    key_bytes = _key_bytes(args[0]) if n_key == 1 else None
+    return Filter(_all_of(fns), on_key, rest, key_bytes)
+
+
+def _key_bytes(node: Any) -> Callable[[bytes | None], bool] | None:
+    """A key test as a test of the stored key's bytes, True when it passes: one
+    typed key test (see :func:`_key_test`), or an Or/And of two that need
+    different key types (:func:`_key_tests`); None for anything else."""
+    if isinstance(node, list) and len(node) == 3 and node[0] in (16, 17):
+        first, second = _key_test(node[1]), _key_test(node[2])
+        if first is None or second is None or first[0] == second[0]:
+            return None
+        if node[0] == 16:  # an And of two: unknown or false on every key
+            return lambda _key: False
+        tests = dict([first, second])
+    else:
+        one = _key_test(node)
+        if one is None:
+            return None
+        tests = dict([one])
+
+    def passes(key: bytes | None) -> bool:
+        if key:
+            test = tests.get(key[0])
+            if test is not None and test(key[1:]):
+                return True
+        return False
+
+    return passes
 
 
 def _all_of(fns: list[Fn]) -> Fn:

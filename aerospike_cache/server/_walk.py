@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from itertools import compress, count, repeat
 from operator import is_
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, cast
 
 from . import _expr
@@ -35,7 +35,10 @@ def partition(
 ) -> tuple[Found, int]:
     """``(records, filter evaluations)``: see ``Namespace.partition_records``."""
     on_key, rest = _parts(filter_fn)
+    key_bytes = filter_fn.key_bytes if isinstance(filter_fn, _expr.Filter) else None
     with ns.lock:
+        if key_bytes is not None:
+            return _by_stored_key(ns, pid, set_name, after, now, key_bytes, rest, limit)
         ordered = ns.index.ordered(pid, after)
         if not ordered:
             return [], 0
@@ -55,6 +58,30 @@ def partition(
         if on_key is None:
             return found, rest_runs
         return found, len(records) if stop is None else stop
+
+
+def _by_stored_key(
+    ns: Namespace,
+    pid: int,
+    set_name: bytes | None,
+    after: bytes | None,
+    now: int,
+    key_bytes: Callable[[bytes | None], bool],
+    rest: _expr.Fn | None,
+    limit: int,
+) -> tuple[Found, int]:
+    """The key test on the keys the index holds, from C; only the records whose
+    key passes are looked up (a digest's key is its record's: see _pindex)."""
+    digests, keys = ns.index.ordered_keys(pid, after)
+    if not digests:
+        return [], 0
+    if set_name is not None:
+        set_name = ns.set_names.get(set_name, set_name)
+    get = ns.records.get
+    passed = compress(zip(count(), digests), map(is_, map(key_bytes, keys), repeat(True)))
+    candidates = ((i, d, r) for i, d in passed if (r := get(d)) is not None)
+    found, stop, _ = _select(candidates, set_name, now, rest, limit)
+    return found, len(digests) if stop is None else stop
 
 
 def _select(

@@ -89,6 +89,24 @@ def test_a_query_filtered_on_the_key_and_bins(
     assert sorted(r[2]["i"] for r in results) == expected
 
 
+def test_a_key_filter_sees_a_key_stored_by_a_later_write(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    key = make_key("late:1")
+    policy = _policy(exp.CmpRegex(aerospike.REGEX_NONE, "^late:", exp.KeyStr()))
+
+    def listed() -> list[Any]:
+        return [r[0][2] for r in client.query(ns, aerospike_set).results(policy)]
+
+    client.put(key, {"i": 1})  # digest only: no key to match
+    assert listed() == []
+    client.put(key, {"i": 2}, policy=SEND_KEY)  # the write stores the key
+    assert listed() == ["late:1"]
+    client.remove(key)
+    client.put(key, {"i": 3})  # a new record, without its key
+    assert listed() == []
+
+
 def test_a_filtered_query_without_bins(
     client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
 ) -> None:
