@@ -1,6 +1,7 @@
 """Pattern deletion side by side: the server-matched way against the old scan-everything way.
 
-``python benchmarks/patterns.py [--entries N] [--rounds R] [--markdown PATH]``.
+``python benchmarks/patterns.py [--entries N] [--rounds R] [--page P] [--ranges G]
+[--markdown PATH]``.
 An embedded server runs in a child process unless ``AEROSPIKE_HOSTS`` names
 a cluster (``AEROSPIKE_NAMESPACE``, default ``test``). Each round fills the
 set with ``N`` entries, 10% of which match the pattern, and deletes the
@@ -75,9 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--page", type=int, help=f"keys per query page (the store's: {selection.PAGE})"
     )
+    parser.add_argument(
+        "--ranges", type=int, help=f"partition ranges queried (the store's: {selection.RANGES})"
+    )
     args = parser.parse_args(argv)
     if args.page:
         selection.PAGE = args.page
+    if args.ranges:
+        selection.RANGES = args.ranges
     ways = {"scan": scan_everything, "server": server_matched}
     times: dict[str, list[float]] = {name: [] for name in ways}
     with server_from_env(None) as server:
@@ -95,7 +101,8 @@ def main(argv: list[str] | None = None) -> int:
                 assert removed == expected, (name, removed, expected)
         store.clear()
         where = "embedded server" if server.embedded else f"cluster {server.location}"
-        where += f", query pages of {selection.PAGE} keys"
+        ranges = f"{selection.RANGES} partition range{'s' if selection.RANGES != 1 else ''}"
+        where += f", {ranges}, query pages of {selection.PAGE} keys"
     report = render(times, args.entries, where)
     print(report)
     if args.markdown:
