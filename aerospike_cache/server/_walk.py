@@ -4,16 +4,18 @@ A real node walks a partition in digest order from the client's resume point
 and stops at ``max_records``; so does this, in Python. On a namespace of many
 records every record read is a cache miss and every bytecode counts, so a
 filter with a key part (see :class:`~._expr.Filter`) is run over the
-partition from C (``map``/``compress``): the key part reads nothing but
-``.key``, which a :class:`~._engine.Record` has, and only the records whose
-key passes are read further (set, liveness, the rest of the filter).
+partition from C (``map``/``compress``): on the stored keys the partition
+index holds when the key part has a bytes form (then only the records whose
+key passes are looked up), else on the records (the key part reads nothing
+but ``.key``, which a :class:`~._engine.Record` has). Set, liveness and the
+rest of the filter run only on the records whose key passed.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
 from itertools import compress, count, repeat
 from operator import is_
-from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, cast
 
 from . import _expr

@@ -181,8 +181,9 @@ class Selection(StorePart):
         one holding what the other nodes sent before the client gave up (it
         stops them when it sees the failure); the rest is missed.
         """
-        count = _PARTITIONS // RANGES
-        for begin in range(0, _PARTITIONS, count):
+        step = -(-_PARTITIONS // RANGES)
+        for begin in range(0, _PARTITIONS, step):
+            count = min(step, _PARTITIONS - begin)
             query = self.failures.call(op, None, NO_ANSWERS, self._query, None)
             if query is None:
                 return
