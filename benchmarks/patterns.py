@@ -1,11 +1,15 @@
 """Pattern deletion side by side: the server-matched way against the old scan-everything way.
 
-``python benchmarks/patterns.py [--entries N] [--rounds R] [--markdown PATH]``.
+``python benchmarks/patterns.py [--entries N] [--rounds R] [--page P] [--ranges G]
+[--markdown PATH]``.
 An embedded server runs in a child process unless ``AEROSPIKE_HOSTS`` names
 a cluster (``AEROSPIKE_NAMESPACE``, default ``test``). Each round fills the
 set with ``N`` entries, 10% of which match the pattern, and deletes the
-matches one way; the two ways alternate. Reported: the median wall time of
-each way and their ratio. Nothing here asserts on timings.
+matches one way; the two ways alternate. Before each measured call the
+fill's garbage is collected here and the server is left idle for 0.3 s (an
+embedded server runs its full garbage collections when idle), so neither way
+pays for the fill. Reported: the median wall time of each way and their
+ratio. Nothing here asserts on timings.
 
 - **scan** (the baseline, the store's ``delete_pattern`` before issue 14): a
   query of every key of the set to the client, ``fnmatch`` there, batch
@@ -19,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import gc
 import os
 import re
 import statistics
@@ -71,9 +76,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--page", type=int, help=f"keys per query page (the store's: {selection.PAGE})"
     )
+    parser.add_argument(
+        "--ranges", type=int, help=f"partition ranges queried (the store's: {selection.RANGES})"
+    )
     args = parser.parse_args(argv)
     if args.page:
         selection.PAGE = args.page
+    if args.ranges:
+        selection.RANGES = args.ranges
     ways = {"scan": scan_everything, "server": server_matched}
     times: dict[str, list[float]] = {name: [] for name in ways}
     with server_from_env(None) as server:
@@ -83,13 +93,16 @@ def main(argv: list[str] | None = None) -> int:
             for name in order:
                 store.clear()
                 expected = fill(store, args.entries)
+                gc.collect()  # as run.py; and idle: the embedded server's collection
+                time.sleep(0.3)
                 started = time.perf_counter()
                 removed = ways[name](store, PATTERN)
                 times[name].append(time.perf_counter() - started)
                 assert removed == expected, (name, removed, expected)
         store.clear()
         where = "embedded server" if server.embedded else f"cluster {server.location}"
-        where += f", query pages of {selection.PAGE} keys"
+        ranges = f"{selection.RANGES} partition range{'s' if selection.RANGES != 1 else ''}"
+        where += f", {ranges}, query pages of {selection.PAGE} keys"
     report = render(times, args.entries, where)
     print(report)
     if args.markdown:

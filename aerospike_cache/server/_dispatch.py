@@ -309,12 +309,13 @@ def handle_batch(node: Node, msg: ParsedMsg) -> bytes:
     out = bytearray()
     prev: ParsedMsg | None = None
     now = p.now_ms()
+    u32, repeat, encode = p.U32.unpack_from, p.BATCH_REPEAT, p.encode_message  # per row
     for _ in range(n_rows):
-        (index,) = p.U32.unpack_from(data, pos)
+        (index,) = u32(data, pos)
         digest = bytes(data[pos + 4 : pos + 24])
         rowflags = data[pos + 24]
         pos += 25
-        if rowflags & p.BATCH_REPEAT:
+        if rowflags & repeat:
             if prev is None:
                 raise ValueError("batch REPEAT row without a previous row")
             row = prev
@@ -325,7 +326,7 @@ def handle_batch(node: Node, msg: ParsedMsg) -> bytes:
             prev = row
         row.digest = digest
         rc, gen, void_time, bins = batch_row(node, row, now, batch_filter)
-        out += p.encode_message(rc, gen, void_time, index, bins)
+        out += encode(rc, gen, void_time, index, bins)
     out += p.last_message(0)
     node.counters.add_many({"batch": 1, "batch_rows": n_rows, "commands": 1})
     return p.frame(p.TYPE_MSG, out)

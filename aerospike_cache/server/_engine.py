@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Final
 
-from . import _expr, _ops
+from . import _expr, _ops, _walk
 from . import _protocol as p
 from ._ops import Op
 from ._pindex import PartitionIndex
@@ -120,6 +120,8 @@ class Namespace:
         self.records: dict[bytes, Record] = {}
         #: the records' digests by partition (scans walk it); kept with ``records``
         self.index = PartitionIndex()
+        #: one bytes object per set name, shared by its records: a walk compares identities
+        self.set_names: dict[bytes, bytes] = {}
         self.lock = threading.Lock()
         self.truncate_lut = 0  # ms since 2010, whole namespace
         self.set_truncate_lut: dict[bytes, int] = {}
@@ -205,8 +207,18 @@ class Namespace:
     @staticmethod
     def passes(filter_fn: _expr.Fn, digest: bytes, rec: Record, now: int) -> bool:
         """Whether a record passes a filter expression (unknown = no)."""
+        if type(filter_fn) is not _expr.Filter:
+            s = _expr.Subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
+            return _expr.matches(filter_fn, s)
+        # its key part reads the record's key alone; the rest needs a subject
+        on_key, rest = filter_fn.on_key, filter_fn.rest
+        if on_key is not None and on_key(rec) is not True:
+            return False
+        if rest is None:
+            return True
         s = _expr.Subject(digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now)
-        return _expr.matches(filter_fn, s)
+        v = rest(s)
+        return v is not False and v is not _expr.UNKNOWN
 
     def _read_touch(self, rec: Record, pct: int, now: int) -> bool:
         """Read-touch (server 7.1+, ``as_read_touch_check``); False = bad percent (error 4).
@@ -372,9 +384,13 @@ class Namespace:
         gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
         void_time = self._void_time(ttl, rec, now // 1000)
         if rec is None:
-            self.index.add(digest)
-        elif not set_name:  # a background job names no set
-            set_name = rec.set_name
+            self.index.add(digest, stored_key)
+        else:
+            if rec.key is None and stored_key is not None:
+                self.index.set_key(digest, stored_key)
+            if not set_name:  # a background job names no set
+                set_name = rec.set_name
+        set_name = self.set_names.setdefault(set_name, set_name)
         self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
         return p.RC_OK, gen, void_time, out
 
@@ -430,30 +446,7 @@ class Namespace:
         Starts after the digest ``after``, stops at ``limit`` records (0 = no
         limit); also answers how many records the filter was evaluated on.
         """
-        now_s = now // 1000
-        found: list[tuple[bytes, Record]] = []
-        evaluated = 0
-        # one subject for the walk, refilled per record: the filter's cost is the filter
-        s = _expr.Subject(b"", {}, None, b"", 0, 0, now)
-        with self.lock:
-            get = self.records.get
-            for d in self.index.ordered(pid, after):
-                r = get(d)
-                if r is None or (set_name is not None and r.set_name != set_name):
-                    continue
-                if r.void_time and r.void_time < now_s:
-                    continue
-                if filter_fn is not None:
-                    evaluated += 1
-                    s.digest, s.bins, s.key = d, r.bins, r.key
-                    s.set_name, s.void_time, s.lut = r.set_name, r.void_time, r.lut
-                    v = filter_fn(s)
-                    if v is not True and (v is False or not _expr.verdict(v)):
-                        continue
-                found.append((d, r))
-                if len(found) == limit:
-                    break
-        return found, evaluated
+        return _walk.partition(self, pid, set_name, after, now, filter_fn, limit)
 
     def live_records(self, now_s: int) -> list[tuple[bytes, Record]]:
         with self.lock:

@@ -33,6 +33,7 @@ from ._values import UNKNOWN, ExprError, order_key
 __all__ = [
     "UNKNOWN",
     "ExprError",
+    "Filter",
     "Subject",
     "compile_expr",
     "compile_filter",
@@ -42,6 +43,9 @@ __all__ = [
 
 #: a compiled expression: subject -> value (or UNKNOWN)
 Fn = Callable[["Subject"], Any]
+#: a filter's key part: reads only ``.key`` of what it is given (a subject or a
+#: record), answers True, False or UNKNOWN
+KeyFn = Callable[[Any], Any]
 
 
 class Subject:
@@ -96,8 +100,39 @@ def compile_expr(data: bytes) -> Fn:
     return compile_node(_tree(data))
 
 
+class Filter:
+    """A compiled filter expression: call it on a subject (true lets the record through).
+
+    A walk over many records reads it in two parts, each None when empty:
+    ``on_key``, the leading arguments of an And at the root that test nothing
+    but the stored key (or the whole filter when it reads nothing else),
+    which answers True (passed), False or :data:`UNKNOWN`; then ``rest``,
+    which fails the record when it answers False or :data:`UNKNOWN`. The key
+    part reads only ``.key`` of its argument, so a walk can hand it a record.
+    """
+
+    __slots__ = ("_run", "key_bytes", "on_key", "rest")
+
+    def __init__(
+        self,
+        run: Fn,
+        on_key: KeyFn | None,
+        rest: Fn | None,
+        key_bytes: Callable[[bytes | None], bool] | None = None,
+    ) -> None:
+        self._run = run
+        self.on_key = on_key
+        self.rest = rest
+        #: the key part as a test of the stored key's bytes (True: passed), when
+        #: it is one typed key test or an Or of two (see _key_bytes); else None
+        self.key_bytes = key_bytes
+
+    def __call__(self, s: Subject) -> Any:
+        return self._run(s)
+
+
 @functools.lru_cache(maxsize=256)
-def compile_filter(data: bytes) -> Fn:
+def compile_filter(data: bytes) -> Filter:
     """Compile a filter expression (only ever read through :func:`matches`).
 
     An And at the root stops at its first argument that is false or unknown:
@@ -106,8 +141,59 @@ def compile_filter(data: bytes) -> Fn:
     """
     tree = _tree(data)
     if not isinstance(tree, list) or len(tree) < 3 or tree[0] != 16:
-        return compile_node(tree)
-    fns = _args(tree[1:], 1)
+        fn = compile_node(tree)
+
+        def judged(s: Subject) -> bool:
+            return verdict(fn(s))
+
+        if _reads_key_only(tree):
+            return Filter(fn, judged, None, _key_bytes(tree))
+        return Filter(fn, None, judged)
+    args = tree[1:]
+    fns = _args(args, 1)
+    n_key = 0
+    while n_key < len(args) and _tests_key(args[n_key]):
+        n_key += 1
+    on_key = _all_of(fns[:n_key]) if n_key else None
+    rest = _all_of(fns[n_key:]) if n_key < len(fns) else None
+    key_bytes = _key_bytes(args[0]) if n_key == 1 else None
+    return Filter(_all_of(fns), on_key, rest, key_bytes)
+
+
+def _key_bytes(node: Any) -> Callable[[bytes | None], bool] | None:
+    """A key test as a test of the stored key's bytes, True when it passes: one
+    typed key test (see :func:`_key_test`), or an Or/And of two that need
+    different key types (:func:`_key_tests`); None for anything else."""
+    if isinstance(node, list) and len(node) == 3 and node[0] in (16, 17):
+        first, second = _key_test(node[1]), _key_test(node[2])
+        if first is None or second is None or first[0] == second[0]:
+            return None
+        if node[0] == 16:  # an And of two: unknown or false on every key
+            return lambda _key: False
+        tests = dict([first, second])
+    else:
+        one = _key_test(node)
+        if one is None:
+            return None
+        tests = dict([one])
+
+    def passes(key: bytes | None) -> bool:
+        if key:
+            test = tests.get(key[0])
+            if test is not None and test(key[1:]):
+                return True
+        return False
+
+    return passes
+
+
+def _all_of(fns: list[Fn]) -> Fn:
+    """A root And's arguments: false when one is false or unknown (and stops there).
+
+    One argument is returned as it is: the walk checks for false or unknown.
+    """
+    if len(fns) == 1:
+        return fns[0]
 
     def run(s: Subject) -> bool:
         for fn in fns:
@@ -117,6 +203,30 @@ def compile_filter(data: bytes) -> Fn:
         return True
 
     return run
+
+
+#: op codes whose value depends on their arguments alone: comparisons, regex, logic
+_KEY_ONLY_OPS = frozenset({1, 2, 3, 4, 5, 6, 7, 16, 17, 18, 19})
+_KEY_READS = frozenset({71, 80})  # KeyExists, the stored key
+
+
+def _tests_key(node: Any) -> bool:
+    """Whether a node is a test (true, false or unknown) of the stored key alone."""
+    if not isinstance(node, list) or not node:
+        return False
+    return node[0] == 71 or (node[0] in _KEY_ONLY_OPS and _reads_key_only(node))
+
+
+def _reads_key_only(node: Any) -> bool:
+    """Whether a node of the wire tree reads nothing of the record but its stored key."""
+    if not isinstance(node, list):
+        return True  # a literal
+    if not node or type(node[0]) is not int:
+        return False
+    code = node[0]
+    if code in _KEY_READS or code == 126:  # 126: a quoted list, a literal
+        return True
+    return code in _KEY_ONLY_OPS and all(_reads_key_only(a) for a in node[1:])
 
 
 def _tree(data: bytes) -> Any:
@@ -317,30 +427,15 @@ _REGEX_FLAGS = {1: 0, 2: re.IGNORECASE, 4: 0, 8: re.MULTILINE}  # POSIX cflags
 
 
 def _build_regex(args: list[Any]) -> Fn:
-    if len(args) != 3 or type(args[0]) is not int or not isinstance(args[1], bytes):
-        raise ExprError("regex compare needs options, a pattern and a string")
-    flags = 0
-    for bit, rflag in _REGEX_FLAGS.items():
-        if args[0] & bit:
-            flags |= rflag
-    if not args[0] & 8:
-        flags |= re.DOTALL  # without REG_NEWLINE, '.' and [^a] match a newline
-    pattern = args[1].decode("utf-8", "surrogateescape")
-    if not args[0] & 1:
-        pattern = _basic_to_python(pattern)
-    try:
-        regex = re.compile(pattern, flags)
-    except re.error as exc:
-        raise ExprError(f"bad regular expression: {exc}") from None
-    search = regex.search
-    if args[2] == [80, 3]:  # on the stored string key: no value in between
+    search = _regex_search(args)
+    if args[2] == [80, 3]:  # on the stored string key: its bytes, no value in between
         string = p.PT_STRING
 
         def on_key(s: Subject) -> Any:
             key = s.key
             if not key or key[0] != string:
                 return UNKNOWN
-            return search(key[1:].decode("utf-8", "surrogateescape")) is not None
+            return search(key[1:]) is not None
 
         return on_key
     target = compile_node(args[2])
@@ -349,9 +444,66 @@ def _build_regex(args: list[Any]) -> Fn:
         v = target(s)
         if type(v) is not str:
             return UNKNOWN
-        return search(v) is not None
+        return search(v.encode("utf-8", "surrogateescape")) is not None
 
     return run
+
+
+def _regex_search(args: list[Any]) -> Callable[[bytes], Any]:
+    """A regex compare's ``search``. A real node runs glibc's ``regexec`` in the C
+    locale: byte by byte over the UTF-8 string (a ``.`` is one byte, case folds
+    in ASCII only). A bytes pattern matched against bytes does the same."""
+    if len(args) != 3 or type(args[0]) is not int or not isinstance(args[1], bytes):
+        raise ExprError("regex compare needs options, a pattern and a string")
+    flags = 0
+    for bit, rflag in _REGEX_FLAGS.items():
+        if args[0] & bit:
+            flags |= rflag
+    if not args[0] & 8:
+        flags |= re.DOTALL  # without REG_NEWLINE, '.' and [^a] match a newline
+    text = bytes(args[1]).decode("latin-1")  # one character per byte, back to bytes below
+    if not args[0] & 1:
+        text = _basic_to_python(text)
+    if not args[0] & 8:
+        text = _end_anchor(text)
+    try:
+        return re.compile(text.encode("latin-1"), flags).search
+    except re.error as exc:
+        raise ExprError(f"bad regular expression: {exc}") from None
+
+
+def _end_anchor(pattern: str) -> str:
+    """Without ``REG_NEWLINE`` a POSIX ``$`` matches only at the end of the string;
+    Python's also matches before a final newline: write it ``\\Z``."""
+    out = []
+    i, n = 0, len(pattern)
+    while i < n:
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if c == "[":  # a bracket expression: "$" is literal there
+            end = _bracket_close(pattern, i + 1)
+            out.append(pattern[i:end])
+            i = end
+            continue
+        out.append("\\Z" if c == "$" else c)
+        i += 1
+    return "".join(out)
+
+
+def _bracket_close(pattern: str, i: int) -> int:
+    """Index just after the bracket expression whose body starts at ``i``, as
+    Python's ``re`` reads it (the engine that runs it here)."""
+    n = len(pattern)
+    if i < n and pattern[i] == "^":
+        i += 1
+    if i < n and pattern[i] == "]":  # first: a literal "]"
+        i += 1
+    while i < n and pattern[i] != "]":
+        i += 2 if pattern[i] == "\\" else 1
+    return min(i + 1, n)
 
 
 def _basic_to_python(pattern: str) -> str:
@@ -389,7 +541,7 @@ def _build_logic(decisive: bool) -> Callable[[list[Any]], Fn]:
     def build(args: list[Any]) -> Fn:
         fns = _args(args, 1)
         if len(fns) == 2:
-            return _logic2(decisive, *fns)
+            return _key_tests(decisive, args) or _logic2(decisive, *fns)
 
         def run(s: Subject) -> Any:
             result: Any = not decisive
@@ -404,6 +556,55 @@ def _build_logic(decisive: bool) -> Callable[[list[Any]], Fn]:
         return run
 
     return build
+
+
+def _key_tests(decisive: bool, args: list[Any]) -> Fn | None:
+    """And/Or of two tests of the stored key that need different key types (the
+    store's patterns or a regex on a string key with a test of a blob key), or None.
+
+    On a key of one type the other test is unknown, so the test of the key's
+    type decides alone: Or is true when it is, else unknown; And is false when
+    it is false, else unknown. One call instead of three.
+    """
+    first, second = _key_test(args[0]), _key_test(args[1])
+    if first is None or second is None or first[0] == second[0]:
+        return None
+    (type_a, test_a), (type_b, test_b) = first, second
+    passed, failed = (True, UNKNOWN) if decisive else (UNKNOWN, False)
+
+    def run(s: Subject) -> Any:
+        key = s.key
+        if key:
+            t = key[0]
+            if t == type_a:
+                return passed if test_a(key[1:]) else failed
+            if t == type_b:
+                return passed if test_b(key[1:]) else failed
+        return UNKNOWN
+
+    return run
+
+
+def _key_test(node: Any) -> tuple[int, Callable[[bytes], Any]] | None:
+    """``(key particle type, test of the key's bytes: truthy when it passes)`` of a
+    test that is unknown on any other key: a regex on the string key, or a
+    comparison of the key with a literal of its type. None for anything else."""
+    if not isinstance(node, list) or not node:
+        return None
+    code = node[0]
+    if code == 7 and len(node) == 4 and node[3] == [80, 3]:
+        return p.PT_STRING, _regex_search(node[1:])  # a match object, or None
+    if code not in _CMP or len(node) != 3 or isinstance(node[2], (list, dict)):
+        return None
+    read = node[1]
+    if not isinstance(read, list) or len(read) != 2 or read[0] != 80:
+        return None
+    want = _KEY_TYPES.get(read[1])
+    constant = literal(node[2])
+    if want is None or type(constant) is not _KEY_VALUES[want]:
+        return None
+    cmp, decode = _CMP[code], _decoder(want)
+    return want, lambda raw: cmp(decode(raw), constant)
 
 
 def _logic2(decisive: bool, first: Fn, second: Fn) -> Fn:
@@ -651,6 +852,7 @@ _EXP_TYPES: dict[int, int] = {
 
 #: key expression types -> the particle type of a stored key
 _KEY_TYPES = {2: p.PT_INTEGER, 3: p.PT_STRING, 6: p.PT_BLOB}
+_KEY_VALUES: dict[int, type] = {p.PT_INTEGER: int, p.PT_STRING: str, p.PT_BLOB: bytes}
 
 
 def _build_rec_key(args: list[Any]) -> Fn:

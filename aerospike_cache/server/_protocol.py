@@ -237,35 +237,30 @@ def encode_message(
     fields: list[tuple[int, bytes]] | None = None,
 ) -> bytearray:
     """One AS_MSG (header + fields + ops), without the proto header."""
-    n_fields = 0
-    n_ops = 0
-    out = bytearray(MSG_HEADER_SIZE)
+    out = bytearray(
+        MSG_HEADER.pack(
+            MSG_HEADER_SIZE,
+            0,
+            0,
+            info3,
+            0,
+            result_code,
+            generation,
+            void_time,
+            transaction_ttl,
+            len(fields) if fields else 0,
+            len(bins) if bins else 0,
+        )
+    )
     if fields:
-        n_fields = len(fields)
         for ftype, data in fields:
             out += FIELD_HEADER.pack(len(data) + 1, ftype)
             out += data
     if bins:
-        n_ops = len(bins)
         for name, ptype, value in bins:
             out += OP_HEADER.pack(4 + len(name) + len(value), OP_READ, ptype, 0, len(name))
             out += name
             out += value
-    MSG_HEADER.pack_into(
-        out,
-        0,
-        MSG_HEADER_SIZE,
-        0,
-        0,
-        info3,
-        0,
-        result_code,
-        generation,
-        void_time,
-        transaction_ttl,
-        n_fields,
-        n_ops,
-    )
     return out
 
 

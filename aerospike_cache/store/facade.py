@@ -450,8 +450,10 @@ class AerospikeStore:
     def keys(self, pattern: str = "*", prefix: str = "") -> Iterator[str]:
         """Stored keys matching ``prefix`` (literal) + glob ``pattern``, streamed.
 
-        The server filters on a regular expression of the stored key; each
-        candidate is re-checked with :func:`fnmatch.fnmatchcase`. On a
+        The server filters on a regular expression of the stored key; a
+        candidate the regex may have let through (a key stored as a blob, or
+        a pattern with ``?`` or a negated class, which a non-ASCII character
+        can fool) is re-checked with :func:`fnmatch.fnmatchcase`. On a
         cluster each partition is read once, from its master (a lost node's
         from a replica). If a node fails and none of its partitions has a
         live copy (replication factor 1, before the survivors take over),

@@ -29,6 +29,9 @@ from .failures import NO_ANSWERS, OUTAGE_CODES, BatchFailure, node_of, silent_no
 from .records import OP_WRITE, StorePart, stored_key
 
 PAGE: Final = 10_000
+#: partition ranges queried one after another (each paged): see Selection.pages
+RANGES: Final = 8
+_PARTITIONS: Final = 4096  # every Aerospike namespace has 4096 partitions
 _TOUCH: Final = {"op": aerospike.OPERATOR_TOUCH}
 _DELETE: Final = [{"op": aerospike.OPERATOR_DELETE}]
 Check = Callable[[Any], bool]
@@ -56,10 +59,18 @@ def key_filter(pattern: KeyPattern, *, blob_keys: bool = True) -> Any:
 
 
 def checked(pattern: KeyPattern) -> Check:
-    """The exact re-check (``fnmatchcase``) of a record key the server selected by regex."""
+    """The exact re-check (``fnmatchcase``) of a record key the server selected by regex.
+
+    An exact pattern's regex selects exactly the matching string keys (see
+    :mod:`aerospike_cache.patterns`): only blob keys are re-checked then.
+    """
+    exact = pattern.exact
 
     def check(record_key: Any) -> bool:
-        key = stored_key(record_key[2])
+        user = record_key[2]
+        if exact and type(user) is str:
+            return True
+        key = stored_key(user)
         return key is not None and pattern.matches(key)
 
     return check
@@ -84,10 +95,12 @@ class Selection(StorePart):
     def keys(self, pattern: str, prefix: str) -> Iterator[str]:
         """Stored keys matching ``prefix`` + ``pattern`` (server regex, exact re-check)."""
         match = self._pattern(pattern, prefix)
+        check = checked(match)
         for page in self.pages("keys", self.compile(key_filter(match))):
             for record_key in page:
-                key = stored_key(record_key[2])
-                if key is not None and match.matches(key):
+                if check(record_key):
+                    key = stored_key(record_key[2])
+                    assert key is not None  # checked: a str, or a blob key that matched
                     yield key
 
     def delete_pattern(self, pattern: str, prefix: str, wait: bool) -> int | Job:
@@ -154,6 +167,13 @@ class Selection(StorePart):
     def pages(self, op: str, expression: Any) -> Iterator[list[Any]]:
         """The record keys the compiled ``expression`` selects, a page at a time.
 
+        The partitions are queried in :data:`RANGES` ranges, one after
+        another, each in pages of at most :data:`PAGE` keys. A page that comes
+        back full makes the client ask every partition of its query again,
+        each from its last key (or its start, when it gave none), and the
+        node walks them again: that cost grows with the partitions a query
+        covers and with its pages, so a range's revisits stay in the range.
+
         The client queries every node for the partitions it masters, each
         partition once (a lost node's partitions on their replicas, if it has
         any). When a node fails, the query fails: strict, that raises (naming
@@ -161,16 +181,26 @@ class Selection(StorePart):
         one holding what the other nodes sent before the client gave up (it
         stops them when it sees the failure); the rest is missed.
         """
-        query = self.failures.call(op, None, NO_ANSWERS, self._query, None)
-        if query is None:
-            return
-        policy = {"expressions": expression, "include_bin_data": False}
-        while True:
-            page, failed = self.failures.call(op, _NONE, NO_ANSWERS, self._results, (query, policy))
-            if page:
-                yield page
-            if failed or not page or query.is_done():
+        step = -(-_PARTITIONS // RANGES)
+        for begin in range(0, _PARTITIONS, step):
+            count = min(step, _PARTITIONS - begin)
+            query = self.failures.call(op, None, NO_ANSWERS, self._query, None)
+            if query is None:
                 return
+            policy = {
+                "expressions": expression,
+                "include_bin_data": False,
+                "partition_filter": {"begin": begin, "count": count},
+            }
+            while True:
+                job = (query, policy)
+                page, failed = self.failures.call(op, _NONE, NO_ANSWERS, self._results, job)
+                if page:
+                    yield page
+                if failed:
+                    return
+                if not page or query.is_done():
+                    break
 
     def _results(self, client: Any, job: tuple[Any, dict[str, Any]]) -> tuple[list[Any], bool]:
         """``(record keys, failed)`` of the query's next page.
@@ -182,7 +212,8 @@ class Selection(StorePart):
         page: list[Any] = []
         try:
             with quiet():
-                query.foreach(lambda record: page.append(record[0]), policy)
+                # with a partition filter, the client hands (partition id, record)
+                query.foreach(lambda _pid, record: page.append(record[0]), policy)
         except aex.AerospikeError as exc:
             # under fail-open, the failure path returns what did arrive, as the last page
             code, msg = exc.code or -1, str(exc.msg or exc)

@@ -145,3 +145,32 @@ def test_cli_rejects_bad_cluster_options(args: list[str], message: str) -> None:
     )
     assert result.returncode == 2
     assert message in result.stderr
+
+
+_IDLE_GC = """
+import gc, time, weakref
+from aerospike_cache.server.__main__ import full_collections_when_idle
+
+full_collections_when_idle(poll=0.02, period=60.0)
+assert gc.get_threshold()[2] >= 1 << 30  # no automatic full collection
+class Node:
+    pass
+a, b = Node(), Node()
+a.other, b.other = b, a  # a cycle
+freed = []
+weakref.finalize(a, freed.append, True)
+gc.collect(1)  # promoted to the oldest generation: only a full collection reclaims it
+del a, b
+deadline = time.monotonic() + 5
+while not freed and time.monotonic() < deadline:
+    time.sleep(0.05)
+print("freed" if freed else "kept")
+"""
+
+
+def test_a_server_process_reclaims_old_cycles_when_idle() -> None:
+    """Full collections run from a housekeeping thread, not at a random request."""
+    out = subprocess.run(
+        [sys.executable, "-c", _IDLE_GC], capture_output=True, text=True, timeout=30
+    )
+    assert out.stdout.strip() == "freed", out.stderr

@@ -297,6 +297,32 @@ def test_a_record_written_without_its_key_fails_a_key_filter(client: Any, key: K
         client.get(key, policy=_expr_policy(exp.KeyExists().compile()))
 
 
+# (stored string, regex, selected): glibc's regexec in the C locale, no REG_NEWLINE
+_POSIX_REGEX = {
+    "a byte is a dot": ("é", "^..$", True),  # "é" is two bytes in UTF-8
+    "a character is not": ("é", "^.$", False),
+    "end anchor: the end of the string": ("k\n", "^k\n$", True),
+    "not before a final newline": ("k\n", "^k$", False),
+}
+
+
+@pytest.mark.parametrize("case", list(_POSIX_REGEX))
+@pytest.mark.parametrize("target", ["key", "bin"])
+def test_a_regex_runs_as_a_nodes_posix_regexec(
+    client: Any, make_key: Callable[[Any], Key], case: str, target: str
+) -> None:
+    string, regex, selected = _POSIX_REGEX[case]
+    key = make_key(string)
+    client.put(key, {"s": string}, policy=SEND_KEY)
+    subject = exp.KeyStr() if target == "key" else exp.StrBin("s")
+    policy = _expr_policy(exp.CmpRegex(aerospike.REGEX_EXTENDED, regex, subject).compile())
+    if selected:
+        assert client.get(key, policy=policy)[2] == {"s": string}
+    else:
+        with pytest.raises(ex.FilteredOut):
+            client.get(key, policy=policy)
+
+
 def test_list_membership_on_a_record_without_the_list_is_false(client: Any, key: Key) -> None:
     client.put(key, {"i": 1})
     member = exp.GT(

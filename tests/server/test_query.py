@@ -58,6 +58,55 @@ def test_a_query_filtered_on_the_stored_key(
     assert sorted(r[0][2] for r in results) == sorted(f"user:{i}" for i in range(10))
 
 
+_USER = exp.CmpRegex(aerospike.REGEX_NONE, "^user:.*", exp.KeyStr())
+_ODD = exp.Eq(exp.IntBin("i") % 2, 1)
+_BLOB = exp.NE(exp.KeyBlob(), b"")
+_KEY_AND_BINS: dict[str, tuple[Any, list[int]]] = {
+    "key only, not an and": (exp.Or(_USER, exp.Eq(exp.KeyStr(), "item:12")), [*range(10), 12]),
+    "key test first": (exp.And(_USER, _ODD), [1, 3, 5, 7, 9]),
+    "key test last": (exp.And(_ODD, _USER), [1, 3, 5, 7, 9]),
+    "key tests around a bin test": (
+        exp.And(_USER, _ODD, exp.Not(exp.Eq(exp.KeyStr(), "user:3"))),
+        [1, 5, 7, 9],
+    ),
+    "unknown key part": (exp.And(exp.Eq(exp.KeyInt(), 1), _ODD), []),
+    # a test of a string key and one of a blob key: on either key one is unknown
+    "or over two key types": (exp.Or(_USER, _BLOB), [*range(10), 100]),
+    "not of that or": (exp.Not(exp.Or(_USER, _BLOB)), []),
+    "and over two key types": (exp.And(_USER, _BLOB), []),
+    "not of that and": (exp.Not(exp.And(_USER, _BLOB)), list(range(10, N))),
+}
+
+
+@pytest.mark.parametrize("case", list(_KEY_AND_BINS))
+def test_a_query_filtered_on_the_key_and_bins(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key], case: str
+) -> None:
+    _fill(client, make_key)
+    client.put(make_key(bytearray(b"user:blob")), {"i": 100}, policy=SEND_KEY)  # a blob key
+    expression, expected = _KEY_AND_BINS[case]
+    results = client.query(ns, aerospike_set).results(_policy(expression))
+    assert sorted(r[2]["i"] for r in results) == expected
+
+
+def test_a_key_filter_sees_a_key_stored_by_a_later_write(
+    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
+) -> None:
+    key = make_key("late:1")
+    policy = _policy(exp.CmpRegex(aerospike.REGEX_NONE, "^late:", exp.KeyStr()))
+
+    def listed() -> list[Any]:
+        return [r[0][2] for r in client.query(ns, aerospike_set).results(policy)]
+
+    client.put(key, {"i": 1})  # digest only: no key to match
+    assert listed() == []
+    client.put(key, {"i": 2}, policy=SEND_KEY)  # the write stores the key
+    assert listed() == ["late:1"]
+    client.remove(key)
+    client.put(key, {"i": 3})  # a new record, without its key
+    assert listed() == []
+
+
 def test_a_filtered_query_without_bins(
     client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key]
 ) -> None:
@@ -109,15 +158,22 @@ def _pages(
 
 
 @pytest.mark.parametrize("selected", [300, 100])
+@pytest.mark.parametrize("on", ["bin", "key"])
 def test_a_paged_filtered_query_returns_each_match_once(
-    client: Any, ns: str, aerospike_set: str, make_key: Callable[[Any], Key], selected: int
+    client: Any,
+    ns: str,
+    aerospike_set: str,
+    make_key: Callable[[Any], Key],
+    selected: int,
+    on: str,
 ) -> None:
     for i in range(300):
         client.put(make_key(i), {"i": i}, policy=SEND_KEY)
     query = client.query(ns, aerospike_set)
     query.max_records = 40
     query.paginate()
-    policy = _policy(exp.LT(exp.IntBin("i"), selected))
+    value = exp.IntBin("i") if on == "bin" else exp.KeyInt()
+    policy = _policy(exp.And(exp.LT(value, selected), exp.GE(exp.IntBin("i"), 0)))
     seen: list[Any] = []
     while not query.is_done() and len(seen) <= 300:
         seen.extend(r[0][2] for r in query.results(policy))
