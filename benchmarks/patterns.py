@@ -77,7 +77,9 @@ def main(argv: list[str] | None = None) -> int:
         "--page", type=int, help=f"keys per query page (the store's: {selection.PAGE})"
     )
     parser.add_argument(
-        "--ranges", type=int, help=f"partition ranges queried (the store's: {selection.RANGES})"
+        "--ranges",
+        type=int,
+        help="partition ranges queried (the store's: one per query page of records in the set)",
     )
     args = parser.parse_args(argv)
     if args.page:
@@ -101,7 +103,8 @@ def main(argv: list[str] | None = None) -> int:
                 assert removed == expected, (name, removed, expected)
         store.clear()
         where = "embedded server" if server.embedded else f"cluster {server.location}"
-        ranges = f"{selection.RANGES} partition range{'s' if selection.RANGES != 1 else ''}"
+        fixed = selection.RANGES
+        ranges = f"{fixed} partition ranges" if fixed else "partition ranges by set size"
         where += f", {ranges}, query pages of {selection.PAGE} keys"
     report = render(times, args.entries, where)
     print(report)

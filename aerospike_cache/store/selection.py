@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Final
 
 import aerospike
@@ -29,8 +29,11 @@ from .failures import NO_ANSWERS, OUTAGE_CODES, BatchFailure, node_of, silent_no
 from .records import OP_WRITE, StorePart, stored_key
 
 PAGE: Final = 10_000
-#: partition ranges queried one after another (each paged): see Selection.pages
-RANGES: Final = 8
+#: partition ranges queried one after another (each paged), see Selection.pages:
+#: None, as many as the probe's matches call for (at most MAX_RANGES); a number fixes it
+RANGES: int | None = None
+MAX_RANGES: Final = 64
+PROBE: Final = 64  # partitions queried first: their matches estimate the others'
 _PARTITIONS: Final = 4096  # every Aerospike namespace has 4096 partitions
 _TOUCH: Final = {"op": aerospike.OPERATOR_TOUCH}
 _DELETE: Final = [{"op": aerospike.OPERATOR_DELETE}]
@@ -167,12 +170,15 @@ class Selection(StorePart):
     def pages(self, op: str, expression: Any) -> Iterator[list[Any]]:
         """The record keys the compiled ``expression`` selects, a page at a time.
 
-        The partitions are queried in :data:`RANGES` ranges, one after
-        another, each in pages of at most :data:`PAGE` keys. A page that comes
-        back full makes the client ask every partition of its query again,
-        each from its last key (or its start, when it gave none), and the
-        node walks them again: that cost grows with the partitions a query
-        covers and with its pages, so a range's revisits stay in the range.
+        The partitions are queried in ranges, one after another, each in
+        pages of at most :data:`PAGE` keys. A page that comes back full makes
+        the client ask every partition of its query again, each from its last
+        key (or its start, when it gave none), and the node walks them again:
+        that cost grows with the partitions a query covers and with its
+        pages. So the first :data:`PROBE` partitions are queried alone, and
+        their matches, scaled up, set how many ranges the rest is split into:
+        twice as many as the expected matches fill pages, so that pages
+        rarely fill; one range for a set whose matches fit a page or two.
 
         The client queries every node for the partitions it masters, each
         partition once (a lost node's partitions on their replicas, if it has
@@ -181,12 +187,33 @@ class Selection(StorePart):
         one holding what the other nodes sent before the client gave up (it
         stops them when it sees the failure); the rest is missed.
         """
-        step = -(-_PARTITIONS // RANGES)
-        for begin in range(0, _PARTITIONS, step):
-            count = min(step, _PARTITIONS - begin)
+        if RANGES:
+            yield from self._range_pages(op, expression, 0, _PARTITIONS, RANGES)
+            return
+        sizes: list[int] = []
+        if (yield from self._range_pages(op, expression, 0, PROBE, 1, sizes)):
+            return  # failed: that ends the pages (see above)
+        expected = sum(sizes) * (_PARTITIONS - PROBE) // PROBE
+        ranges = max(1, min(MAX_RANGES, -(-2 * expected // PAGE)))
+        yield from self._range_pages(op, expression, PROBE, _PARTITIONS - PROBE, ranges)
+
+    def _range_pages(
+        self,
+        op: str,
+        expression: Any,
+        first: int,
+        partitions: int,
+        ranges: int,
+        sizes: list[int] | None = None,
+    ) -> Generator[list[Any], None, bool]:
+        """:meth:`pages` of ``partitions`` partitions from ``first``, in ``ranges`` queries;
+        returns whether a query failed. ``sizes`` gets each page's length."""
+        step = -(-partitions // ranges)
+        for begin in range(first, first + partitions, step):
+            count = min(step, first + partitions - begin)
             query = self.failures.call(op, None, NO_ANSWERS, self._query, None)
             if query is None:
-                return
+                return True
             policy = {
                 "expressions": expression,
                 "include_bin_data": False,
@@ -195,12 +222,15 @@ class Selection(StorePart):
             while True:
                 job = (query, policy)
                 page, failed = self.failures.call(op, _NONE, NO_ANSWERS, self._results, job)
+                if sizes is not None:
+                    sizes.append(len(page))
                 if page:
                     yield page
                 if failed:
-                    return
+                    return True
                 if not page or query.is_done():
                     break
+        return False
 
     def _results(self, client: Any, job: tuple[Any, dict[str, Any]]) -> tuple[list[Any], bool]:
         """``(record keys, failed)`` of the query's next page.
