@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ranges",
         type=int,
-        help="partition ranges queried (the store's: one per query page of records in the set)",
+        help="partition ranges queried (the store's: as many as a probe of 64 partitions calls for)",
     )
     args = parser.parse_args(argv)
     if args.page:
@@ -104,7 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         store.clear()
         where = "embedded server" if server.embedded else f"cluster {server.location}"
         fixed = selection.RANGES
-        ranges = f"{fixed} partition ranges" if fixed else "partition ranges by set size"
+        ranges = f"{fixed} partition ranges" if fixed else "partition ranges from a probe"
         where += f", {ranges}, query pages of {selection.PAGE} keys"
     report = render(times, args.entries, where)
     print(report)
