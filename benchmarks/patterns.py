@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ranges",
         type=int,
-        help="partition ranges queried (the store's: as many as a probe of 64 partitions calls for)",
+        help="partition ranges queried (the store's: as many as a 64-partition probe asks)",
     )
     args = parser.parse_args(argv)
     if args.page:
