@@ -10,10 +10,15 @@ writing or reading the same value, with its ratio to the raw 1-bin call:
   the deadline bin ``d`` of exact expiry, a create-or-replace write; a read
   of both bins with the byte sliced off and the deadline compared), with no
   store code at all: the floor of any implementation of this format;
+- **least**: the least a cache could do on top of the record (value and TTL
+  as arguments, the wire TTL, a policy looked up, an error caught, a
+  counter): no failure policy, no checks, a lower bound and not a usable
+  store;
 - **store**: ``AerospikeStore.set``/``get``.
 
-So ``record`` is what the format costs and ``store - record`` what the
-store's Python costs, on this machine. Nothing here asserts on timings.
+So ``record`` is what the format costs, ``least`` what any store of this
+format costs at the very least, and ``store - record`` what our store's
+Python costs, on this machine. Nothing here asserts on timings.
 """
 
 from __future__ import annotations
@@ -25,10 +30,12 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from math import ceil
 from typing import Any
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aerospike
+from aerospike import exception as aex
 from run import TTL, VALUE, server_from_env
 
 from aerospike_cache.connection import build_client_config
@@ -59,12 +66,41 @@ def ways(
             return None
         return loads(bins["v"][1:])
 
+    policies = {TTL: replace}
+    counts = [0, 0]
+    not_found, failure = aex.RecordNotFound, aex.AerospikeError
+
+    # The least a cache's set/get can do on top of the record: value and TTL as
+    # arguments, the wire TTL, a policy looked up, an error caught, a counter.
+    # No failure policy, no checks: a lower bound, not a usable store.
+    def least_set(key: str, value: Any = VALUE, ttl: float = TTL) -> bool:
+        bins = {"v": head + dumps(value, 5), "d": int((clock() + ttl) * 1000)}
+        try:
+            client.put((ns, set_name, key), bins, None, policies[ceil(ttl)])
+        except failure:
+            return False
+        counts[0] += 1
+        return True
+
+    def least_get(key: str) -> Any:
+        try:
+            bins = client.get((ns, set_name, key))[2]
+        except not_found:
+            return None
+        deadline = bins.get("d")
+        if deadline is not None and deadline <= clock() * 1000:
+            return None
+        counts[1] += 1
+        return loads(bins["v"][1:])
+
     return {
         "set: raw": raw_set,
         "set: record": record_set,
+        "set: least": least_set,
         "set: store": lambda key: store.set(key, VALUE, TTL),
         "get: raw": raw_get,
         "get: record": record_get,
+        "get: least": least_get,
         "get: store": store.get,
     }
 
