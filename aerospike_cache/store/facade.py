@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from math import ceil as _ceil
 from typing import Any, Final, TypeVar
 
 from aerospike import exception as aex
@@ -31,7 +30,7 @@ from ..tags import TAG_BIN
 from . import aio
 from .atomic import TOO_BIG, Atomic
 from .batches import Batches
-from .expiry import DEADLINE_BIN, MAX_TTL, VALUE_BIN, Deadlines, is_gone
+from .expiry import DEADLINE_BIN, VALUE_BIN, Deadlines, is_gone
 from .failures import NO_ANSWERS, BatchFailure, FailurePath, Observer, warn_oversized
 from .hooks import count_read, near_get, near_get_many, operation
 from .near import NearCache
@@ -301,15 +300,10 @@ class AerospikeStore:
             self.metrics.sets += 1
 
     def _set(self, key: str, encoded: Any, ttl: float | None, stored_tags: Any) -> bool:
-        if ttl is not None and ttl <= MAX_TTL:  # Deadlines.entry(), inlined on the hot path
-            bins = {VALUE_BIN: encoded, DEADLINE_BIN: int((self._deadlines.clock() + ttl) * 1000)}
-            wttl = _ceil(ttl)
-        else:
-            bins, wttl = self._deadlines.entry(encoded, ttl)
+        bins, wttl = self._deadlines.entry(encoded, ttl)
         if stored_tags:
             bins[TAG_BIN] = stored_tags
-        records = self.records
-        policy = records.write_policies.get(wttl) or records.write_policy(wttl)
+        policy = self.records.write_policy(wttl)
         done = self._call("set", False, _TOO_BIG, self._put, (key, bins, wttl, policy, None))
         if done is TOO_BIG:
             warn_oversized(key)

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, TypeVar
 
 from aerospike import exception as aex
 
-from ..connection import forks, nsup_error
+from ..connection import nsup_error
 from ..errors import (
     CacheError,
     CacheOperationError,
@@ -165,7 +165,6 @@ class FailurePath:
     def add_observer(self, observer: Observer) -> None:
         """Report every client call's outcome to ``observer`` (a cluster policy, a tracer)."""
         self.observers.append(observer)
-        self.records.ready = None  # observed calls are timed: off the untimed fast path
 
     def remove_observer(self, observer: Observer) -> None:
         self.observers.remove(observer)
@@ -179,25 +178,9 @@ class FailurePath:
         :class:`BatchFailure` returns its own ``result``).
         """
         self._countdown -= 1
-        records = self.records
-        entry = records.ready
-        if (
-            entry is not None
-            and self._countdown > 0
-            and entry.client is not None
-            and not entry.breaker.failures
-            and records.forks_seen == forks.generation
-        ):
-            # The common call: healthy, untimed, no observer. No frame but fn's
-            # (each frame costs about 1 µs of cold caches after a round trip).
-            try:
-                result = fn(entry.client, arg)
-            except FAILURES as exc:
-                return self._settle(op, exc, fallback, answers, 0.0, False)
-            entry.nodes.last_answer = _monotonic()
-            return result
         if self._countdown <= 0 or self.observers:
             return self._observed(op, fallback, answers, fn, arg, False)
+        # the common call, untimed: as flat as it gets (see the module docstring)
         try:
             result = fn(self._client(), arg)
         except FAILURES as exc:
@@ -261,10 +244,9 @@ class FailurePath:
 
     def succeeded(self, op: str, code: int | None, node: str | None, started: float) -> None:
         """An answer: close the breaker, end quiet node incidents, tell the observers."""
-        records = self.records
-        entry = records.entry
+        entry = self.records.entry
         # node incidents keep the store suspect until they are logged as over
-        records.suspect = entry is not None and bool(entry.nodes.incidents)
+        self.records.suspect = entry is not None and bool(entry.nodes.incidents)
         if entry is not None:
             entry.nodes.last_answer = time.monotonic()
             if entry.nodes.incidents:
@@ -278,8 +260,6 @@ class FailurePath:
                 failures,
             )
         self._notify(op, code, node, started)
-        if not records.suspect and not self.observers:
-            records.settle_ready()
 
     def fail(
         self,
@@ -290,7 +270,6 @@ class FailurePath:
         strict: bool = False,
     ) -> T:
         """Raise the package's error for ``exc``, or (fail-open) log it and return ``fallback``."""
-        self.records.ready = None  # back through Records.client() (and the breaker)
         code = getattr(exc, "code", None)
         node = node_of(exc)
         err = exc if isinstance(exc, CacheError) else self.classify(exc, op, code, node)

@@ -105,15 +105,12 @@ class Records:
         self.entry: ClientEntry | None = None
         self.ttl_forbidden: bool | None = None
         self.suspect = False  # set off the common path; the failure path clears it
-        #: the entry while the common case holds (inspected, nothing suspect, this
-        #: process): the failure path's fast path then calls its client directly
-        self.ready: ClientEntry | None = None
-        self.forks_seen = forks.generation
+        self._forks = forks.generation
         self._on_fork: list[Callable[[], None]] = []
         self.store_keys = store_keys
         key_policy = aerospike.POLICY_KEY_SEND if store_keys else aerospike.POLICY_KEY_DIGEST
         self._key_policy = key_policy
-        self.write_policies: dict[int, dict[str, Any]] = {}
+        self._write_policies: dict[int, dict[str, Any]] = {}
         #: the namespace refuses replaces: entries are written as merges (see write_policy)
         self.replace_refused = False
         self._create_policies: dict[int, dict[str, Any]] = {}
@@ -137,14 +134,19 @@ class Records:
         failure path to classify.
         """
         entry = self.entry
-        if self._serves(entry):
-            return entry.client  # type: ignore[union-attr]
+        if (
+            entry is not None
+            and entry.client is not None
+            and not entry.breaker.failures
+            and self.ttl_forbidden is not None
+            and self._forks == forks.generation
+        ):
+            return entry.client  # the common case: connected, inspected, healthy
         # Failures were counted: the next success must close the breaker.
         self.suspect = True
-        self.ready = None
-        if self.forks_seen != forks.generation:
+        if self._forks != forks.generation:
             # Forked: the parent's client is the parent's; build our own.
-            self.forks_seen = forks.generation
+            self._forks = forks.generation
             if entry is not None:
                 inherit([entry])  # freeing the parent's client in the child crashes it
             self.entry = entry = None
@@ -168,26 +170,10 @@ class Records:
             refused = entry.namespace_info[self.namespace].get("conflict-resolve-writes") == "true"
             if refused != self.replace_refused:
                 self.replace_refused = refused
-                self.write_policies.clear()
+                self._write_policies.clear()
             if self.ttl_forbidden:
                 logger.warning("aerospike-cache: %s", nsup_error(self.namespace))
         return client
-
-    def settle_ready(self) -> None:
-        """After an answer with nothing suspect: let the fast path use the client
-        if :meth:`client` would hand it out at once."""
-        if self._serves(self.entry):
-            self.ready = self.entry
-
-    def _serves(self, entry: ClientEntry | None) -> bool:
-        """The common case: connected, inspected, healthy, in the process that connected."""
-        return (
-            entry is not None
-            and entry.client is not None
-            and not entry.breaker.failures
-            and self.ttl_forbidden is not None
-            and self.forks_seen == forks.generation
-        )
 
     def _resolve_entry(self) -> ClientEntry:
         entry = self.entry
@@ -207,7 +193,6 @@ class Records:
             registry.discard(self.entry)
         self.entry = None
         self.ttl_forbidden = None
-        self.ready = None
 
     def hosts_text(self) -> str:
         hosts = self.config.get("hosts") or []
@@ -240,13 +225,13 @@ class Records:
         """A write of a whole entry (its bins: see ``Deadlines.entry``): a create-or-replace,
         so a write drops what an older entry had (deadline, tags) without nil bins.
         A namespace that refuses replaces gets a merge, with nil bins (:meth:`whole`)."""
-        pol = self.write_policies.get(ttl)
+        pol = self._write_policies.get(ttl)
         if pol is None:
             pol = {"key": self._key_policy, "ttl": ttl}
             if not self.replace_refused:
                 pol["exists"] = aerospike.POLICY_EXISTS_CREATE_OR_REPLACE
-            if len(self.write_policies) < 256:
-                self.write_policies[ttl] = pol
+            if len(self._write_policies) < 256:
+                self._write_policies[ttl] = pol
         return pol
 
     def whole(self, bins: dict[str, Any]) -> dict[str, Any]:
@@ -295,13 +280,11 @@ class Records:
         from aerospike_helpers.batch.records import Write
 
         policy = self.write_policy(ttl)
-        extra = [
-            {"op": OP_WRITE, "bin": name, "val": value}
-            for name, value in self.whole(
-                {DEADLINE_BIN: deadline, TAG_BIN: stored_tags or None}
-            ).items()
-            if value is not None or self.replace_refused  # nil bins only for a merge
-        ]
+        # the bins besides the value, as Deadlines.entry and the tags make them for a put
+        end: dict[str, Any] = {} if deadline is None else {DEADLINE_BIN: deadline}
+        if stored_tags:
+            end[TAG_BIN] = stored_tags
+        extra = [{"op": OP_WRITE, "bin": name, "val": v} for name, v in self.whole(end).items()]
         keys = self.keys([k for k, _ in items])
         return [
             Write(key, [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *extra], policy=policy)
