@@ -430,6 +430,24 @@ class Codec:
         mac = hmac.new(self.signing_key, _key_bytes(key) + b"\0" + head + payload, hashlib.sha256)
         return head + mac.digest() + payload
 
+    def encode_items(self, mapping: Mapping[str, Any]) -> list[tuple[str, int | bytes]]:
+        """``[(key, encode(key, value))]`` for a batch: the plain pickle entry (no
+        compressor, no signing) is made in the loop, without a call per value."""
+        head, encode = self.plain_head, self.encode
+        if not self._pickle or self.compressor is not None or head is None:
+            return [(k, encode(k, v)) for k, v in mapping.items()]
+        dumps, protocol = pickle.dumps, self.serializer.protocol  # type: ignore[attr-defined]
+        items: list[tuple[str, int | bytes]] = []
+        for key, value in mapping.items():
+            if type(value) is int:
+                items.append((key, encode(key, value)))  # stored natively when it fits
+                continue
+            try:
+                items.append((key, head + dumps(value, protocol)))
+            except Exception:
+                items.append((key, encode(key, value)))  # raises the package's error
+        return items
+
     def decode(self, key: str, stored: Any) -> tuple[bool, Any]:
         """``(True, value)`` for a readable entry, ``(False, None)`` for one to treat as a miss."""
         try:

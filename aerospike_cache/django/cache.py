@@ -109,12 +109,14 @@ class AerospikeCache(BaseCache):
         if self.key_func is not default_key_func or not self._inline_keys:
             return {self.make_and_validate_key(k, version=version): k for k in keys}
         head = "%s:%s:" % (self.key_prefix, self.version if version is None else version)  # noqa: UP031
-        made: dict[str, Any] = {}
-        for key in keys:
-            m = head + key if type(key) is str else "%s%s" % (head, key)  # noqa: UP031
-            if len(m) > MEMCACHE_MAX_KEY_LENGTH or _MEMCACHE_BAD_CHARS(m):
-                BaseCache.validate_key(self, m)
-            made[m] = key
+        made = {head + k if type(k) is str else "%s%s" % (head, k): k for k in keys}  # noqa: UP031
+        # validate_key's check, once for the batch: a bad character in any key is one in
+        # the keys joined, and only the longest key can be too long
+        if made and (
+            _MEMCACHE_BAD_CHARS("".join(made)) or max(map(len, made)) > MEMCACHE_MAX_KEY_LENGTH
+        ):
+            for m in made:
+                self.validate_key(m)
         return made
 
     # -- the contract -------------------------------------------------------

@@ -212,6 +212,11 @@ class AerospikeCache(BaseCache):
             return key
         return f"{prefix}{key}"
 
+    def _keys(self, keys: Iterable[str]) -> list[str]:
+        """:meth:`_key` of each key, the prefix made once (a batch of 100 saves 200 calls)."""
+        prefix = self._prefix()
+        return [prefix + k if type(k) is str else f"{prefix}{k}" for k in keys]
+
     def _ttl(self, timeout: int | dt.timedelta | None) -> float | None:
         """cachelib timeout -> store TTL: ``None`` the default, ``0`` never, ``< 0`` gone."""
         seconds = self._normalize_timeout(timeout)
@@ -233,7 +238,7 @@ class AerospikeCache(BaseCache):
     def get_many(self, *keys: str) -> list[Any]:
         if len(keys) <= 1:
             return [self.get(k) for k in keys]
-        made = [self._key(k) for k in keys]
+        made = self._keys(keys)
         found = self._store.get_many(made)
         return [found.get(m) for m in made]
 
@@ -281,10 +286,13 @@ class AerospikeCache(BaseCache):
         if len(mapping) <= 1:  # one put is cheaper on the server than a batch of one
             validate_tags(tags)  # refused alike for any number of keys
             return [k for k, v in mapping.items() if self.set(k, v, timeout, tags=tags)]
-        made = [(key, self._key(key)) for key in mapping]
-        items = {m: mapping[k] for k, m in made}
-        failed = set(self._store.set_many(items, self._ttl(timeout), tags, self._prefix()))
-        return [key for key, m in made if m not in failed]
+        made = dict(zip(self._keys(mapping), mapping, strict=True))  # made -> key
+        items = {m: mapping[k] for m, k in made.items()}
+        failed = self._store.set_many(items, self._ttl(timeout), tags, self._prefix())
+        if not failed:
+            return list(mapping)
+        refused = set(failed)
+        return [k for m, k in made.items() if m not in refused]
 
     def delete(self, key: str) -> bool:
         return self._store.delete(self._key(key))
@@ -302,7 +310,7 @@ class AerospikeCache(BaseCache):
             for key in set(keys):
                 self.delete(key)
             return list(keys)
-        made = [self._key(k) for k in keys]
+        made = self._keys(keys)
         failed = set(self._store.remove_many(made)[1])
         if failed and not (self.ignore_delete_many_errors or self._store.fail_open):
             bad = [k for k, m in zip(keys, made, strict=True) if m in failed]

@@ -25,10 +25,13 @@ class Batches(StorePart):
     def get_many(self, keys: Iterable[str], fill: Fill | None = None) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read.
 
+        A list of keys is taken as it is: the callers de-duplicate it first.
+
         ``fill(key, stored, deadline, meta)`` is called for each entry found
         (the near cache): its bin value, its deadline bin (or ``None``), its metadata.
         """
-        keys = list(keys) if isinstance(keys, dict) else list(dict.fromkeys(keys))
+        if type(keys) is not list:  # the facade hands over its de-duplicated list
+            keys = list(keys) if isinstance(keys, dict) else list(dict.fromkeys(keys))
         if not keys:
             return {}
         return self.failures.call("get_many", {}, NO_ANSWERS, self._get_many, (keys, fill))
@@ -81,8 +84,7 @@ class Batches(StorePart):
         if is_gone(ttl):
             self.remove_many(mapping)
             return []
-        encode = self.codec.encode
-        items = [(k, encode(k, v)) for k, v in mapping.items()]
+        items = self.codec.encode_items(mapping)
         keys = list(mapping)
         none: list[str] = []
         job = (items, wire_ttl(ttl), self.deadlines.of(ttl), stored_tags)

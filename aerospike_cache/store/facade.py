@@ -248,7 +248,7 @@ class AerospikeStore:
 
     def get_many(self, keys: Iterable[str]) -> dict[str, Any]:
         """The values of the keys that are present, in one batch read."""
-        asked = list(dict.fromkeys(keys))
+        asked = list(keys) if isinstance(keys, dict) else list(dict.fromkeys(keys))
         near = self.near
         found = self.batches.get_many(asked) if near is None else near_get_many(self, near, asked)
         count_read(self, len(found), len(asked))
