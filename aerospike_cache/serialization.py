@@ -388,6 +388,8 @@ class Codec:
         self.plain_head = (
             None if signing_key is not None else bytes((self.serializer.format_id << 3,))
         )
+        # the same as the first byte's value (-1: none), for a compare without a slice
+        self.plain_format = -1 if self.plain_head is None else self.plain_head[0]
         self._pickle = type(self.serializer) is PickleSerializer
         self.plain_loads: Callable[[bytes], Any] = (
             pickle.loads if self._pickle else self.serializer.loads

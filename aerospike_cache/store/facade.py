@@ -217,7 +217,7 @@ class AerospikeStore:
             return MISSING
         stored = bins.get(VALUE_BIN)
         codec = self.codec
-        if type(stored) is bytes and stored[:1] == codec.plain_head:
+        if type(stored) is bytes and stored and stored[0] == codec.plain_format:
             try:  # the common entry, inline; anything odd goes to decode()
                 return codec.plain_loads(stored[1:])
             except Exception:
