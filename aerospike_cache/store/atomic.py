@@ -41,6 +41,11 @@ _RETRY: Final[Any] = object()
 
 _LOST_RACE: Final = ((aex.RecordNotFound, _RETRY), (aex.RecordGenerationError, _RETRY))
 _ADD_ANSWERS: Final = ((aex.RecordExistsError, _EXISTS), (aex.RecordTooBig, TOO_BIG))
+_REPLACE_ANSWERS: Final = (
+    (aex.RecordNotFound, False),
+    (aex.FilteredOut, False),  # past its deadline: absent
+    (aex.RecordTooBig, TOO_BIG),
+)
 _BIG: Final[Any] = object()
 _INCR_ANSWERS: Final = (
     (aex.RecordNotFound, _ABSENT),
@@ -98,6 +103,33 @@ class Atomic(StorePart):
             if done is not _RETRY:
                 return bool(done)
         raise CacheOperationError(f"add of {key!r} kept racing with other writers; try again")
+
+    def replace(
+        self, key: str, encoded: Any, ttl: float | None, stored_tags: list[str] | None = None
+    ) -> Any:
+        """One update-only put, filtered on the entry being live: ``True``, ``False``
+        (absent or past its deadline), :data:`TOO_BIG`, or ``None`` (fail-open)."""
+        from aerospike_helpers import expressions as exp
+
+        bins, wttl = self.deadlines.entry(encoded, ttl)
+        if stored_tags:
+            bins[TAG_BIN] = stored_tags
+        records = self.records
+        now_ms = int(self.deadlines.clock() * 1000)
+        live = exp.Or(
+            exp.Not(exp.BinExists(DEADLINE_BIN)), exp.GT(exp.IntBin(DEADLINE_BIN), now_ms)
+        )
+        policy = {
+            "key": records.key_only["key"],
+            "ttl": wttl,
+            # a merge where replaces are refused: whole() sends nil bins for the rest
+            "exists": aerospike.POLICY_EXISTS_UPDATE
+            if records.replace_refused
+            else aerospike.POLICY_EXISTS_REPLACE,
+            "expressions": live.compile(),
+        }
+        job = (key, records.whole(bins), wttl, policy, None)
+        return self.failures.call("set", None, _REPLACE_ANSWERS, self.put, job)
 
     def _take_over(self, client: Any, job: tuple[str, dict[str, Any], int]) -> Any:
         """Replace the record if it is past its deadline, at the generation read."""

@@ -14,6 +14,7 @@ exists (``add``), is past its deadline (``incr``), and for ``touch``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final, TypeVar
@@ -273,6 +274,18 @@ class AerospikeStore:
         left = self._deadlines.whole_seconds_left(bins.get(DEADLINE_BIN), meta)
         return MISSING if left == 0 else left
 
+    def pttl(self, key: str) -> Any:
+        """Milliseconds left for ``key`` (rounded up); ``None`` if it never expires;
+        :data:`MISSING` if absent."""
+        return self._call("ttl", MISSING, _ABSENT_IS_MISSING, self._pttl, key)
+
+    def _pttl(self, client: Any, key: str) -> Any:
+        _, meta, bins = client.select(self._key(key), _DEADLINE_ONLY)
+        left = self._deadlines.left(bins.get(DEADLINE_BIN), meta)
+        if left is None:
+            return None
+        return MISSING if left <= 0 else max(1, math.ceil(left * 1000))
+
     # -- writes -------------------------------------------------------------
 
     def set(
@@ -331,6 +344,34 @@ class AerospikeStore:
                 return not self.has(key)
             return self._atomic.add(key, self.codec.encode(key, value), ttl, stored_tags)
         finally:  # what operation("set") does, inlined on the hot path
+            if self.near is not None:
+                self.near.drop((key,))
+            self.metrics.sets += 1
+
+    def replace(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool:
+        """Store ``value`` only if ``key`` is present (and live); ``True`` if stored.
+
+        One update-only write, filtered on the entry's deadline (Redis' ``SET
+        XX``). ``ttl <= 0`` deletes a present entry (``True`` if there was one).
+        """
+        try:
+            stored_tags = tagging.stored(tags, tag_prefix) if tags else None
+            if is_gone(ttl):
+                return self.delete(key)
+            done = self._atomic.replace(key, self.codec.encode(key, value), ttl, stored_tags)
+            if done is TOO_BIG:
+                warn_oversized(key)
+                self.delete(key)  # the new value was refused: the old one must not be served
+                return False
+            return bool(done)
+        finally:  # what operation("set") does
             if self.near is not None:
                 self.near.drop((key,))
             self.metrics.sets += 1
