@@ -264,3 +264,17 @@ def test_pttl_in_milliseconds(store: AerospikeStore, clock: Any) -> None:
     store.set("n", "v", None)
     assert store.pttl("n") is None
     assert store.pttl("absent") is MISSING
+
+
+def test_delete_right_after_clear_reports_absent(store: AerospikeStore) -> None:
+    """A node's remove finds a truncated record for about a second; the store's
+    filter on its last-update time answers absent, as reads do."""
+    store.set_many({f"k{i}": i for i in range(6)}, 60)
+    assert store.clear()
+    assert [store.delete(f"k{i}") for i in range(3)] == [False] * 3
+    assert store.delete_many([f"k{i}" for i in range(3, 6)]) == []
+    assert store.remove_many(["k3", "k4"]) == ([], [])
+    store.set("k0", "after", 60)  # written after the clear: found and removed
+    store.set("k5", "after", 60)
+    assert store.delete("k0") is True
+    assert store.delete_many(["k5", "k4"]) == ["k5"]
