@@ -20,6 +20,8 @@ stays one ``operate``.
 
 from __future__ import annotations
 
+import random
+import time
 from typing import Any, Final
 
 import aerospike
@@ -56,6 +58,7 @@ _BIG_ANSWERS: Final = ((aex.RecordNotFound, _ABSENT),)
 # An increment reads back the new value and the deadline in the same operate.
 _READ_BACK: Final = ({"op": OP_READ, "bin": VALUE_BIN}, {"op": OP_READ, "bin": DEADLINE_BIN})
 _ATTEMPTS: Final = 16  # each retry means another writer made progress
+_BIG_ATTEMPTS: Final = 100  # a big counter's writers all race on one generation
 _DEADLINE_ONLY: Final = [DEADLINE_BIN]
 _CREATE_OR_REPLACE: Final = aerospike.POLICY_EXISTS_CREATE_OR_REPLACE
 
@@ -158,19 +161,12 @@ class Atomic(StorePart):
                 if fits
                 else _BIG
             )
-            if got is _BIG:  # the server cannot add it exactly: read, add, write back
-                got = self.failures.call("incr", None, _BIG_ANSWERS, self._read_counter, key)
-                if type(got) is tuple and not self.deadlines.expired(got[1]):
-                    if got[0] is _NOT_INT:
-                        raise TypeError(f"the value of key {key!r} is not an integer")
-                    done = self._write_counter(key, got[0] + delta, got[2])
-                    if done is None or done is True:
-                        return None if done is None else got[0] + delta
-                    continue  # another writer came first: again
+            if got is _BIG:  # the server cannot add it exactly: in the client
+                got = self._add_big(key, delta)
+                if type(got) is int:
+                    return got
             if got is None:
                 return None  # fail-open
-            if got is _RETRY:
-                continue
             if got is not _ABSENT and not self.deadlines.expired(got[1]):
                 return int(got[0])
             # Absent, or landed on an expired entry (which stays expired).
@@ -181,6 +177,25 @@ class Atomic(StorePart):
             done = self._create_counter(key, delta, ttl, None if got is _ABSENT else got[2])
             if done is not _RETRY:
                 return None if done is None else delta
+        raise CacheOperationError(f"incr of {key!r} kept racing with other writers; try again")
+
+    def _add_big(self, key: str, delta: int) -> Any:
+        """Read the counter, add, write back at the generation read; again (with a
+        short random pause) when another writer came first. The new value, ``None``
+        (fail-open), ``_ABSENT``, or ``(value, deadline, generation)`` of an entry
+        past its deadline."""
+        for attempt in range(_BIG_ATTEMPTS):
+            got = self.failures.call("incr", None, _BIG_ANSWERS, self._read_counter, key)
+            if type(got) is not tuple or self.deadlines.expired(got[1]):
+                return got
+            if got[0] is _NOT_INT:
+                raise TypeError(f"the value of key {key!r} is not an integer")
+            value = got[0] + delta
+            done = self._write_counter(key, value, got[2])
+            if done is not _RETRY:
+                return None if done is None else value
+            # contention on a big counter: pauses that grow, at random, up to 10 ms
+            time.sleep(random.uniform(0, min(0.01, 0.0002 * 2**attempt)))
         raise CacheOperationError(f"incr of {key!r} kept racing with other writers; try again")
 
     def _incr_policy(self, delta: int) -> dict[str, Any]:
