@@ -6,11 +6,13 @@ validation, timeouts, defaults, exceptions), one store call out.
 
 from __future__ import annotations
 
+import datetime
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.core.cache.backends.base import (
     DEFAULT_TIMEOUT,
     MEMCACHE_MAX_KEY_LENGTH,
@@ -27,6 +29,8 @@ from ..store import MISSING, AerospikeStore
 from ..store.shared import shared_store
 from ..store.stampede import Tags
 from ..tags import validate as validate_tags
+from . import redis_compat
+from .redis_compat import no_client
 
 DEFAULT_SET = "django"
 _MISS = object()
@@ -47,6 +51,8 @@ def _store_for(location: Any, opts: Mapping[str, Any]) -> AerospikeStore:
     """The store of this configuration, shared by every backend instance (one per thread)."""
     where = f"the OPTIONS of the cache with LOCATION {location!r}"
     try:
+        opts = redis_compat.translate(opts)
+        redis_compat.settings_defaults(settings, opts)
         kwargs = options.validate(opts, option_name, where)
         kwargs.setdefault("set_name", DEFAULT_SET)
         if kwargs.get("client") is None and not location:
@@ -104,6 +110,22 @@ class AerospikeCache(BaseCache):
             BaseCache.validate_key(self, made)
         return made
 
+    def _prefixed_key(self, key: Any, version: int | None, prefix: str | None) -> str:
+        """django-redis's ``make_key(key, version, prefix)``: another KEY_PREFIX for one call."""
+        if prefix is None:
+            return self.make_and_validate_key(key, version=version)
+        made = self.key_func(key, prefix, self.version if version is None else version)
+        self.validate_key(made)
+        return str(made)
+
+    @property
+    def client(self) -> Any:
+        """django-redis's client object has no equivalent here (see the README's table)."""
+        raise AttributeError(
+            "aerospike_cache has no django-redis client object (no client classes, sharding "
+            "or raw connection): cache.store is the AerospikeStore every call goes through"
+        )
+
     def _made_keys(self, keys: Iterable[Any], version: int | None) -> dict[str, Any]:
         """``{made key: key}`` for many keys; the default key function in one loop."""
         if self.key_func is not default_key_func or not self._inline_keys:
@@ -127,70 +149,147 @@ class AerospikeCache(BaseCache):
         value: Any,
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        client: None = None,
         *,
         tags: Iterable[str] | None = None,
     ) -> bool:
+        if client is not None:
+            no_client(client)
         key = self.make_and_validate_key(key, version=version)
         ttl = self.get_backend_timeout(timeout)
         return self._store.add(key, value, ttl, tags, self._tag_prefix)
 
-    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+    def get(
+        self, key: Any, default: Any = None, version: int | None = None, client: None = None
+    ) -> Any:
+        if client is not None:
+            no_client(client)
         value = self._store.get(self.make_and_validate_key(key, version=version))
         return default if value is MISSING else value
 
-    def set(
+    # django-redis returns what Django's signatures call None: set, delete_many
+    def set(  # type: ignore[override]
         self,
         key: Any,
         value: Any,
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        client: None = None,
+        nx: bool = False,
+        xx: bool = False,
         *,
         tags: Iterable[str] | None = None,
-    ) -> None:
+    ) -> bool:
+        """Django's ``set``; returns whether it was stored (django-redis). ``nx``: only if
+        absent (as ``add``), ``xx``: only if present. A timeout <= 0 deletes the key
+        (returns whether it existed), except with ``nx``: an existing key is left alone."""
         key = self.make_and_validate_key(key, version=version)
-        self._store.set(key, value, self.get_backend_timeout(timeout), tags, self._tag_prefix)
+        ttl = self.get_backend_timeout(timeout)
+        if nx or xx or client is not None:
+            if client is not None:
+                no_client(client)
+            if nx:  # a timeout <= 0: stored only if absent, and gone at once (django-redis)
+                return self._store.add(key, value, ttl, tags, self._tag_prefix)
+            return self._store.replace(key, value, ttl, tags, self._tag_prefix)
+        if ttl == 0.0:
+            return self._store.delete(key)
+        return self._store.set(key, value, ttl, tags, self._tag_prefix)
 
-    def touch(self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None) -> bool:
+    def touch(
+        self,
+        key: Any,
+        timeout: Any = DEFAULT_TIMEOUT,
+        version: int | None = None,
+        client: None = None,
+    ) -> bool:
+        if client is not None:
+            no_client(client)
         key = self.make_and_validate_key(key, version=version)
         return self._store.touch(key, self.get_backend_timeout(timeout))
 
-    def delete(self, key: Any, version: int | None = None) -> bool:
+    def delete(
+        self,
+        key: Any,
+        version: int | None = None,
+        prefix: str | None = None,
+        client: None = None,
+    ) -> bool:
+        """Remove ``key``; whether it existed. ``prefix``: another KEY_PREFIX (django-redis)."""
+        if prefix is not None or client is not None:
+            no_client(client)
+            return self._store.delete(self._prefixed_key(key, version, prefix))
         return self._store.delete(self.make_and_validate_key(key, version=version))
 
-    def get_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
+    def get_many(
+        self, keys: Iterable[Any], version: int | None = None, client: None = None
+    ) -> dict[Any, Any]:
+        if client is not None:
+            no_client(client)
         made = self._made_keys(keys, version)
         found = self._store.get_many(made)
         return {made[k]: v for k, v in found.items()}
 
-    def has_key(self, key: Any, version: int | None = None) -> bool:
+    def has_key(self, key: Any, version: int | None = None, client: None = None) -> bool:
+        if client is not None:
+            no_client(client)
         return self._store.has(self.make_and_validate_key(key, version=version))
 
-    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+    def incr(
+        self,
+        key: Any,
+        delta: int = 1,
+        version: int | None = None,
+        client: None = None,
+        ignore_key_check: bool = False,
+    ) -> int:
+        """Django's ``incr``: atomic, exact beyond 64 bits. ``ignore_key_check``: a missing
+        key is created with ``delta`` and the default timeout (django-redis)."""
+        if client is not None:
+            no_client(client)
         made = self.make_and_validate_key(key, version=version)
         try:
-            value = self._store.incr(made, delta)
+            if ignore_key_check:
+                ttl = self.get_backend_timeout()
+                value = self._store.incr(made, delta, create=True, ttl=ttl)
+            else:
+                value = self._store.incr(made, delta)
         except KeyError:
             raise ValueError(f"Key '{key}' not found") from None
         if value is None:  # fail-open outage: the key cannot be found
             raise ValueError(f"Key '{key}' not found (cache unavailable)")
         return value
 
+    def decr(
+        self, key: Any, delta: int = 1, version: int | None = None, client: None = None
+    ) -> int:
+        return self.incr(key, -delta, version, client)
+
     def set_many(
         self,
         data: Mapping[Any, Any],
         timeout: Any = DEFAULT_TIMEOUT,
         version: int | None = None,
+        client: None = None,
         *,
         tags: Iterable[str] | None = None,
     ) -> list[Any]:
+        if client is not None:
+            no_client(client)
         made = self._made_keys(data, version)
         items = {m: data[k] for m, k in made.items()}
         ttl = self.get_backend_timeout(timeout)
         failed = self._store.set_many(items, ttl, tags, self._tag_prefix)
         return [made[m] for m in failed]
 
-    def delete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
-        self._store.delete_many(list(self._made_keys(keys, version)))
+    def delete_many(  # type: ignore[override]
+        self, keys: Iterable[Any], version: int | None = None, client: None = None
+    ) -> int | None:
+        """Remove the keys in one batch; how many existed (django-redis), ``None`` for
+        no keys (Django's own contract for that case)."""
+        if client is not None:
+            no_client(client)
+        made = list(self._made_keys(keys, version))
+        return len(self._store.delete_many(made)) if made else None
 
     def clear(self) -> None:
         self._store.clear()
@@ -198,8 +297,12 @@ class AerospikeCache(BaseCache):
     def close(self, **kwargs: Any) -> None:
         """Called after every request: the client is shared by the process, so nothing to do."""
 
-    def incr_version(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+    def incr_version(
+        self, key: Any, delta: int = 1, version: int | None = None, client: None = None
+    ) -> int:
         """Move the value to ``version + delta``, keeping its TTL."""
+        if client is not None:
+            no_client(client)
         if version is None:
             version = self.version
         old = self.make_and_validate_key(key, version=version)
@@ -263,18 +366,64 @@ class AerospikeCache(BaseCache):
 
     # -- extras in the spirit of django-redis -------------------------------
 
-    def ttl(self, key: Any, version: int | None = None) -> int | None:
+    def ttl(self, key: Any, version: int | None = None, client: None = None) -> int | None:
         """Seconds until ``key`` expires; ``None`` if it never does; ``0`` if it is absent."""
+        if client is not None:
+            no_client(client)
         left = self._store.ttl(self.make_and_validate_key(key, version=version))
         return 0 if left is MISSING else left
 
-    def expire(self, key: Any, timeout: Any, version: int | None = None) -> bool:
-        """Set a new timeout on ``key`` (same rules as ``set``); ``False`` if absent."""
-        return self.touch(key, timeout, version=version)
+    def pttl(self, key: Any, version: int | None = None, client: None = None) -> int | None:
+        """Milliseconds until ``key`` expires; ``None`` if it never does; ``0`` if absent."""
+        if client is not None:
+            no_client(client)
+        left = self._store.pttl(self.make_and_validate_key(key, version=version))
+        return 0 if left is MISSING else left
 
-    def persist(self, key: Any, version: int | None = None) -> bool:
+    def expire(
+        self, key: Any, timeout: Any, version: int | None = None, client: None = None
+    ) -> bool:
+        """Set a new timeout on ``key`` (same rules as ``set``); ``False`` if absent."""
+        return self.touch(key, timeout, version, client)
+
+    def pexpire(
+        self, key: Any, timeout: Any, version: int | None = None, client: None = None
+    ) -> bool:
+        """:meth:`expire` in milliseconds (``DEFAULT_TIMEOUT``: the cache's default timeout)."""
+        if timeout is not DEFAULT_TIMEOUT and timeout is not None:
+            timeout = timeout / 1000
+        return self.touch(key, timeout, version, client)
+
+    def expire_at(
+        self,
+        key: Any,
+        when: datetime.datetime | float,
+        version: int | None = None,
+        client: None = None,
+    ) -> bool:
+        """Expire ``key`` at ``when`` (a datetime, naive = local time, or Unix seconds);
+        a time past deletes it. ``False`` if absent."""
+        return self._expire_at(key, redis_compat.unix_seconds(when, 1), version, client)
+
+    def pexpire_at(
+        self,
+        key: Any,
+        when: datetime.datetime | float,
+        version: int | None = None,
+        client: None = None,
+    ) -> bool:
+        """:meth:`expire_at` with a Unix time in milliseconds (or a datetime)."""
+        return self._expire_at(key, redis_compat.unix_seconds(when, 1000), version, client)
+
+    def _expire_at(self, key: Any, when: float, version: int | None, client: None) -> bool:
+        if client is not None:
+            no_client(client)
+        made = self.make_and_validate_key(key, version=version)
+        return self._store.touch(made, max(0.0, when - self._store.clock()))
+
+    def persist(self, key: Any, version: int | None = None, client: None = None) -> bool:
         """Make ``key`` never expire; ``False`` if absent."""
-        return self.touch(key, None, version=version)
+        return self.touch(key, None, version, client)
 
     # -- tags and patterns, matched by the server ----------------------------
 
@@ -283,38 +432,72 @@ class AerospikeCache(BaseCache):
         """Tags are namespaced by KEY_PREFIX (not by version): ``"<prefix>:<tag>"``."""
         return f"{self.key_prefix}:" if self.key_prefix else ""
 
-    def _pattern_args(self, pattern: str, version: int | None) -> tuple[str, str]:
+    def _pattern_args(
+        self, pattern: str, version: int | None, prefix: str | None = None
+    ) -> tuple[str, str]:
         """``(glob, literal prefix)`` of a pattern over this cache's keys."""
+        key_prefix = self.key_prefix if prefix is None else prefix
+        made_version = self.version if version is None else version
         if self.key_func is default_key_func:
-            return pattern, self.make_key("", version=version)
+            return pattern, str(self.key_func("", key_prefix, made_version))
         # A KEY_FUNCTION of its own: its output for the pattern is the glob.
-        return self.make_key(pattern, version=version), ""
+        return str(self.key_func(pattern, key_prefix, made_version)), ""
 
-    def iter_keys(self, pattern: str = "*", version: int | None = None) -> Iterator[str]:
+    def iter_keys(
+        self,
+        search: str = "*",
+        itersize: int | None = None,
+        client: None = None,
+        version: int | None = None,
+        *,
+        pattern: str | None = None,
+    ) -> Iterator[str]:
         """Cache keys (as given to ``set``) matching a glob, streamed (default KEY_FUNCTION).
 
-        While a cluster node is lost: see :meth:`AerospikeStore.keys
-        <aerospike_cache.store.AerospikeStore.keys>` (what is missed, what raises).
+        django-redis's signature; ``itersize`` is accepted and unused (the
+        server streams the matches; there is no SCAN page size). ``pattern=``
+        is the older keyword of ``search``. While a cluster node is lost: see
+        :meth:`AerospikeStore.keys <aerospike_cache.store.AerospikeStore.keys>`
+        (what is missed, what raises).
         """
-        glob, literal = self._pattern_args(pattern, version)
+        if client is not None:
+            no_client(client)
+        glob, literal = self._pattern_args(search if pattern is None else pattern, version)
         prefix = self.make_key("", version=version)
         for made in self._store.keys(glob, literal):
             if made.startswith(prefix):
                 yield made[len(prefix) :]
 
-    def keys(self, pattern: str = "*", version: int | None = None) -> list[str]:
+    def keys(
+        self,
+        search: str = "*",
+        version: int | None = None,
+        client: None = None,
+        *,
+        pattern: str | None = None,
+    ) -> list[str]:
         """:meth:`iter_keys` as a list."""
-        return list(self.iter_keys(pattern, version=version))
+        return list(self.iter_keys(search, None, client, version, pattern=pattern))
 
     def delete_pattern(
-        self, pattern: str, version: int | None = None, *, wait: bool = True
+        self,
+        pattern: str,
+        version: int | None = None,
+        prefix: str | None = None,
+        client: None = None,
+        itersize: int | None = None,
+        *,
+        wait: bool = True,
     ) -> int | Job:
         """Delete every key matching a glob; returns how many were deleted.
 
-        ``wait=False``: a background job on the server; returns its
-        :class:`~aerospike_cache.jobs.Job`.
+        ``prefix``: another KEY_PREFIX than the cache's; ``itersize`` is
+        accepted and unused (django-redis). ``wait=False``: a background job
+        on the server; returns its :class:`~aerospike_cache.jobs.Job`.
         """
-        glob, literal = self._pattern_args(pattern, version)
+        if client is not None:
+            no_client(client)
+        glob, literal = self._pattern_args(pattern, version, prefix)
         return self._store.delete_pattern(glob, literal, wait=wait)
 
     def touch_pattern(
@@ -337,17 +520,34 @@ class AerospikeCache(BaseCache):
     def lock(
         self,
         key: Any,
+        version: int | None = None,
         timeout: float | None = None,
         sleep: float = 0.1,
+        blocking: bool = True,
         blocking_timeout: float | None = None,
-        version: int | None = None,
+        client: None = None,
+        thread_local: bool = True,
     ) -> Lock:
-        """A lock named ``key`` (context manager; ``acquire()``/``release()``), as in django-redis.
+        """A lock named ``key`` (context manager; ``acquire()``/``release()``), with
+        django-redis's signature.
 
-        ``timeout``: seconds after which a lock whose holder died expires (``None``: never).
+        ``timeout``: seconds after which a lock whose holder died expires (``None``:
+        never); ``blocking``/``blocking_timeout``: ``acquire()``'s defaults;
+        ``thread_local``: the token is the acquiring thread's (``False``: any
+        thread may release it).
         """
+        if client is not None:
+            no_client(client)
         made = self.make_and_validate_key(key, version=version)
-        return Lock(self._store, made, timeout, sleep, blocking_timeout)
+        return Lock(
+            self._store,
+            made,
+            timeout,
+            sleep,
+            blocking_timeout,
+            blocking=blocking,
+            thread_local=thread_local,
+        )
 
     # -- async: real concurrency, reads coalesced into batches ---------------
 
@@ -451,9 +651,11 @@ class AerospikeCache(BaseCache):
             functools.partial(self.delete_pattern, wait=wait), pattern, version
         )
 
-    async def adelete_many(self, keys: Iterable[Any], version: int | None = None) -> None:
+    async def adelete_many(  # type: ignore[override]
+        self, keys: Iterable[Any], version: int | None = None
+    ) -> int | None:
         made = list(self._made_keys(keys, version))
-        await self._store.run(self._store.delete_many, made)
+        return len(await self._store.run(self._store.delete_many, made)) if made else None
 
     async def aclear(self) -> None:
         await self._store.run(self._store.clear)

@@ -14,6 +14,7 @@ from django.core import checks
 from django.core.exceptions import ImproperlyConfigured
 
 from ..errors import CacheError
+from . import redis_compat
 from .cache import AerospikeCache
 
 BACKEND = "aerospike_cache.django.AerospikeCache"
@@ -60,3 +61,16 @@ def check_cluster(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
                 checks.Error(str(exc), obj=f"CACHES[{alias!r}]", id="aerospike_cache.E002")
             )
     return errors
+
+
+@checks.register(checks.Tags.caches)
+def check_django_redis_settings(
+    app_configs: Any = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """W001: a django-redis setting that means something else for an Aerospike cache."""
+    if not _our_caches():
+        return []
+    return [
+        checks.Warning(text, obj="settings", id="aerospike_cache.W001")
+        for text in redis_compat.settings_warnings(settings)
+    ]

@@ -138,13 +138,13 @@ class Batches(StorePart):
         return self.failures.call("delete_many", (none, keys), NO_ANSWERS, self._remove_many, keys)
 
     def _remove_many(self, client: Any, keys: list[str]) -> tuple[list[str], list[str]]:
-        result = client.batch_remove(self.records.keys(keys))
+        result = client.batch_remove(self.records.keys(keys), self.records.batch_remove_policy)
         existed: list[str] = []
         failed: list[tuple[str, int]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
             if row.result == 0:
                 existed.append(key)
-            elif row.result != 2:
+            elif row.result != 2 and row.result != 27:  # 27: truncated (Records.removed_since)
                 failed.append((key, row.result))
         outcome = (existed, [key for key, _ in failed])
         self.failures.check_rows(

@@ -14,6 +14,7 @@ exists (``add``), is past its deadline (``incr``), and for ``touch``.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Final, TypeVar
@@ -34,7 +35,7 @@ from .expiry import DEADLINE_BIN, VALUE_BIN, Deadlines, is_gone
 from .failures import NO_ANSWERS, BatchFailure, FailurePath, Observer, warn_oversized
 from .hooks import count_read, near_get, near_get_many, operation
 from .near import NearCache
-from .records import MISSING, Records
+from .records import MISSING, Records, truncate_threshold
 from .selection import Selection
 from .stampede import Stampede
 from .stats import Stats, server_figures, stats_of
@@ -44,6 +45,8 @@ _D = options.DEFAULTS
 
 _ABSENT_IS_MISSING: Final = ((aex.RecordNotFound, MISSING),)
 _ABSENT_IS_FALSE: Final = ((aex.RecordNotFound, False),)
+# a remove's filter says "truncated by clear()": absent too (Records.removed_since)
+_REMOVE_ANSWERS: Final = ((aex.RecordNotFound, False), (aex.FilteredOut, False))
 _DEADLINE_ONLY: Final = [DEADLINE_BIN]
 _TOO_BIG: Final = ((aex.RecordTooBig, TOO_BIG),)
 
@@ -273,6 +276,18 @@ class AerospikeStore:
         left = self._deadlines.whole_seconds_left(bins.get(DEADLINE_BIN), meta)
         return MISSING if left == 0 else left
 
+    def pttl(self, key: str) -> Any:
+        """Milliseconds left for ``key`` (rounded up); ``None`` if it never expires;
+        :data:`MISSING` if absent."""
+        return self._call("ttl", MISSING, _ABSENT_IS_MISSING, self._pttl, key)
+
+    def _pttl(self, client: Any, key: str) -> Any:
+        _, meta, bins = client.select(self._key(key), _DEADLINE_ONLY)
+        left = self._deadlines.left(bins.get(DEADLINE_BIN), meta)
+        if left is None:
+            return None
+        return MISSING if left <= 0 else max(1, math.ceil(left * 1000))
+
     # -- writes -------------------------------------------------------------
 
     def set(
@@ -335,6 +350,34 @@ class AerospikeStore:
                 self.near.drop((key,))
             self.metrics.sets += 1
 
+    def replace(
+        self,
+        key: str,
+        value: Any,
+        ttl: float | None,
+        tags: Iterable[str] | None = None,
+        tag_prefix: str = "",
+    ) -> bool:
+        """Store ``value`` only if ``key`` is present (and live); ``True`` if stored.
+
+        One update-only write, filtered on the entry's deadline (Redis' ``SET
+        XX``). ``ttl <= 0`` deletes a present entry (``True`` if there was one).
+        """
+        try:
+            stored_tags = tagging.stored(tags, tag_prefix) if tags else None
+            if is_gone(ttl):
+                return self.delete(key)
+            done = self._atomic.replace(key, self.codec.encode(key, value), ttl, stored_tags)
+            if done is TOO_BIG:
+                warn_oversized(key)
+                self.delete(key)  # the new value was refused: the old one must not be served
+                return False
+            return bool(done)
+        finally:  # what operation("set") does
+            if self.near is not None:
+                self.near.drop((key,))
+            self.metrics.sets += 1
+
     def set_many(
         self,
         mapping: Mapping[str, Any],
@@ -356,10 +399,13 @@ class AerospikeStore:
 
         One ``remove``: a record past its deadline that the server has not
         evicted yet (at most about a second) still counts as existing here.
+        After this store's :meth:`clear`, the remove carries a filter on the
+        record's last-update time, so a record the truncate removed reads
+        absent here too (a node keeps it in its index for about a second).
         """
         try:
-            job = (self._key(key), self.records.key_only)
-            return self._call("delete", False, _ABSENT_IS_FALSE, _remove, job)
+            job = (self._key(key), self.records.remove_policy)
+            return self._call("delete", False, _REMOVE_ANSWERS, _remove, job)
         finally:  # what operation("delete") does, inlined on the hot path
             if self.near is not None:
                 self.near.drop((key,))
@@ -437,7 +483,16 @@ class AerospikeStore:
                 "is configured; configure a set, or allow namespace truncation explicitly"
             )
         time.sleep(0.002)
-        return self._call("clear", False, NO_ANSWERS, _truncate, (self.namespace, self.set_name))
+        return self._call("clear", False, NO_ANSWERS, self._truncate, None)
+
+    def _truncate(self, client: Any, _: None) -> bool:
+        client.truncate(self.namespace, self.set_name, 0)
+        try:
+            threshold = truncate_threshold(client, self.namespace, self.set_name)
+        except aex.AerospikeError:  # done: only delete's answer on doomed records is at stake
+            threshold = None
+        self.records.removed_since(threshold)
+        return True
 
     # -- server-side selection: key patterns and tags (see .selection) -------
 
@@ -557,11 +612,6 @@ def _remove(client: Any, job: tuple[Any, Any]) -> bool:
 
 def _server_figures(client: Any, arg: tuple[str, str | None]) -> dict[str, Any]:
     return server_figures(client, *arg)
-
-
-def _truncate(client: Any, where: tuple[str, str | None]) -> bool:
-    client.truncate(where[0], where[1], 0)
-    return True
 
 
 __all__ = ["MISSING", "AerospikeStore", "BatchFailure"]

@@ -6,6 +6,7 @@ that is the facade's (:mod:`.facade`) and the failure path's (:mod:`.failures`).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -120,6 +121,10 @@ class Records:
             "exists": aerospike.POLICY_EXISTS_UPDATE,
         }
         self.key_only = {"key": key_policy}
+        #: the policy of a remove: key_only, or after clear() one that answers
+        #: "filtered out" for a record the truncate doomed (see removed_since)
+        self.remove_policy: dict[str, Any] = self.key_only
+        self.batch_remove_policy: dict[str, Any] | None = None
 
     # -- the client -----------------------------------------------------------
 
@@ -221,6 +226,18 @@ class Records:
             for k in keys
         ]
 
+    def removed_since(self, threshold_ns: int | None) -> None:
+        """After a truncate at ``threshold_ns``: removes answer "filtered out" for the
+        records it doomed (a node's remove finds them in its index for a while)."""
+        if threshold_ns is None:
+            self.remove_policy, self.batch_remove_policy = self.key_only, None
+            return
+        from aerospike_helpers import expressions as exp
+
+        alive = exp.GE(exp.LastUpdateTime(), threshold_ns).compile()
+        self.remove_policy = {"key": self._key_policy, "expressions": alive}
+        self.batch_remove_policy = {"expressions": alive}
+
     def write_policy(self, ttl: int) -> dict[str, Any]:
         """A write of a whole entry (its bins: see ``Deadlines.entry``): a create-or-replace,
         so a write drops what an older entry had (deadline, tags) without nil bins.
@@ -290,6 +307,27 @@ class Records:
             Write(key, [{"op": OP_WRITE, "bin": VALUE_BIN, "val": v}, *extra], policy=policy)
             for key, (_, v) in zip(keys, items, strict=True)
         ]
+
+
+_TRUNCATE_LUT = re.compile(r"(?:^|[\t;:])truncate_lut=(\d+)")
+_CITRUSLEAF_EPOCH_MS = 1_262_304_000_000  # 2010-01-01, the epoch of the server's times
+
+
+def truncate_threshold(client: Any, namespace: str, set_name: str | None) -> int | None:
+    """The last truncate's threshold of the set (or namespace) in ns since the Unix epoch:
+    the greatest any node reports, ``None`` if none reports one.
+
+    A record last updated before it is truncated, whether or not the server
+    has dropped it from its index yet (a real node takes about a second).
+    """
+    what = f"sets/{namespace}/{set_name}" if set_name else f"namespace/{namespace}"
+    found = 0
+    for answer in client.info_all(what).values():
+        text = answer[1] if isinstance(answer, tuple) and len(answer) == 2 else None
+        match = _TRUNCATE_LUT.search(text) if isinstance(text, str) else None
+        if match:
+            found = max(found, int(match.group(1)))
+    return (found + _CITRUSLEAF_EPOCH_MS) * 1_000_000 if found else None
 
 
 def user_key(key: Any) -> str | bytearray:

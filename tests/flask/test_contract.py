@@ -248,6 +248,19 @@ def test_inc_default_delta_and_existing_value(cache: Any) -> None:
     assert cache.dec("counter") == 41
 
 
+@pytest.mark.parametrize(
+    ("start", "delta", "want"),
+    [(2**63 - 1, 1, 2**63), (-(2**63), -1, -(2**63) - 1), (2**63, -1, 2**63 - 1)],
+)
+def test_inc_dec_never_wrap(cache: Any, start: int, delta: int, want: int) -> None:
+    """Python ints, as SimpleCache counts: no wrap at 64 bits."""
+    cache.set("counter", start)
+    assert cache.inc("counter", delta) == want
+    assert cache.get("counter") == want
+    assert cache.dec("counter", delta) == start
+    assert cache.inc("fresh", 2**64) == 2**64  # created with a delta beyond 64 bits
+
+
 def test_has(cache: Any) -> None:
     assert cache.set_many(SAMPLE_PAIRS)
     for k in SAMPLE_PAIRS:

@@ -231,3 +231,50 @@ def test_the_common_path_is_one_round_trip(
     store.add_observer(lambda op, code, node, elapsed: seen.append(op))
     call(store)
     assert seen == ops
+
+
+def test_replace_stores_only_over_a_live_entry(store: AerospikeStore, clock: Any) -> None:
+    assert store.replace("k", "v", 60) is False
+    assert store.get("k") is MISSING
+    store.set("k", "old", 60, tags=["t"])
+    assert store.replace("k", "new", 100) is True
+    assert store.get("k") == "new"
+    assert store.ttl("k") == 100
+    assert store.invalidate_tags(["t"]) == 0  # a whole new entry: the old tags are gone
+    clock.advance(101)
+    assert store.replace("k", "newer", 60) is False  # past its deadline: absent
+    assert store.get("k") is MISSING
+
+
+def test_replace_with_ttl_le_0_deletes(store: AerospikeStore) -> None:
+    store.set("k", "v", 60)
+    assert store.replace("k", "x", 0) is True
+    assert store.get("k") is MISSING
+    assert store.replace("k", "x", -1) is False
+
+
+def test_pttl_in_milliseconds(store: AerospikeStore, clock: Any) -> None:
+    clock.now = float(int(clock.now))  # a whole second: the deadline is exact
+    store.set("k", "v", 5.5)
+    assert store.pttl("k") == 5500
+    clock.advance(5.4995)
+    assert store.pttl("k") == 1  # rounded up
+    clock.advance(0.001)
+    assert store.pttl("k") is MISSING
+    store.set("n", "v", None)
+    assert store.pttl("n") is None
+    assert store.pttl("absent") is MISSING
+
+
+def test_delete_right_after_clear_reports_absent(store: AerospikeStore) -> None:
+    """A node's remove finds a truncated record for about a second; the store's
+    filter on its last-update time answers absent, as reads do."""
+    store.set_many({f"k{i}": i for i in range(6)}, 60)
+    assert store.clear()
+    assert [store.delete(f"k{i}") for i in range(3)] == [False] * 3
+    assert store.delete_many([f"k{i}" for i in range(3, 6)]) == []
+    assert store.remove_many(["k3", "k4"]) == ([], [])
+    store.set("k0", "after", 60)  # written after the clear: found and removed
+    store.set("k5", "after", 60)
+    assert store.delete("k0") is True
+    assert store.delete_many(["k5", "k4"]) == ["k5"]
