@@ -27,6 +27,7 @@ from ..store import MISSING, AerospikeStore
 from ..store.shared import shared_store
 from ..store.stampede import Tags
 from ..tags import validate as validate_tags
+from .collections import DjangoCollections
 
 DEFAULT_SET = "django"
 _MISS = object()
@@ -59,7 +60,7 @@ def _store_for(location: Any, opts: Mapping[str, Any]) -> AerospikeStore:
         raise ImproperlyConfigured(f"aerospike_cache: {exc}") from exc
 
 
-class AerospikeCache(BaseCache):
+class AerospikeCache(DjangoCollections, BaseCache):
     """Django cache backend on Aerospike.
 
     ``LOCATION``: seed hosts, ``"host:port[,host:port]"`` or a list.
