@@ -53,6 +53,7 @@ from aerospike_helpers.operations import map_operations as mo
 from ..errors import CacheOperationError, WrongTypeError
 from ..tags import TAG_BIN
 from .expiry import DEADLINE_BIN, VALUE_BIN, is_gone, wire_ttl
+from .failures import Answers
 from .records import MISSING, OP_READ, OP_WRITE, StorePart
 
 if TYPE_CHECKING:
@@ -70,11 +71,15 @@ _UPDATE_ANSWERS: Final = (
     (aex.BinIncompatibleType, _WRONG),
 )
 _CREATE_ANSWERS: Final = ((aex.RecordExistsError, _RETRY), (aex.BinIncompatibleType, _WRONG))
+# an increment of a value that is not a number: the server answers 4 (parameter)
+_NOT_NUMBER: Final = ((aex.InvalidRequest, _WRONG),)
 _GONE_ANSWERS: Final = ((aex.RecordNotFound, None), (aex.FilteredOut, None))
 _BATCH_READ: Final = [VALUE_BIN, DEADLINE_BIN]
 _READ_DEADLINE: Final = {"op": OP_READ, "bin": DEADLINE_BIN}
 _READ_VALUE: Final = {"op": OP_READ, "bin": VALUE_BIN}
 _ATTEMPTS: Final = 16
+#: a count meaning "to the end" (the client wants a number; the server clamps it)
+_ALL: Final = 2**31 - 1
 
 _RT_COUNT: Final = aerospike.MAP_RETURN_COUNT
 _RT_EXISTS: Final = aerospike.MAP_RETURN_EXISTS
@@ -141,6 +146,7 @@ class Collections(StorePart):
         create: list[dict[str, Any]] | None = None,
         ttl: float | None = None,
         tags: list[str] | None = None,
+        numeric: bool = False,
     ) -> list[Any] | None:
         """The results of ``ops`` on ``key``'s live map, or of ``create`` on a new record.
 
@@ -149,9 +155,13 @@ class Collections(StorePart):
         are kept; ``ttl`` and ``tags`` are those of a created one.
         """
         call = self.failures.call
+        updates: Answers = _UPDATE_ANSWERS
+        creates: Answers = _CREATE_ANSWERS
+        if numeric:  # an increment: a value that is not a number is a wrong type too
+            updates, creates = (*updates, *_NOT_NUMBER), (*creates, *_NOT_NUMBER)
         try:
             for _attempt in range(_ATTEMPTS):
-                got = call(op, None, _UPDATE_ANSWERS, self._update, (key, ops))
+                got = call(op, None, updates, self._update, (key, ops))
                 if got is _EXPIRED:
                     # past its deadline, not yet evicted: gone for good, then written anew
                     call(op, None, _GONE_ANSWERS, self._drop_expired, key)
@@ -159,7 +169,7 @@ class Collections(StorePart):
                 if got is _ABSENT:
                     if create is None:
                         return None
-                    got = call(op, None, _CREATE_ANSWERS, self._create, (key, create, ttl, tags))
+                    got = call(op, None, creates, self._create, (key, create, ttl, tags))
                     if got is _RETRY:
                         continue  # another writer created it first: update theirs
                 if got is _WRONG:
@@ -290,7 +300,7 @@ class Collections(StorePart):
 
     def hkeys(self, key: str) -> list[Any]:
         """The fields (in key order)."""
-        got = self.read("hkeys", key, [mo.map_get_by_index_range(_V, 0, None, _RT_KEY)])
+        got = self.read("hkeys", key, [mo.map_get_by_index_range(_V, 0, _ALL, _RT_KEY)])
         return [bytes(f) if isinstance(f, bytearray) else f for f in (got[0] or [])] if got else []
 
     def hvals(self, key: str) -> list[Any]:
@@ -310,7 +320,7 @@ class Collections(StorePart):
         if isinstance(amount, bool) or not isinstance(amount, (int, float)):
             raise TypeError(f"amount must be a number, got {type(amount).__name__}")
         incr = mo.map_increment(_V, _field(field), amount, KEYED)
-        got = self.write("hincrby", key, [incr], [incr], ttl)
+        got = self.write("hincrby", key, [incr], [incr], ttl, numeric=True)
         return None if not got else got[0]
 
     def size(self, op: str, key: str) -> int:
@@ -637,7 +647,7 @@ class Collections(StorePart):
         self, key: str, member: Any, amount: float, ttl: float | None, tags: list[str] | None = None
     ) -> float | None:
         op = mo.map_increment(_V, member, amount, SCORED)
-        got = self.write("zincrby", key, [op], [op], ttl, tags)
+        got = self.write("zincrby", key, [op], [op], ttl, tags, numeric=True)
         return None if not got else float(got[0])
 
     def zincrby(self, key: str, amount: float, value: Any, ttl: float | None) -> float | None:
@@ -703,7 +713,7 @@ class Collections(StorePart):
         same_sign = (start >= 0) == (end >= 0)
         if same_sign and end < start:
             return []
-        count = end - start + 1 if same_sign else None
+        count = end - start + 1 if same_sign else _ALL
         ops = [mo.map_size(_V), mo.map_get_by_rank_range(_V, start, count, _RT_KEY_VALUE)]
         got = self.read("zrange", key, ops)
         if not got or len(got) < 2:

@@ -242,8 +242,9 @@ async def test_async_forms(aerospike_cache: Any) -> None:
     assert await c.azadd("z", {"m": 2.0}) == 1
     assert await c.azrange("z", 0, -1, withscores=True) == [("m", 2.0)]
     assert await c.asunionstore("u", "s", version=None) == 2
+    await c.aset("plain", 1)
     with pytest.raises(WrongTypeError):
-        await c.ahset("s", "f", 1)
+        await c.ahset("plain", "f", 1)
 
 
 @pytest.fixture

@@ -255,9 +255,7 @@ def test_plain_value_is_wrong_type_and_kept(plain_store: AerospikeStore, name: s
 
 
 @pytest.mark.parametrize("name", ["hset", "hincrby", "sadd", "zadd", "zincrby"])
-def test_write_creates_with_ttl_and_keeps_deadline(
-    plain_store: AerospikeStore, name: str
-) -> None:
+def test_write_creates_with_ttl_and_keeps_deadline(plain_store: AerospikeStore, name: str) -> None:
     clock = FakeClock()
     plain_store.clock = clock
     WRITES[name](coll(plain_store))  # creates: the TTL given (60 s)
@@ -383,7 +381,12 @@ def test_threads_and_processes_lose_nothing(
     hosts = [list(h[:2]) for h in aerospike_server.hosts]
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", WORKER, json.dumps([hosts, aerospike_server.namespace, aerospike_set, p])],
+            [
+                sys.executable,
+                "-c",
+                WORKER,
+                json.dumps([hosts, aerospike_server.namespace, aerospike_set, p]),
+            ],
             stdout=subprocess.PIPE,
             text=True,
         )
