@@ -226,6 +226,12 @@ class Collections(StorePart):
         return [self.codec.encode(key, v) for v in values]
 
     def decode(self, key: str, stored: Any) -> Any:
+        codec = self.codec
+        if type(stored) is bytes and stored[:1] == codec.plain_head:
+            try:  # the common member or value, inline (as the store's get); else decode()
+                return codec.plain_loads(stored[1:])
+            except Exception:
+                pass
         if isinstance(stored, bytearray):
             stored = bytes(stored)
         found, value = self.codec.decode(key, stored)
