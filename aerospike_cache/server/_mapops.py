@@ -1070,7 +1070,7 @@ def _run_ctx(
             return EMPTY
         node = mp.FlaggedMap(_create_flags(code, args))
     elif not isinstance(node, dict):
-        raise _fail(p.RC_INCOMPATIBLE_TYPE)
+        raise _fail(p.RC_PARAMETER)  # packed_map_init_from_com: not a map header
     m = Map.of(node)
     out = handler(m, args, False)
     if changes:
