@@ -494,24 +494,16 @@ class Collections(StorePart):
     def smove(self, source: str, dest: str, value: Any, ttl: float | None) -> bool:
         """Move a member from ``source`` to ``dest``; whether it was in ``source``.
 
-        Two writes: the atomic remove from ``source`` (which decides), then the
-        add to ``dest``; a failure in between loses the member (logged)."""
+        A check that ``dest`` holds no plain value, the atomic remove from
+        ``source`` (which decides), then the add to ``dest``; a failure between
+        the last two loses the member."""
         member = self.member(source, value)
-        if self.sadd_form(dest) is None:  # dest must be a set (or absent) before we take
-            raise _wrong(dest)
+        self.size("smove", dest)  # WrongTypeError before anything is taken
         got = self.write("smove", source, [mo.map_remove_by_key(_V, member, _RT_COUNT)])
         if not got or not got[0]:
             return False
         put = mo.map_put(_V, member, SET_MARK, KEYED)
         self.write("smove", dest, [put], [put], ttl)
-        return True
-
-    def sadd_form(self, key: str) -> Any:
-        """``True`` if ``key`` is absent or a collection, ``None`` if it holds a plain value."""
-        try:
-            self.read("scard", key, [mo.map_size(_V)])
-        except WrongTypeError:
-            return None
         return True
 
     # -- sorted sets -------------------------------------------------------------------

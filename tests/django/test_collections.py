@@ -12,7 +12,7 @@ import pytest
 from django.core.cache import CacheKeyWarning, caches
 from django.test import override_settings
 
-from aerospike_cache.collections import CollectionsMixin
+from aerospike_cache.collections import COLLECTION_METHODS, CollectionsMixin
 from aerospike_cache.errors import WrongTypeError
 
 from .conftest import aerospike_caches
@@ -267,3 +267,86 @@ def test_fail_open_reads_empty_writes_nothing(unreachable: Any) -> None:
     assert c.hgetall("h") == {} and c.hget("h", "f") is None and c.hset("h", "f", 1) == 0
     assert c.zrange("z", 0, -1) == [] and c.zadd("z", {"m": 1}) == 0 and c.zscore("z", "m") is None
     assert c.sunion("a", "b") == set() and c.spop("s") is None and c.zpopmax("z") is None
+
+
+# Every method, in an order that gives each something to work on: its sync form on
+# keys "s:*", its async form on keys "a:*", the same answers (random ones: their size).
+SCENARIO: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = [
+    ("hset", ("h", "f", 1), {"mapping": {"g": "x"}}),
+    ("hsetnx", ("h", "n", 2), {}),
+    ("hget", ("h", "g"), {}),
+    ("hmget", ("h", "f", "zz"), {}),
+    ("hgetall", ("h",), {}),
+    ("hincrby", ("h", "f", 4), {}),
+    ("hexists", ("h", "f"), {}),
+    ("hkeys", ("h",), {}),
+    ("hvals", ("h",), {}),
+    ("hdel", ("h", "f"), {}),
+    ("hlen", ("h",), {}),
+    ("sadd", ("s", 1, 2, 3), {}),
+    ("sadd", ("t", 3, 4), {}),
+    ("scard", ("s",), {}),
+    ("sismember", ("s", 1), {}),
+    ("smismember", ("s", 1, 9), {}),
+    ("smembers", ("s",), {}),
+    ("sscan", ("s",), {}),
+    ("sdiff", ("s", "t"), {}),
+    ("sinter", ("s", "t"), {}),
+    ("sunion", ("s", "t"), {}),
+    ("sdiffstore", ("d", "s", "t"), {}),
+    ("sinterstore", ("i", "s", "t"), {}),
+    ("sunionstore", ("u", "s", "t"), {}),
+    ("smove", ("s", "t", 1), {}),
+    ("srem", ("s", 2), {}),
+    ("srandmember", ("u", 2), {}),
+    ("spop", ("u", 2), {}),
+    ("zadd", ("z", {"a": 1, "b": 2, "c": 3, "d": 4}), {"ch": True}),
+    ("zcard", ("z",), {}),
+    ("zcount", ("z", 2, "+inf"), {}),
+    ("zincrby", ("z", 2.5, "a"), {}),
+    ("zscore", ("z", "a"), {}),
+    ("zrank", ("z", "a"), {"withscore": True}),
+    ("zrange", ("z", 0, -1), {"withscores": True}),
+    ("zrevrange", ("z", 0, 1), {}),
+    ("zrangebyscore", ("z", 2, 4), {}),
+    ("zrevrangebyscore", ("z", "+inf", "(2"), {"start": 0, "num": 2}),
+    ("zrem", ("z", "b"), {}),
+    ("zremrangebyscore", ("z", "-inf", 3), {}),
+    ("zpopmax", ("z",), {}),
+    ("zpopmin", ("z", 5), {}),
+]
+KEY_ARGS = {"sdiff", "sinter", "sunion", "sdiffstore", "sinterstore", "sunionstore", "smove"}
+
+
+def _keyed(name: str, args: tuple[Any, ...], prefix: str) -> tuple[Any, ...]:
+    """``args`` with their keys under ``prefix`` (every leading string key)."""
+    if name in KEY_ARGS:
+        keys = 2 if name == "smove" else len(args)
+        return tuple(f"{prefix}{a}" if i < keys else a for i, a in enumerate(args))
+    return (f"{prefix}{args[0]}", *args[1:])
+
+
+def test_every_method_sync_and_async_alike(aerospike_cache: Any) -> None:
+    import asyncio
+
+    c = aerospike_cache
+    covered = {name for name, _, _ in SCENARIO}
+    assert covered == set(COLLECTION_METHODS)
+
+    async def run_async() -> list[Any]:
+        out = []
+        for name, args, kwargs in SCENARIO:
+            out.append(await getattr(c, f"a{name}")(*_keyed(name, args, "a:"), **kwargs))
+        return out
+
+    sync = [
+        getattr(c, name)(*_keyed(name, args, "s:"), **kwargs) for name, args, kwargs in SCENARIO
+    ]
+    asynced = asyncio.run(run_async())
+    for (name, _, _), got_sync, got_async in zip(SCENARIO, sync, asynced, strict=True):
+        if name in ("srandmember", "spop"):
+            assert len(got_sync) == len(got_async) == 2, name
+        else:
+            assert got_sync == got_async, name
+    assert sync[:3] == [2, True, "x"] and sync[5] == 5  # and they are the answers expected
+    assert sync[-2:] == [("d", 4.0), [("a", 3.5)]]
