@@ -839,7 +839,8 @@ def _span(low: Any, high: Any) -> tuple[Any, Any] | None:
     hi, hi_open = _bound(high)
     begin = math.nextafter(lo, math.inf) if lo_open else lo
     if hi == math.inf and not hi_open:
-        end: Any = None  # up to the end: nothing orders above +inf but the end
+        # to the end (a nil end is no bound on a real node: it matches nothing)
+        end: Any = aerospike.CDTInfinite()
     else:
         end = hi if hi_open else math.nextafter(hi, math.inf)
         if end <= begin:
