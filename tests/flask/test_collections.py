@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from aerospike_cache.errors import WrongTypeError
+from aerospike_cache.errors import CacheUnavailable, WrongTypeError
 from aerospike_cache.flask import AerospikeCache
 
 
@@ -47,3 +47,16 @@ async def test_async_forms(make_cache: Callable[..., AerospikeCache]) -> None:
     c = make_cache()
     assert await c.asadd("s", 1) == 1
     assert await c.ascard("s") == 1
+
+
+@pytest.mark.parametrize("fail_open", [True, False])
+def test_outage_fail_open_or_strict(fail_open: bool) -> None:
+    c = AerospikeCache(
+        hosts="127.0.0.1:1", fail_open=fail_open, timeout_ms=200, connect_timeout_ms=200
+    )
+    if fail_open:
+        assert c.smembers("s") == set() and c.sadd("s", 1) == 0
+        assert c.hgetall("h") == {} and c.zrange("z", 0, -1) == []
+    else:
+        with pytest.raises(CacheUnavailable):
+            c.sadd("s", 1)
