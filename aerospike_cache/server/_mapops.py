@@ -59,6 +59,9 @@ class _Empty:
 
 #: an op that leaves its result bin empty (no bin in the answer)
 EMPTY: Any = _Empty()
+#: a range's end that is not given: up to the largest value (an explicit nil is the
+#: smallest value, so a range that ends at nil is empty)
+OPEN: Any = _Empty()
 
 
 def _fail(rc: int = p.RC_OP_NOT_APPLICABLE) -> OpError:
@@ -518,7 +521,7 @@ def _key_span(m: Map, start: Any, end: Any, single: bool) -> tuple[int, int]:
     i, found = m.find(start)
     if single:
         return i, 1 if found else 0
-    if end is None:
+    if end is OPEN:
         return i, len(m) - i
     j, _f = m.find(end)
     return i, max(0, j - i)
@@ -529,8 +532,6 @@ def _by_key_interval(o: _Op, start: Any, end: Any, single: bool) -> Any:
     m, r = o.m, o.r
     if r.type in _RANK_RANGES:
         raise _fail()
-    if type(end) is mp.Ext and end.type == mp.CMP_EXT_TYPE and end.data == b"\x01":
-        end = None  # infinity: to the last key
     index, count = _key_span(m, start, end, single)
     if m.k_ordered:
         if count == 0 and not r.multi:
@@ -579,7 +580,7 @@ def _by_value_interval(o: _Op, start: Any, end: Any, single: bool) -> Any:
     if n == 0:
         return _value_not_found(r, -1)
     lo = _Probe(start)
-    hi = None if single or end is None else _Probe(end)
+    hi = None if single or end is OPEN else _Probe(end)
     rank = 0
     chosen: list[int] = []
     for i, v in enumerate(m.vals):
@@ -858,17 +859,17 @@ def _count_arg(a: list[Any], i: int) -> int:
     return _uint(a[i]) if len(a) > i else _UINT32_MAX
 
 
-_select(76, 97, False, lambda o, a: _by_key_interval(o, a[0], None, True))
+_select(76, 97, False, lambda o, a: _by_key_interval(o, a[0], OPEN, True))
 _select(77, 98, False, lambda o, a: _by_index_range(o, _int(a[0]), 1))
-_select(78, 99, False, lambda o, a: _by_value_interval(o, a[0], None, True))
+_select(78, 99, False, lambda o, a: _by_value_interval(o, a[0], OPEN, True))
 _select(79, 100, False, lambda o, a: _by_rank_range(o, _int(a[0]), 1))
 _select(81, 107, True, lambda o, a: _by_list(o, a[0], True))
-_select(82, 102, True, lambda o, a: _by_value_interval(o, a[0], None, True))
+_select(82, 102, True, lambda o, a: _by_value_interval(o, a[0], OPEN, True))
 _select(83, 108, True, lambda o, a: _by_list(o, a[0], False))
-_select(84, 103, True, lambda o, a: _by_key_interval(o, a[0], a[1] if len(a) > 1 else None, False))
+_select(84, 103, True, lambda o, a: _by_key_interval(o, a[0], a[1] if len(a) > 1 else OPEN, False))
 _select(85, 104, True, lambda o, a: _by_index_range(o, _int(a[0]), _count_arg(a, 1)))
 _select(
-    86, 105, True, lambda o, a: _by_value_interval(o, a[0], a[1] if len(a) > 1 else None, False)
+    86, 105, True, lambda o, a: _by_value_interval(o, a[0], a[1] if len(a) > 1 else OPEN, False)
 )
 _select(87, 106, True, lambda o, a: _by_rank_range(o, _int(a[0]), _count_arg(a, 1)))
 _select(88, 109, True, lambda o, a: _by_key_rel_index(o, a[0], _int(a[1]), _count_arg(a, 2)))
