@@ -59,6 +59,9 @@ class _Empty:
 
 #: an op that leaves its result bin empty (no bin in the answer)
 EMPTY: Any = _Empty()
+#: a range's end that is not given: up to the largest value (an explicit nil is the
+#: smallest value, so a range that ends at nil is empty)
+OPEN: Any = _Empty()
 
 
 def _fail(rc: int = p.RC_OP_NOT_APPLICABLE) -> OpError:
@@ -260,6 +263,27 @@ def _rev(i: int, n: int, is_rev: bool) -> int:
     return n - i - 1 if is_rev else i
 
 
+def _int_range(start: int, count: int, n: int, is_rev: bool) -> list[int]:
+    """cdt_container_builder_add_int_range: a block of indexes or ranks; reversed, the
+    block is mirrored but still ascending."""
+    if is_rev:
+        start = n - start - count
+    return list(range(start, start + count))
+
+
+def _blocks(idxs: list[int], n: int, is_rev: bool) -> list[int]:
+    """Ascending indexes as their runs of consecutive ones, each an int range."""
+    out: list[int] = []
+    i = 0
+    while i < len(idxs):
+        j = i
+        while j + 1 < len(idxs) and idxs[j + 1] == idxs[j] + 1:
+            j += 1
+        out += _int_range(idxs[i], j - i + 1, n, is_rev)
+        i = j + 1
+    return out
+
+
 def _not_found(r: _Res, index: int) -> Any:
     """result_data_set_not_found."""
     t = r.type
@@ -306,10 +330,10 @@ def _index_rank_count(r: _Res, start: int, count: int, n: int) -> Any:
         if not r.multi:
             return -1 if count == 0 else _rev(start, n, is_rev)
         if r.inverted:
-            span = [*range(0, start), *range(start + count, n)]
-        else:
-            span = list(range(start, start + count))
-        return [_rev(i, n, is_rev) for i in span]
+            return _int_range(0, start, n, is_rev) + _int_range(
+                start + count, n - start - count, n, is_rev
+            )
+        return _int_range(start, count, n, is_rev)
     raise _fail()
 
 
@@ -448,7 +472,7 @@ def _get_remove_all(o: _Op) -> Any:
         out = _elements(m, every, r)
     elif t in (RT_INDEX, RT_REVINDEX, RT_RANK, RT_REVRANK):
         is_rev = t in (RT_REVINDEX, RT_REVRANK)
-        out = [_rev(i, n, is_rev) for i in every] if r.multi else 0
+        out = _int_range(0, n, n, is_rev) if r.multi else 0
     elif t == RT_COUNT:
         out = n
     elif t == RT_EXISTS:
@@ -481,7 +505,7 @@ def _by_index_range(o: _Op, index: int, count: int) -> Any:
         elif t == RT_EXISTS:
             out = bool(rest)
         elif t in (RT_INDEX, RT_REVINDEX):
-            out = [_rev(i, n, t == RT_REVINDEX) for i in rest]
+            out = _blocks(rest, n, t == RT_REVINDEX)
         elif t in (RT_RANK, RT_REVRANK):
             out = _ranks(m, rest, r)
         elif t in _ELEMENTS:
@@ -518,7 +542,7 @@ def _key_span(m: Map, start: Any, end: Any, single: bool) -> tuple[int, int]:
     i, found = m.find(start)
     if single:
         return i, 1 if found else 0
-    if end is None:
+    if end is OPEN:
         return i, len(m) - i
     j, _f = m.find(end)
     return i, max(0, j - i)
@@ -529,8 +553,6 @@ def _by_key_interval(o: _Op, start: Any, end: Any, single: bool) -> Any:
     m, r = o.m, o.r
     if r.type in _RANK_RANGES:
         raise _fail()
-    if type(end) is mp.Ext and end.type == mp.CMP_EXT_TYPE and end.data == b"\x01":
-        end = None  # infinity: to the last key
     index, count = _key_span(m, start, end, single)
     if m.k_ordered:
         if count == 0 and not r.multi:
@@ -579,7 +601,7 @@ def _by_value_interval(o: _Op, start: Any, end: Any, single: bool) -> Any:
     if n == 0:
         return _value_not_found(r, -1)
     lo = _Probe(start)
-    hi = None if single or end is None else _Probe(end)
+    hi = None if single or end is OPEN else _Probe(end)
     rank = 0
     chosen: list[int] = []
     for i, v in enumerate(m.vals):
@@ -663,10 +685,15 @@ def _by_list(o: _Op, items: Any, by_key: bool) -> Any:
     if t == RT_NONE:
         out: Any = EMPTY
     elif t in (RT_INDEX, RT_REVINDEX):
-        out = [_rev(i, n, t == RT_REVINDEX) for i in (picked if r.inverted else in_list)]
+        is_rev = t == RT_REVINDEX
+        if not r.inverted:
+            out = [_rev(i, n, is_rev) for i in in_list]
+        elif m.k_ordered or not by_key:  # by mask: each index on its own
+            out = [_rev(i, n, is_rev) for i in picked]
+        else:
+            out = _blocks(picked, n, is_rev)
     elif t in (RT_RANK, RT_REVRANK) and not by_key:
-        rank_of = m.ranks()
-        out = sorted(_rev(rank_of[i], n, t == RT_REVRANK) for i in picked)
+        out = _value_list_ranks(m, items, r)
     elif t == RT_COUNT:
         out = len(picked)
     elif t == RT_EXISTS:
@@ -677,6 +704,29 @@ def _by_list(o: _Op, items: Any, by_key: bool) -> Any:
         raise _fail()
     o.remove(picked)
     return out
+
+
+def _value_list_ranks(m: Map, items: list[Any], r: _Res) -> list[int]:
+    """result_data_set_by_itemlist_irc: the ranks of each item's entries in the items'
+    order; inverted, the ranks between them (in value order) as int ranges."""
+    n = len(m)
+    is_rev = r.type == RT_REVRANK
+    spans = []
+    for item in items:
+        probe = _Probe(item)
+        signs = [probe.cmp(v) for v in m.vals]
+        spans.append((signs.count(-1), signs.count(0)))
+    if not r.inverted:
+        return [
+            _rev(rank, n, is_rev) for start, count in spans for rank in range(start, start + count)
+        ]
+    out: list[int] = []
+    prev = 0
+    for start, count in sorted(spans):
+        if count:
+            out += _int_range(prev, start - prev, n, is_rev)
+            prev = start + count
+    return out + _int_range(prev, n - prev, n, is_rev)
 
 
 def _rel(start: int, offset: int, count: int) -> tuple[int, int]:
@@ -858,17 +908,17 @@ def _count_arg(a: list[Any], i: int) -> int:
     return _uint(a[i]) if len(a) > i else _UINT32_MAX
 
 
-_select(76, 97, False, lambda o, a: _by_key_interval(o, a[0], None, True))
+_select(76, 97, False, lambda o, a: _by_key_interval(o, a[0], OPEN, True))
 _select(77, 98, False, lambda o, a: _by_index_range(o, _int(a[0]), 1))
-_select(78, 99, False, lambda o, a: _by_value_interval(o, a[0], None, True))
+_select(78, 99, False, lambda o, a: _by_value_interval(o, a[0], OPEN, True))
 _select(79, 100, False, lambda o, a: _by_rank_range(o, _int(a[0]), 1))
 _select(81, 107, True, lambda o, a: _by_list(o, a[0], True))
-_select(82, 102, True, lambda o, a: _by_value_interval(o, a[0], None, True))
+_select(82, 102, True, lambda o, a: _by_value_interval(o, a[0], OPEN, True))
 _select(83, 108, True, lambda o, a: _by_list(o, a[0], False))
-_select(84, 103, True, lambda o, a: _by_key_interval(o, a[0], a[1] if len(a) > 1 else None, False))
+_select(84, 103, True, lambda o, a: _by_key_interval(o, a[0], a[1] if len(a) > 1 else OPEN, False))
 _select(85, 104, True, lambda o, a: _by_index_range(o, _int(a[0]), _count_arg(a, 1)))
 _select(
-    86, 105, True, lambda o, a: _by_value_interval(o, a[0], a[1] if len(a) > 1 else None, False)
+    86, 105, True, lambda o, a: _by_value_interval(o, a[0], a[1] if len(a) > 1 else OPEN, False)
 )
 _select(87, 106, True, lambda o, a: _by_rank_range(o, _int(a[0]), _count_arg(a, 1)))
 _select(88, 109, True, lambda o, a: _by_key_rel_index(o, a[0], _int(a[1]), _count_arg(a, 2)))
@@ -1070,7 +1120,7 @@ def _run_ctx(
             return EMPTY
         node = mp.FlaggedMap(_create_flags(code, args))
     elif not isinstance(node, dict):
-        raise _fail(p.RC_PARAMETER)  # packed_map_init_from_com: not a map header
+        raise _fail(p.RC_INCOMPATIBLE_TYPE)
     m = Map.of(node)
     out = handler(m, args, False)
     if changes:

@@ -88,7 +88,7 @@ def test_ops_see_the_earlier_ops_and_a_failure_undoes_them(client: Any, key: Any
     _operate(client, key, [mo.map_put_items(B, {"a": 1, "b": 2})])
     ops = [
         mo.map_put(B, "c", 3),
-        mo.map_get_by_key_range(B, "b", None, aerospike.MAP_RETURN_KEY),
+        mo.map_get_by_key_range(B, "b", aerospike.CDTInfinite(), aerospike.MAP_RETURN_KEY),
         mo.map_remove_by_key_list(B, ["a", "zz"], aerospike.MAP_RETURN_VALUE),
         mo.map_size(B),
     ]
