@@ -63,3 +63,13 @@ class CacheOperationError(CacheError):
     def __init__(self, message: str, code: int | None = None) -> None:
         super().__init__(message)
         self.code = code
+
+
+class WrongTypeError(CacheError, TypeError):
+    """A collection operation met a key that holds something else (Redis's ``WRONGTYPE``).
+
+    A hash, set or sorted-set operation on a key holding a plain cached value
+    (or a hash operation on a hash field whose value is not a number, for an
+    increment). Nothing was changed. Raised whatever ``fail_open`` says: it is
+    a bug in the caller, not an outage.
+    """

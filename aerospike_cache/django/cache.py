@@ -31,6 +31,7 @@ from ..store.stampede import Tags
 from ..tags import validate as validate_tags
 from . import redis_compat
 from .redis_compat import no_client
+from .collections import DjangoCollections
 
 DEFAULT_SET = "django"
 _MISS = object()
@@ -65,7 +66,7 @@ def _store_for(location: Any, opts: Mapping[str, Any]) -> AerospikeStore:
         raise ImproperlyConfigured(f"aerospike_cache: {exc}") from exc
 
 
-class AerospikeCache(BaseCache):
+class AerospikeCache(DjangoCollections, BaseCache):
     """Django cache backend on Aerospike.
 
     ``LOCATION``: seed hosts, ``"host:port[,host:port]"`` or a list.

@@ -46,6 +46,7 @@ from ..store import MISSING, AerospikeStore, introspection
 from ..store.shared import shared_store
 from ..tags import validate as validate_tags
 from . import cli
+from .collections import FlaskCollections
 from .config import backend_kwargs, blame
 from .decorators import called_by_decorator
 
@@ -63,7 +64,7 @@ def _looks_like_client(obj: Any) -> bool:
     )
 
 
-class AerospikeCache(BaseCache):
+class AerospikeCache(FlaskCollections, BaseCache):
     """Flask-Caching backend on Aerospike.
 
     Configure it with ``CACHE_TYPE = "aerospike_cache.flask.AerospikeCache"``

@@ -227,7 +227,10 @@ def execute(ns: Namespace, msg: ParsedMsg, now: int, batch_filter: bytes | None 
             filter_fn,
         )
     if msg.info1 & p.INFO1_READ:
-        return ns.read(digest, msg.key, msg.info1, msg.ops, now, msg.record_ttl, filter_fn)
+        respond_all = bool(info2 & p.INFO2_RESPOND_ALL_OPS)
+        return ns.read(
+            digest, msg.key, msg.info1, msg.ops, now, msg.record_ttl, filter_fn, respond_all
+        )
     raise ValueError(f"neither read nor write (info1={msg.info1:#x}, info2={info2:#x})")
 
 

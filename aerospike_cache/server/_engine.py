@@ -179,6 +179,7 @@ class Namespace:
         now: int,
         touch_pct: int = 0,
         filter_fn: _expr.Fn | None = None,
+        respond_all: bool = False,
     ) -> Outcome:
         """A read; ``touch_pct`` = the request's ``record_ttl`` (read-touch percent)."""
         now_s = now // 1000
@@ -205,7 +206,7 @@ class Namespace:
                     digest, rec.bins, rec.key, rec.set_name, rec.void_time, rec.lut, now
                 )
                 try:
-                    out.extend(_ops.read_ops(ops, s))
+                    out.extend(_ops.read_ops(ops, s, respond_all))
                 except _ops.OpError as exc:
                     return exc.result_code, 0, 0, None
             return p.RC_OK, generation, void_time, out

@@ -5,7 +5,9 @@ byte: ``0x03`` + UTF-8 for a string, ``0x04`` + bytes for a blob (``0x17`` for
 GeoJSON). :func:`unpack` with ``particles=True`` turns those into ``str`` and
 ``bytes``; with ``particles=False`` every string-family value stays raw
 ``bytes`` (the structure of an expression: bin names, regexes, variable names).
-Map flags (a leading key of extension type) are dropped on decoding.
+Map and list flags (a leading element of extension type) are dropped on
+decoding, unless ``keep_flags`` asks for :class:`FlaggedMap`/:class:`FlaggedList`
+(what a bin's stored order is made of, see :mod:`._mapops`).
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from typing import Any
 PARTICLE_STRING = 3
 PARTICLE_BLOB = 4
 PARTICLE_GEOJSON = 23
+#: the extension type of the comparison-only values (wildcard 0, infinity 1)
+CMP_EXT_TYPE = 0xFF
 
 _B = struct.Struct(">B")
 _H = struct.Struct(">H")
@@ -47,28 +51,51 @@ class Geo(str):
     """A GeoJSON string inside a list or map (kept apart from plain strings)."""
 
 
-def unpack(data: bytes, particles: bool = True) -> Any:
+class FlaggedMap(dict[Any, Any]):
+    """A map with its Aerospike flags (1 key-ordered, 3 key-value-ordered, 8 preserve order)."""
+
+    __slots__ = ("flags",)
+
+    def __init__(self, flags: int, *args: Any) -> None:
+        super().__init__(*args)
+        self.flags = flags
+
+
+class FlaggedList(list[Any]):
+    """A list with its Aerospike flags (1 ordered)."""
+
+    __slots__ = ("flags",)
+
+    def __init__(self, flags: int, *args: Any) -> None:
+        super().__init__(*args)
+        self.flags = flags
+
+
+def unpack(data: bytes, particles: bool = True, keep_flags: bool = False) -> Any:
     """Decode exactly one msgpack value that fills ``data``."""
-    value, pos = unpack_from(data, 0, particles)
+    value, pos = unpack_from(data, 0, particles, keep_flags)
     if pos != len(data):
         raise MsgpackError(f"{len(data) - pos} trailing bytes after a msgpack value")
     return value
 
 
-def unpack_from(data: bytes, pos: int, particles: bool = True) -> tuple[Any, int]:
+def unpack_from(
+    data: bytes, pos: int, particles: bool = True, keep_flags: bool = False
+) -> tuple[Any, int]:
     """Decode one msgpack value at ``pos``; answer it and the position after it."""
     try:
-        return _Reader(data, particles).read(pos)
+        return _Reader(data, particles, keep_flags).read(pos)
     except (IndexError, struct.error) as exc:
         raise MsgpackError(f"truncated msgpack: {exc}") from None
 
 
 class _Reader:
-    __slots__ = ("data", "particles")
+    __slots__ = ("data", "keep_flags", "particles")
 
-    def __init__(self, data: bytes, particles: bool) -> None:
+    def __init__(self, data: bytes, particles: bool, keep_flags: bool = False) -> None:
         self.data = data
         self.particles = particles
+        self.keep_flags = keep_flags
 
     def read(self, pos: int) -> tuple[Any, int]:
         data = self.data
@@ -130,19 +157,24 @@ class _Reader:
         return particle_value(raw), end
 
     def _array(self, pos: int, n: int) -> tuple[list[Any], int]:
-        out = []
-        for _ in range(n):
+        out: list[Any] = []
+        for i in range(n):
             value, pos = self.read(pos)
-            if not isinstance(value, Ext):  # list flags
-                out.append(value)
+            if i == 0 and isinstance(value, Ext) and value.type != CMP_EXT_TYPE:  # list flags
+                if self.keep_flags and value.type:
+                    out = FlaggedList(value.type)
+                continue
+            out.append(value)
         return out, pos
 
     def _map(self, pos: int, n: int) -> tuple[dict[Any, Any], int]:
         out: dict[Any, Any] = {}
-        for _ in range(n):
+        for i in range(n):
             key, pos = self.read(pos)
             value, pos = self.read(pos)
-            if isinstance(key, Ext):  # map flags (ordered map)
+            if i == 0 and isinstance(key, Ext):  # map flags (ordered map)
+                if self.keep_flags and key.type:
+                    out = FlaggedMap(key.type)
                 continue
             if isinstance(key, (list, dict)):
                 raise MsgpackError("a map key must be a scalar")
@@ -200,11 +232,17 @@ def _pack_into(out: bytearray, value: Any) -> None:
     elif isinstance(value, (bytes, bytearray)):
         _pack_str(out, bytes([PARTICLE_BLOB]) + bytes(value))
     elif isinstance(value, list):
-        _pack_len(out, len(value), 0x90, 0xDC, 0xDD)
+        flags = value.flags if type(value) is FlaggedList else 0
+        _pack_len(out, len(value) + (1 if flags else 0), 0x90, 0xDC, 0xDD)
+        if flags:
+            out += bytes((0xC7, 0, flags))
         for item in value:
             _pack_into(out, item)
     elif isinstance(value, dict):
-        _pack_len(out, len(value), 0x80, 0xDE, 0xDF)
+        flags = value.flags if type(value) is FlaggedMap else 0
+        _pack_len(out, len(value) + (1 if flags else 0), 0x80, 0xDE, 0xDF)
+        if flags:  # the flags: an empty extension of that type, paired with nil
+            out += bytes((0xC7, 0, flags, 0xC0))
         for k, v in value.items():
             _pack_into(out, k)
             _pack_into(out, v)
@@ -213,11 +251,32 @@ def _pack_into(out: bytearray, value: Any) -> None:
 
 
 def _pack_int(out: bytearray, value: int) -> None:
-    if 0 <= value <= 0x7F or -32 <= value < 0:
-        out += _b.pack(value) if value < 0 else _B.pack(value)
-    elif value >= 0:
-        out.append(0xCF)
-        out += _Q.pack(value)
+    """The shortest form, as a real node compacts integers (msgpack_compactify_element)."""
+    if value >= 0:
+        if value <= 0x7F:
+            out.append(value)
+        elif value <= 0xFF:
+            out += bytes((0xCC, value))
+        elif value <= 0xFFFF:
+            out.append(0xCD)
+            out += _H.pack(value)
+        elif value <= 0xFFFFFFFF:
+            out.append(0xCE)
+            out += _I.pack(value)
+        else:
+            out.append(0xCF)
+            out += _Q.pack(value)
+    elif value >= -32:
+        out += _b.pack(value)
+    elif value >= -0x80:
+        out.append(0xD0)
+        out += _b.pack(value)
+    elif value >= -0x8000:
+        out.append(0xD1)
+        out += _h.pack(value)
+    elif value >= -0x80000000:
+        out.append(0xD2)
+        out += _i.pack(value)
     else:
         out.append(0xD3)
         out += _q.pack(value)

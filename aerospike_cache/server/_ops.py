@@ -9,10 +9,11 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from . import _expr
+from . import _expr, _mapops
 from . import _msgpack as mp
 from . import _protocol as p
 from ._protocol import UnsupportedError
+from ._values import OpError as OpError
 
 Bins = dict[bytes, tuple[int, bytes]]
 #: one request op: (op code, particle type, bin name, value)
@@ -29,14 +30,6 @@ _EXP_POLICY_NO_FAIL = 8
 _EXP_EVAL_NO_FAIL = 16
 
 
-class OpError(Exception):
-    """An op failed: the command answers ``result_code`` and changes nothing."""
-
-    def __init__(self, result_code: int) -> None:
-        super().__init__(result_code)
-        self.result_code = result_code
-
-
 def record_size(bins: Bins, key: bytes | None) -> int:
     """The stored size of a record, roughly as a real server counts it."""
     size = _RECORD_OVERHEAD
@@ -51,8 +44,8 @@ def all_bins(bins: Bins) -> list[p.ResponseBin]:
     return [(name, v[0], v[1]) for name, v in bins.items()]
 
 
-def read_ops(ops: list[Op], s: _expr.Subject) -> list[p.ResponseBin]:
-    """Reads (bins and expressions) of a read command."""
+def read_ops(ops: list[Op], s: _expr.Subject, respond_all: bool = False) -> list[p.ResponseBin]:
+    """Reads (bins, expressions, map reads) of a read command."""
     out: list[p.ResponseBin] = []
     bins = s.bins
     for code, _ptype, name, value in ops:
@@ -60,6 +53,8 @@ def read_ops(ops: list[Op], s: _expr.Subject) -> list[p.ResponseBin]:
             _read_bin(out, bins, name, False)
         elif code == p.OP_EXP_READ:
             out.append(_exp_read(name, value, s))
+        elif code == p.OP_CDT_READ:
+            _cdt(out, bins, name, value, False, respond_all)
         else:
             raise UnsupportedError(f"op {p.OP_NAMES.get(code, code)} in a read")
     return out
@@ -76,9 +71,14 @@ def write_ops(ops: list[Op], s: _expr.Subject, respond_all: bool) -> list[p.Resp
         if code == p.OP_EXP_READ:
             out.append(_exp_read(name, value, s))
             continue
+        if code == p.OP_CDT_MODIFY or code == p.OP_CDT_READ:
+            _cdt(out, bins, name, value, code == p.OP_CDT_MODIFY, respond_all)
+            continue
         if code == p.OP_WRITE:
             if ptype == p.PT_NULL:
                 bins.pop(name, None)
+            elif ptype == p.PT_MAP:
+                bins[name] = (ptype, _mapops.normalize_bin(value))
             else:
                 bins[name] = (ptype, value)
         elif code == p.OP_INCR:
@@ -104,6 +104,21 @@ def _read_bin(out: list[p.ResponseBin], bins: Bins, name: bytes, respond_all: bo
     v = bins.get(name)
     if v is not None:
         out.append((name, v[0], v[1]))
+    elif respond_all:
+        out.append((name, p.PT_NULL, b""))
+
+
+def _cdt(
+    out: list[p.ResponseBin], bins: Bins, name: bytes, data: bytes, modify: bool, respond_all: bool
+) -> None:
+    """A CDT op: map ops run here (list ops are not supported). Its result joins the
+    answer when there is one, or always with respond-all-ops (write_master)."""
+    if not _mapops.is_map_op(data):
+        raise UnsupportedError("CDT list op")
+    result = _mapops.run(bins, name, data, modify)
+    particle = _mapops.to_particle(result)
+    if particle is not None:
+        out.append((name, particle[0], particle[1]))
     elif respond_all:
         out.append((name, p.PT_NULL, b""))
 

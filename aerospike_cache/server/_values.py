@@ -18,6 +18,14 @@ class _Unknown:
 UNKNOWN: Any = _Unknown()
 
 
+class OpError(Exception):
+    """An op failed: the command answers ``result_code`` and changes nothing."""
+
+    def __init__(self, result_code: int) -> None:
+        super().__init__(result_code)
+        self.result_code = result_code
+
+
 class ExprError(ValueError):
     """A malformed expression: a real node answers 4 (parameter error)."""
 

@@ -31,6 +31,7 @@ from ..tags import TAG_BIN
 from . import aio
 from .atomic import TOO_BIG, Atomic
 from .batches import Batches
+from .collections import Collections
 from .expiry import DEADLINE_BIN, VALUE_BIN, Deadlines, is_gone
 from .failures import NO_ANSWERS, BatchFailure, FailurePath, Observer, warn_oversized
 from .hooks import count_read, near_get, near_get_many, operation
@@ -141,6 +142,8 @@ class AerospikeStore:
         self.failures.stats = self.metrics  # exact counts, sampled latency: no observer call
         self.near = NearCache.from_options(near_cache, "near_cache", clock=self._now)
         self.stampede = Stampede.from_options(self, MISSING, stampede, early_recompute, "stampede")
+        #: hashes, sets and sorted sets on map bins (see :mod:`.collections`)
+        self.collections = Collections(self)
 
     def __repr__(self) -> str:
         hosts = self.records.config.get("hosts")

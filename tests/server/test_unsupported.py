@@ -20,7 +20,6 @@ from aerospike_helpers.operations import bitwise_operations as bo
 from aerospike_helpers.operations import expression_operations as eo
 from aerospike_helpers.operations import hll_operations as ho
 from aerospike_helpers.operations import list_operations as lo
-from aerospike_helpers.operations import map_operations as mo
 from aerospike_helpers.operations import operations as op
 
 from aerospike_cache.server import EmbeddedServer
@@ -55,9 +54,9 @@ def _transaction(c: Any) -> None:
     [
         pytest.param(lambda c: c.operate(KEY, [lo.list_append("l", 2)]), (16,), id="cdt-modify"),
         pytest.param(
-            lambda c: c.operate(KEY, [mo.map_get_by_key("m", "a", aerospike.MAP_RETURN_VALUE)]),
+            lambda c: c.operate(KEY, [lo.list_get_by_index("l", 0, aerospike.LIST_RETURN_VALUE)]),
             (16,),
-            id="cdt-read",
+            id="cdt-list-read",
         ),
         pytest.param(lambda c: c.operate(KEY, [bo.bit_get("b", 0, 8)]), (16,), id="bit-read"),
         pytest.param(lambda c: c.operate(KEY, [ho.hll_add("h", ["a"], 8)]), (16,), id="hll"),
