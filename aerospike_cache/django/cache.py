@@ -6,6 +6,7 @@ validation, timeouts, defaults, exceptions), one store call out.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -20,7 +21,7 @@ from django.core.cache.backends.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 from .. import options
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NamespaceFullError
 from ..jobs import Job
 from ..lock import Lock
 from ..store import MISSING, AerospikeStore
@@ -225,20 +226,20 @@ class AerospikeCache(BaseCache):
         if tags:
             validate_tags(tags)  # bad tags fail before anything is computed
         if self._store.stampede is None:
-            if not tags:
-                return super().get_or_set(key, default, timeout, version)
             return self._get_or_add(key, default, timeout, version, tags)
         return self._store.stampede.get_or_set(*self._fill(key, default, timeout, version, tags))
 
     def _get_or_add(
-        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Iterable[str]
+        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Any
     ) -> Any:
-        """Django's own ``get_or_set`` algorithm, its ``add`` carrying ``tags``."""
+        """Django's own ``get_or_set`` algorithm, its ``add`` carrying ``tags``; a full
+        namespace refusing the ``add`` still returns the computed value."""
         value = self.get(key, _MISS, version=version)
         if value is _MISS:
             if callable(default):
                 default = default()
-            self.add(key, default, timeout=timeout, version=version, tags=tags)
+            with contextlib.suppress(NamespaceFullError):
+                self.add(key, default, timeout=timeout, version=version, tags=tags)
             # Fetch again: a racing add may have won.
             return self.get(key, default, version=version)
         return value
@@ -254,6 +255,10 @@ class AerospikeCache(BaseCache):
     def stats(self) -> dict[str, Any]:
         """This process's figures for the cache: hits, misses, near hits, errors, latency."""
         return self._store.stats()
+
+    def capacity_warnings(self) -> list[tuple[str, str]]:
+        """What will make the namespace refuse writes as it fills (``check --deploy``)."""
+        return self._store.capacity_warnings(self.default_timeout is None, "TIMEOUT")
 
     def reset_stats(self) -> None:
         """Start :meth:`stats` from zero."""
