@@ -278,7 +278,7 @@ class FailurePath:
         """Raise the package's error for ``exc``, or (fail-open) log it and return ``fallback``."""
         code = getattr(exc, "code", None)
         node = node_of(exc)
-        if code == FULL_CODE:
+        if code == FULL_CODE and op not in _FAIL_OPEN_OUTCOME:  # a write (a read is never 8)
             return self._refused(op, exc, fallback, node, started, strict)
         err = exc if isinstance(exc, CacheError) else self.classify(exc, op, code, node)
         self._notify(op, code, node, started)
