@@ -243,7 +243,10 @@ def merge_nodes(answers: Mapping[str, str], fields: tuple[str, ...]) -> dict[str
     """
     out: dict[str, Any] = {}
     for answer in answers.values():
-        pairs = parse_pairs(answer, ":" if answer.startswith("ns=") else ";")
+        # a set's answer is colon-separated (``ns=..:set=..:objects=..;``, or a
+        # real node's ``objects=..:tombstones=..;`` for one set); a namespace's is not
+        colons = answer.startswith("ns=") or ";" not in answer.strip().rstrip(";")
+        pairs = parse_pairs(answer, ":" if colons else ";")
         for field in fields:
             if field not in pairs:
                 continue
