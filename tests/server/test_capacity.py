@@ -270,3 +270,29 @@ def test_namespace_answer_has_the_capacity_figures(client: Any, ns: str) -> None
         "evict-tenths-pct",
     ):
         assert 0 <= int(pairs[name]) <= 1000, name
+
+
+# -- data use per record, as a real node counts it -------------------------------------
+
+
+@pytest.mark.embedded_only  # a shared real node's data use moves with other writers
+@pytest.mark.parametrize(
+    ("value", "store_keys", "per_record"),
+    # measured on a real 8.1.2 node (memory storage): 500 store entries each, a
+    # 10-character set name (it is stored with each record)
+    [("x" * 1000, False, 1104), (7, False, 80), ("y" * 100, True, 208)],
+)
+def test_store_entries_use_what_a_real_node_counts(
+    aerospike_server: Any, aerospike_client: Any, value: Any, store_keys: bool, per_record: int
+) -> None:
+    from aerospike_cache.store import AerospikeStore
+
+    store = AerospikeStore(
+        aerospike_server.hosts, namespace="cache", set_name="data_use10", store_keys=store_keys
+    )
+    keys = [f"k{i}" for i in range(500)]
+    before = int(_pairs(aerospike_client, "cache")["data_used_bytes"])
+    assert store.set_many(dict.fromkeys(keys, value), 600) == []
+    after = int(_pairs(aerospike_client, "cache")["data_used_bytes"])
+    store.delete_many(keys)
+    assert (after - before) / 500 == per_record
