@@ -368,16 +368,25 @@ class AerospikeCache(BaseCache):
         tags: Iterable[str] | None = None,
     ) -> Any:
         """:meth:`get_or_set` for async code: waits sleep on the event loop."""
-        if self._store.stampede is None:
-            if not tags:
-                return await super().aget_or_set(key, default, timeout, version)
-            return await self._store.run(
-                functools.partial(self.get_or_set, key, default, timeout, version, tags=tags)
-            )
         if tags:
-            validate_tags(tags)
+            validate_tags(tags)  # bad tags fail before anything is computed
+        if self._store.stampede is None:
+            return await self._aget_or_add(key, default, timeout, version, tags)
         fill = self._fill(key, default, timeout, version, tags)
         return await self._store.stampede.aget_or_set(*fill)
+
+    async def _aget_or_add(
+        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Any
+    ) -> Any:
+        """:meth:`_get_or_add` for async code (Django's own ``aget_or_set`` algorithm)."""
+        value = await self.aget(key, _MISS, version=version)
+        if value is _MISS:
+            if callable(default):
+                default = default()
+            with contextlib.suppress(NamespaceFullError):
+                await self.aadd(key, default, timeout=timeout, version=version, tags=tags)
+            return await self.aget(key, default, version=version)
+        return value
 
     async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         made = self._made_keys(keys, version)

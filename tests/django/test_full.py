@@ -130,3 +130,16 @@ def test_deploy_check_on_the_test_server(aerospike_server: Any) -> None:
         found = check_cluster()
     assert all(m.level == logging.WARNING for m in found), [m.msg for m in found]
     assert ("aerospike_cache.W001" in [m.id for m in found]) is not evicts
+
+
+@pytest.mark.parametrize("stampede", [False, True])
+def test_aget_or_set_returns_the_value_when_its_write_is_refused(
+    make_embedded_server: Callable[..., Any], stampede: bool
+) -> None:
+    import asyncio
+
+    server = make_embedded_server({"cache": SMALL})
+    cache = _backend(server, STAMPEDE={"wait": 0.5} if stampede else False)
+    fill(server.hosts)
+    assert asyncio.run(cache.aget_or_set("k", lambda: "fresh", 60)) == "fresh"
+    assert asyncio.run(cache.aget_or_set("t", "fresh", 60, tags=["a"])) == "fresh"
