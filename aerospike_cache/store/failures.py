@@ -297,7 +297,7 @@ class FailurePath:
     def _refused(
         self, op: str, exc: Exception, fallback: T, node: str | None, started: float, strict: bool
     ) -> T:
-        """A write refused by a full namespace (code 8, see :mod:`.full`).
+        """A write refused by a full namespace (code 8, see :mod:`.capacity`).
 
         An answer of a healthy cluster: it closes the breaker like any answer
         and is no node's failure. Strict raises
