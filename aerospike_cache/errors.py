@@ -73,3 +73,15 @@ class WrongTypeError(CacheError, TypeError):
     increment). Nothing was changed. Raised whatever ``fail_open`` says: it is
     a bug in the caller, not an outage.
     """
+class NamespaceFullError(CacheOperationError):
+    """The namespace is full: the cluster refused a write with code 8 (stop-writes).
+
+    Not an outage: reads and deletes go on, and writes are accepted again
+    once eviction or a truncate frees room. The message names the
+    namespace's data use and the settings to change (``evict-used-pct``
+    below ``stop-writes-used-pct`` in its ``storage-engine`` block, entries
+    with a timeout, ``data-size``).
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, 8)

@@ -69,11 +69,13 @@ class Sizes:
     add_rounds: int = 100
     threads: int = 8
     node_loss_seconds: float = 6.0  # after the kill: the take-over, and writes working again
+    full_seconds: float = 5.0  # writing past stop-writes: a few nsup cycles
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
             node_loss_seconds=3.5,
+            full_seconds=2.5,
             outage_calls=200,
             outage_seconds=1.2,
             slow_calls=40,
@@ -145,10 +147,10 @@ class Timer:
         self.open: list[float] = []
 
     @contextmanager
-    def call(self, store: AerospikeStore) -> Iterator[None]:
+    def call(self, store: AerospikeStore | None) -> Iterator[None]:
         # Read the breaker before the call: "open" means the call may not reach
         # the cluster at all (the cooldown has not run out yet).
-        entry = store.records.entry
+        entry = None if store is None else store.records.entry
         breaker = entry.breaker if entry is not None else None
         fast = breaker is not None and breaker.is_open and time.monotonic() < breaker.open_until
         started = time.perf_counter()
@@ -381,6 +383,7 @@ class Bench:
         times: int = 1,
     ) -> str:
         outcomes = []
+        store.set("k", "v", None)  # a refused set (8, 13) removes the old entry: put it back
         for _ in range(times):
             self.server.fail_next(1, code)
             try:
@@ -400,9 +403,12 @@ class Bench:
                 row.problems.append(f"code {code}: {op} returned {result!r}, not {expect.__name__}")
             outcomes.append(_describe(result))
         self.server.clear_faults()
-        # The next command must be answered normally again.
+        # The next commands must be answered normally again (a set refused with
+        # code 8 removed the old entry: the get is a miss then).
         try:
-            row.check(store.get("k") == "v", f"code {code}: the next get was not a hit")
+            gone = op == "set" and code == 8
+            row.check((store.get("k") == "v") is not gone, f"code {code}: the next get was wrong")
+            row.check(store.set("k", "v", None), f"code {code}: the next set failed")
         except CacheError as exc:
             row.problems.append(f"code {code}: the next get raised {type(exc).__name__}")
         return " / ".join(dict.fromkeys(outcomes))
@@ -740,6 +746,7 @@ def main(argv: list[str] | None = None) -> int:
             ("(f) racing add", lambda: [bench.racing_add()]),
             ("(g) fork after first use", lambda: [bench.fork()]),
             ("(h) node lost", lambda: [node_lost(sizes, w) for w in (0.1, 0.5)]),
+            ("(j) namespace full", lambda: [namespace_full(sizes, f) for f in FRONTENDS]),
         ]
         for name, step in steps:
             try:
@@ -800,6 +807,144 @@ def node_lost(sizes: Sizes, writes: float) -> Row:
         "writes still failed at the end: the cluster did not re-form",
     )
     return row
+
+
+# -- (j): a namespace that fills up -----------------------------------------------------
+
+#: the namespace of (j): small, evicting at 60 %, stopping writes at 70 % (the default),
+#: 10 % of the records per nsup cycle, a cycle a second
+FULL_NAMESPACE = {
+    "data-size": "1M",
+    "evict-used-pct": 60,
+    "evict-tenths-pct": 100,
+    "nsup-period": 1,
+}
+FRONTENDS = ("django", "flask")
+
+
+class Frontend:
+    """The cache calls of (j), through a frontend: ``set``, ``get``, ``clear``, ``stats``."""
+
+    def __init__(self, kind: str, server: EmbeddedServer) -> None:
+        self.kind = kind
+        location = ",".join(f"{h}:{p}" for h, p in server.hosts)
+        options = {"NAMESPACE": "cache", "SET": SET_NAME, "TIMEOUT_MS": TIMEOUT_MS}
+        if kind == "django":
+            from django.conf import settings
+
+            if not settings.configured:
+                settings.configure()
+            from aerospike_cache.django import AerospikeCache
+
+            cache = AerospikeCache(location, {"OPTIONS": {**options, "IGNORE_EXCEPTIONS": True}})
+            self.set, self.get, self.clear = cache.set, cache.get, cache.clear
+            self.never: Any = None  # Django: never expires
+            self.stats = cache.stats
+        else:
+            from flask import Flask
+            from flask_caching import Cache
+
+            app = Flask("reliability")
+            app.config.update(
+                CACHE_TYPE="aerospike_cache.flask.AerospikeCache",
+                CACHE_AEROSPIKE_HOSTS=location,
+                CACHE_AEROSPIKE_NAMESPACE="cache",
+                CACHE_AEROSPIKE_SET=SET_NAME,
+                CACHE_AEROSPIKE_TIMEOUT_MS=TIMEOUT_MS,
+                CACHE_AEROSPIKE_FAIL_OPEN=True,
+            )
+            self.context = app.app_context()
+            self.context.push()
+            flask_cache = Cache(app)
+            self.set, self.get, self.clear = flask_cache.set, flask_cache.get, flask_cache.clear
+            self.never = 0  # Flask-Caching: never expires
+            self.stats = flask_cache.cache.stats
+
+    def close(self) -> None:
+        if self.kind == "flask":
+            self.context.pop()
+
+
+def namespace_full(sizes: Sizes, kind: str) -> Row:
+    """(j): writes past stop-writes through a frontend, fail-open, on a small namespace
+    that evicts: reads served throughout, writes refused (code 8) and accepted again
+    once nsup evicts, no breaker opening, one log line; then a clear."""
+    registry.close_all()
+    name = "Django, IGNORE_EXCEPTIONS" if kind == "django" else "Flask, fail-open"
+    row = Row(f"(j) namespace full (evict 60 %, stop 70 %), {name}")
+    # isolated: the client holds the GIL during truncate (clear)
+    server = EmbeddedServer(namespaces={"cache": FULL_NAMESPACE}, isolated=True).start()
+    log = logging.getLogger("aerospike_cache")
+    capture = next(h for h in log.handlers if isinstance(h, Capture))
+    mark = capture.mark()
+    front = Frontend(kind, server)
+    timer = Timer()
+    try:
+        front.set("hot", "v", front.never)  # never expires: never evicted
+        value = "x" * 2000
+        hits = reads = refused = accepted_again = 0
+        started = time.monotonic()
+        i = 0
+        while time.monotonic() - started < sizes.full_seconds:
+            i += 1
+            try:
+                with timer.call(None):
+                    front.set(f"k{i}", value, 600 + i)  # spread TTLs: eviction can work
+                with timer.call(None):
+                    stored = front.get(f"k{i}") == value
+                with timer.call(None):
+                    hits += front.get("hot") == "v"
+                reads += 1
+            except Exception as exc:
+                row.leaked += 1
+                row.problems.append(f"{type(exc).__name__} leaked: {exc}")
+                continue
+            if not stored:
+                refused += 1
+            elif refused:
+                accepted_again += 1  # accepted after the refusals began
+        figures = _namespace(server)
+        stats = front.stats()
+        front.clear()
+        front.set("after-clear", "v", 60)
+        cleared = front.get("after-clear") == "v"
+    finally:
+        front.close()
+        registry.close_all()
+        server.close()
+    timer.fill(row)
+    row.errors = len(capture.since(mark, logging.ERROR))
+    row.warnings = len(capture.since(mark, logging.WARNING))
+    row.check(
+        stats["refused_writes"] == refused,
+        f"stats() counted {stats['refused_writes']} refused writes, not {refused}",
+    )
+    row.outcome = (
+        f"{refused} writes refused (code 8), {accepted_again} accepted again after nsup "
+        f"evicted ({figures.get('evicted_objects')} evicted); reads: {hits} of {reads} hits; "
+        f"breaker openings {stats['breaker']['openings']}; after `clear()` writes "
+        f"{'accepted' if cleared else 'REFUSED'}"
+    )
+    row.check(row.leaked == 0, f"{row.leaked} exceptions reached the caller")
+    row.check(hits == reads, f"only {hits} of {reads} reads were hits")
+    row.check(refused > 0, "no write was refused: the namespace did not fill")
+    row.check(accepted_again > 0, "no write was accepted again: eviction freed no room")
+    row.check(stats["breaker"]["openings"] == 0, "the breaker opened")
+    row.check(row.errors == 1, f"{row.errors} ERROR records for one full namespace")
+    row.check(cleared, "a write after clear() was refused")
+    row.check(row.worst_ms / 1000 < CALL_BOUND_S, f"a call took {row.worst_ms:.0f} ms")
+    return row
+
+
+def _namespace(server: EmbeddedServer) -> dict[str, str]:
+    import aerospike
+
+    client = aerospike.client({"hosts": server.hosts}).connect()
+    try:
+        value = client.info_random_node("namespace/cache").partition("\t")[2].strip()
+    finally:
+        client.close()
+    return dict(item.split("=", 1) for item in value.split(";") if "=" in item)
 
 
 def _codes(bench: Bench, codes: list[CodeRow]) -> list[Row]:

@@ -6,6 +6,7 @@ validation, timeouts, defaults, exceptions), one store call out.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import functools
 import re
@@ -22,7 +23,7 @@ from django.core.cache.backends.base import (
 from django.core.exceptions import ImproperlyConfigured
 
 from .. import options
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NamespaceFullError
 from ..jobs import Job
 from ..lock import Lock
 from ..store import MISSING, AerospikeStore
@@ -30,8 +31,8 @@ from ..store.shared import shared_store
 from ..store.stampede import Tags
 from ..tags import validate as validate_tags
 from . import redis_compat
-from .redis_compat import no_client
 from .collections import DjangoCollections
+from .redis_compat import no_client
 
 DEFAULT_SET = "django"
 _MISS = object()
@@ -331,20 +332,20 @@ class AerospikeCache(DjangoCollections, BaseCache):
         if tags:
             validate_tags(tags)  # bad tags fail before anything is computed
         if self._store.stampede is None:
-            if not tags:
-                return super().get_or_set(key, default, timeout, version)
             return self._get_or_add(key, default, timeout, version, tags)
         return self._store.stampede.get_or_set(*self._fill(key, default, timeout, version, tags))
 
     def _get_or_add(
-        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Iterable[str]
+        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Any
     ) -> Any:
-        """Django's own ``get_or_set`` algorithm, its ``add`` carrying ``tags``."""
+        """Django's own ``get_or_set`` algorithm, its ``add`` carrying ``tags``; a full
+        namespace refusing the ``add`` still returns the computed value."""
         value = self.get(key, _MISS, version=version)
         if value is _MISS:
             if callable(default):
                 default = default()
-            self.add(key, default, timeout=timeout, version=version, tags=tags)
+            with contextlib.suppress(NamespaceFullError):
+                self.add(key, default, timeout=timeout, version=version, tags=tags)
             # Fetch again: a racing add may have won.
             return self.get(key, default, version=version)
         return value
@@ -360,6 +361,10 @@ class AerospikeCache(DjangoCollections, BaseCache):
     def stats(self) -> dict[str, Any]:
         """This process's figures for the cache: hits, misses, near hits, errors, latency."""
         return self._store.stats()
+
+    def capacity_warnings(self) -> list[tuple[str, str]]:
+        """What will make the namespace refuse writes as it fills (``check --deploy``)."""
+        return self._store.capacity_warnings(self.default_timeout is None, "TIMEOUT")
 
     def reset_stats(self) -> None:
         """Start :meth:`stats` from zero."""
@@ -566,16 +571,25 @@ class AerospikeCache(DjangoCollections, BaseCache):
         tags: Iterable[str] | None = None,
     ) -> Any:
         """:meth:`get_or_set` for async code: waits sleep on the event loop."""
-        if self._store.stampede is None:
-            if not tags:
-                return await super().aget_or_set(key, default, timeout, version)
-            return await self._store.run(
-                functools.partial(self.get_or_set, key, default, timeout, version, tags=tags)
-            )
         if tags:
-            validate_tags(tags)
+            validate_tags(tags)  # bad tags fail before anything is computed
+        if self._store.stampede is None:
+            return await self._aget_or_add(key, default, timeout, version, tags)
         fill = self._fill(key, default, timeout, version, tags)
         return await self._store.stampede.aget_or_set(*fill)
+
+    async def _aget_or_add(
+        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Any
+    ) -> Any:
+        """:meth:`_get_or_add` for async code (Django's own ``aget_or_set`` algorithm)."""
+        value = await self.aget(key, _MISS, version=version)
+        if value is _MISS:
+            if callable(default):
+                default = default()
+            with contextlib.suppress(NamespaceFullError):
+                await self.aadd(key, default, timeout=timeout, version=version, tags=tags)
+            return await self.aget(key, default, version=version)
+        return value
 
     async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         made = self._made_keys(keys, version)

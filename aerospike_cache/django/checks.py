@@ -2,7 +2,10 @@
 
 ``manage.py check`` (and runserver) validates the options without touching
 the network; ``manage.py check --deploy`` also connects and checks that the
-namespace exists and accepts writes with a TTL (nsup).
+namespace exists and accepts writes with a TTL (nsup), and warns of what
+will make it refuse writes as it fills (W001 eviction off, W002 eviction at
+or above stop-writes, W003 data use already past eviction, W004 a default
+timeout that never expires).
 """
 
 from __future__ import annotations
@@ -18,6 +21,13 @@ from . import redis_compat
 from .cache import AerospikeCache
 
 BACKEND = "aerospike_cache.django.AerospikeCache"
+#: the store's capacity warnings -> check ids
+WARNING_IDS = {
+    "eviction-off": "aerospike_cache.W001",
+    "evict-above-stop-writes": "aerospike_cache.W002",
+    "data-above-eviction": "aerospike_cache.W003",
+    "default-never-expires": "aerospike_cache.W004",
+}
 
 
 def _our_caches() -> list[tuple[str, dict[str, Any]]]:
@@ -50,16 +60,19 @@ def check_configuration(app_configs: Any = None, **kwargs: Any) -> list[checks.C
 
 @checks.register(checks.Tags.caches, deploy=True)
 def check_cluster(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMessage]:
-    """E002: the cluster is unreachable, the namespace is missing or refuses TTL writes."""
+    """E002: the cluster is unreachable, the namespace is missing or refuses TTL writes;
+    W001-W004: the namespace will refuse writes as it fills (see the module docstring)."""
     errors: list[checks.CheckMessage] = []
     for alias, conf in _our_caches():
+        obj = f"CACHES[{alias!r}]"
         try:
-            store = _backend(conf).store
-            store.check_ttl_writes()
+            backend = _backend(conf)
+            backend.store.check_ttl_writes()
+            warnings = backend.capacity_warnings()
         except (ImproperlyConfigured, CacheError) as exc:
-            errors.append(
-                checks.Error(str(exc), obj=f"CACHES[{alias!r}]", id="aerospike_cache.E002")
-            )
+            errors.append(checks.Error(str(exc), obj=obj, id="aerospike_cache.E002"))
+            continue
+        errors += [checks.Warning(text, obj=obj, id=WARNING_IDS[kind]) for kind, text in warnings]
     return errors
 
 

@@ -363,6 +363,11 @@ class AerospikeCache(FlaskCollections, BaseCache):
         """This process's figures for the cache: hits, misses, near hits, errors, latency."""
         return self._store.stats()
 
+    def capacity_warnings(self) -> list[tuple[str, str]]:
+        """What will make the namespace refuse writes as it fills (``flask aerospike-cache
+        check``)."""
+        return self._store.capacity_warnings(self.default_timeout == 0, "CACHE_DEFAULT_TIMEOUT")
+
     def reset_stats(self) -> None:
         """Start :meth:`stats` from zero."""
         self._store.reset_stats()

@@ -1,7 +1,8 @@
 """``flask aerospike-cache <subcommand>``: tools for the app's Aerospike caches.
 
 The group is added to ``app.cli`` when an :class:`~aerospike_cache.flask.AerospikeCache`
-is built by Flask-Caching for the app. Subcommands: ``stats``, ``invalidate``.
+is built by Flask-Caching for the app. Subcommands: ``stats``, ``invalidate``,
+``check``.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from .. import jobs
+from ..errors import CacheError
 from ..store import stats
 
 
@@ -53,6 +55,30 @@ def stats_command(as_json: bool, no_server: bool) -> None:
         click.echo(json.dumps(reports, indent=2, sort_keys=True))
     else:
         click.echo("\n\n".join(stats.render(n, r) for n, r in reports.items()))
+
+
+@cli.command("check")
+@click.option("--fail-on-warning", is_flag=True, help="Exit 1 on warnings too.")
+@with_appcontext
+def check_command(fail_on_warning: bool) -> None:
+    """Connect, check that the namespace takes writes with a TTL, and warn of what will
+    make it refuse writes as it fills (eviction, stop-writes, default timeout)."""
+    failed = warned = False
+    for name, cache in aerospike_caches(current_app).items():
+        try:
+            cache.store.check_ttl_writes()
+            warnings = cache.capacity_warnings()
+        except CacheError as exc:
+            click.echo(f"{name}: error: {exc}", err=True)
+            failed = True
+            continue
+        for kind, text in warnings:
+            click.echo(f"{name}: warning ({kind}): {text}", err=True)
+        warned = warned or bool(warnings)
+        if not warnings:
+            click.echo(f"{name}: ok")
+    if failed or (warned and fail_on_warning):
+        raise click.exceptions.Exit(1)
 
 
 @cli.command("invalidate")

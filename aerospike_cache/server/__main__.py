@@ -1,7 +1,9 @@
 """Command line: ``python -m aerospike_cache.server --port 3000 --namespace cache``.
 
 ``--namespace NAME[:key=value,...]`` with keys ``nsup-period``, ``default-ttl``,
-``allow-ttl-without-nsup``, ``max-record-size``. ``--nodes 3
+``allow-ttl-without-nsup``, ``max-record-size``, ``conflict-resolve-writes``,
+``data-size`` (``64M``), ``stop-writes-used-pct``, ``evict-used-pct``,
+``evict-tenths-pct``, ``evict-hist-buckets``. ``--nodes 3
 --replication-factor 2`` runs a cluster on ports PORT, PORT+1, PORT+2. Stops
 cleanly (exit 0) on Ctrl-C or SIGTERM.
 """
@@ -59,7 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="NAME[:key=value,...]",
         help=(
             "a namespace, repeatable; keys: nsup-period, default-ttl, "
-            "allow-ttl-without-nsup, max-record-size "
+            "allow-ttl-without-nsup, max-record-size, conflict-resolve-writes, "
+            "data-size (e.g. 64M), stop-writes-used-pct, evict-used-pct, "
+            "evict-tenths-pct, evict-hist-buckets "
             f"(default: {', '.join(DEFAULT_NAMESPACES)})"
         ),
     )

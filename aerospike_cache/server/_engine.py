@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any, Final
 
-from . import _expr, _ops, _walk
+from . import _capacity, _expr, _ops, _walk
 from . import _protocol as p
 from ._ops import Op
 from ._pindex import PartitionIndex
@@ -38,9 +38,33 @@ _READ_OPS: Final = frozenset(
 )
 
 
+#: options that are whole numbers (the rest are booleans)
+_INT_OPTIONS: Final = (
+    "nsup_period",
+    "default_ttl",
+    "max_record_size",
+    "data_size",
+    "stop_writes_used_pct",
+    "evict_used_pct",
+    "evict_tenths_pct",
+    "evict_hist_buckets",
+)
+_BOOL_OPTIONS: Final = ("allow_ttl_without_nsup", "conflict_resolve_writes")
+_UNITS: Final = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
+
+
 @dataclass
 class NamespaceConfig:
-    """Configuration of one namespace (names follow ``aerospike.conf``)."""
+    """Configuration of one namespace (names follow ``aerospike.conf``).
+
+    ``data_size`` and the percentages are a real node's ``storage-engine
+    memory`` settings (``data-size``, ``stop-writes-used-pct``,
+    ``evict-used-pct``) and namespace settings (``evict-tenths-pct``,
+    ``evict-hist-buckets``): the namespace refuses writes with code 8 past
+    stop-writes and nsup evicts past ``evict_used_pct`` (0: never), as a real
+    node does (see :mod:`._capacity`). Unlike a real node (at least 512 MiB),
+    any ``data_size`` is accepted, so that a test can fill one.
+    """
 
     name: str
     nsup_period: int = 120
@@ -49,35 +73,64 @@ class NamespaceConfig:
     max_record_size: int = 1024 * 1024
     #: Enterprise XDR bin convergence: the namespace then refuses record replaces
     conflict_resolve_writes: bool = False
+    data_size: int = 1 << 30
+    stop_writes_used_pct: int = 70
+    evict_used_pct: int = 0
+    evict_tenths_pct: int = 5
+    evict_hist_buckets: int = 10000
 
     def __post_init__(self) -> None:
         if not self.name or len(self.name) > 31 or any(c in self.name for c in ":;/\t\n"):
             raise ValueError(f"invalid namespace name {self.name!r}")
-        for attr in ("nsup_period", "default_ttl", "max_record_size"):
+        for attr in _INT_OPTIONS:
             if getattr(self, attr) < 0:
                 raise ValueError(f"namespace {self.name}: {attr} must be >= 0")
         if self.default_ttl > p.MAX_TTL:
             raise ValueError(f"namespace {self.name}: default_ttl must be <= {p.MAX_TTL}")
+        if self.data_size < 1:
+            raise ValueError(f"namespace {self.name}: data_size must be >= 1")
+        for attr in ("stop_writes_used_pct", "evict_used_pct"):
+            if getattr(self, attr) > 100:
+                raise ValueError(f"namespace {self.name}: {attr} must be <= 100")
+        if self.evict_tenths_pct > 1000:
+            raise ValueError(f"namespace {self.name}: evict_tenths_pct must be <= 1000")
+        if not 100 <= self.evict_hist_buckets <= 10_000_000:
+            raise ValueError(f"namespace {self.name}: evict_hist_buckets must be 100..10000000")
 
     @classmethod
     def from_options(cls, name: str, options: dict[str, Any]) -> NamespaceConfig:
-        """Build from a dict whose keys may use dashes or underscores."""
+        """Build from a dict whose keys may use dashes or underscores (a real node's
+        ``storage-engine.`` prefix is accepted); ``data-size`` may end in K, M, G or T."""
         kwargs: dict[str, Any] = {}
         for key, value in options.items():
-            attr = key.replace("-", "_")
-            if attr not in (
-                "nsup_period",
-                "default_ttl",
-                "allow_ttl_without_nsup",
-                "max_record_size",
-                "conflict_resolve_writes",
-            ):
-                raise ValueError(f"namespace {name}: unknown option {key!r}")
-            if attr in ("allow_ttl_without_nsup", "conflict_resolve_writes"):
+            attr = key.removeprefix("storage-engine.").replace("-", "_")
+            if attr in _BOOL_OPTIONS:
                 kwargs[attr] = _to_bool(value)
-            else:
+            elif attr == "data_size":
+                kwargs[attr] = _to_size(value)
+            elif attr in _INT_OPTIONS:
                 kwargs[attr] = int(value)
+            else:
+                raise ValueError(f"namespace {name}: unknown option {key!r}")
         return cls(name, **kwargs)
+
+    def options(self) -> dict[str, str]:
+        """Every option but the name, as ``from_options`` (and the CLI) take them."""
+        out = {}
+        for attr in (*_INT_OPTIONS, *_BOOL_OPTIONS):
+            value = getattr(self, attr)
+            out[attr.replace("_", "-")] = (
+                str(value).lower() if isinstance(value, bool) else str(value)
+            )
+        return out
+
+
+def _to_size(value: Any) -> int:
+    """``512M``, ``1G``, ``4096`` -> bytes (``aerospike.conf`` units)."""
+    text = str(value).strip().upper()
+    if text[-1:] in _UNITS:
+        return int(text[:-1]) * _UNITS[text[-1]]
+    return int(text)
 
 
 def _to_bool(value: Any) -> bool:
@@ -92,7 +145,7 @@ def _to_bool(value: Any) -> bool:
 
 
 class Record:
-    __slots__ = ("bins", "generation", "key", "lut", "set_name", "void_time")
+    __slots__ = ("bins", "generation", "key", "lut", "set_name", "size", "void_time")
 
     def __init__(
         self,
@@ -109,6 +162,8 @@ class Record:
         self.lut = lut
         self.key = key
         self.set_name = set_name
+        #: bytes of data use (``_capacity.stored_size``)
+        self.size = _capacity.stored_size(bins, key, set_name, void_time)
 
 
 TRUNCATE_LAG_MS = 1000
@@ -133,6 +188,25 @@ class Namespace:
         self.lagging: dict[bytes, tuple[Record, int]] = {}
         self.expired_objects = 0
         self.last_nsup = 0.0  # time.monotonic() of the last nsup cycle
+        #: data use of the stored records (a real node's ``data_used_bytes``)
+        self.data_used_bytes = 0
+        self.evicted_objects = 0
+        self.evict_ttl = 0  # how deep the last eviction cut, in seconds from then
+        self.hwm_breached = False
+
+    @property
+    def data_used_pct(self) -> int:
+        return _capacity.used_pct(self.data_used_bytes, self.config.data_size)
+
+    @property
+    def stop_writes(self) -> bool:
+        """Past ``stop-writes-used-pct``: every write answers code 8.
+
+        Evaluated at each write (a real node refreshes its flag every 10 s:
+        its refusals can start before the ``stop_writes`` statistic says so).
+        """
+        limit = self.config.stop_writes_used_pct
+        return limit != 0 and self.data_used_pct >= limit
 
     # -- helpers -------------------------------------------------------------
 
@@ -145,7 +219,7 @@ class Namespace:
 
     def remove(self, digest: bytes) -> None:
         """Drop a stored record (the caller holds the lock)."""
-        del self.records[digest]
+        self.data_used_bytes -= self.records.pop(digest).size
         self.index.discard(digest)
 
     def ttl_forbidden(self, ttl: int) -> bool:
@@ -315,6 +389,10 @@ class Namespace:
 
         A filter applies only to an existing record (a filtered put creates).
         """
+        if (
+            self.stop_writes
+        ):  # a real node refuses before anything else (write_master_preprocessing)
+            return p.RC_SERVER_FULL, 0, 0, None
         for op in ops:
             if len(op[2]) > p.MAX_BIN_NAME:
                 return p.RC_BIN_NAME, 0, 0, None
@@ -408,7 +486,9 @@ class Namespace:
             if not set_name:  # a background job names no set
                 set_name = rec.set_name
         set_name = self.set_names.setdefault(set_name, set_name)
-        self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
+        new = Record(bins, gen, void_time, now, stored_key, set_name)
+        self.data_used_bytes += new.size - (rec.size if rec is not None else 0)
+        self.records[digest] = new
         return p.RC_OK, gen, void_time, out
 
     # -- truncate ------------------------------------------------------------
@@ -448,9 +528,46 @@ class Namespace:
             self.expired_objects += len(doomed)
             return len(doomed)
 
+    def evict(self, now_s: int) -> int:
+        """nsup's eviction, when data use is at or past ``evict-used-pct`` (0: off).
+
+        Soonest void time first, by whole buckets, at most ``evict-tenths-pct``
+        of the evictable records (see :mod:`._capacity`); returns how many went.
+        A real node submits the threshold in one cycle and evicts in the next
+        second; here both happen at once.
+        """
+        cfg = self.config
+        with self.lock:
+            self.hwm_breached = cfg.evict_used_pct != 0 and self.data_used_pct >= cfg.evict_used_pct
+            if not self.hwm_breached:
+                return 0
+            times = (r.void_time for r in self.records.values() if r.void_time >= now_s)
+            threshold = _capacity.evict_void_time(
+                times, now_s, cfg.evict_hist_buckets, cfg.evict_tenths_pct
+            )
+            if threshold <= now_s:
+                log.warning(
+                    "{%s} no records below eviction void-time (data used-pct %d)",
+                    self.name,
+                    self.data_used_pct,
+                )
+                return 0
+            doomed = [d for d, r in self.records.items() if 0 < r.void_time < threshold]
+            for d in doomed:
+                self.remove(d)
+            self.evicted_objects += len(doomed)
+            self.evict_ttl = threshold - now_s
+            return len(doomed)
+
+    def nsup(self, now_s: int) -> tuple[int, int]:
+        """One nsup cycle: ``(expired, evicted)``."""
+        expired = self.purge_expired(now_s)
+        return expired, self.evict(now_s)
+
     def clear(self) -> None:
         with self.lock:
             self.records.clear()
+            self.data_used_bytes = 0
             self.index.clear()
             self.truncate_lut = 0
             self.set_truncate_lut.clear()

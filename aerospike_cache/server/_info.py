@@ -254,8 +254,13 @@ class InfoHandler:
             ("prole_objects", objects - master),
             ("unavailable_partitions", 0),
             ("dead_partitions", 0),
-            ("stop_writes", "false"),
-            ("hwm_breached", "false"),
+            ("stop_writes", str(ns.stop_writes).lower()),
+            ("hwm_breached", str(ns.hwm_breached).lower()),
+            ("evicted_objects", ns.evicted_objects),
+            ("evict_ttl", ns.evict_ttl),
+            ("data_total_bytes", cfg.data_size),
+            ("data_used_bytes", ns.data_used_bytes),
+            ("data_used_pct", ns.data_used_pct),
             ("current_time", now_s),
             ("truncate_lut", ns.truncate_lut),
             ("nsup-period", cfg.nsup_period),
@@ -267,6 +272,11 @@ class InfoHandler:
             ("replication-factor", view.replication_factor()),
             ("strong-consistency", "false"),
             ("storage-engine", "memory"),
+            ("evict-tenths-pct", cfg.evict_tenths_pct),
+            ("evict-hist-buckets", cfg.evict_hist_buckets),
+            ("storage-engine.data-size", cfg.data_size),
+            ("storage-engine.evict-used-pct", cfg.evict_used_pct),
+            ("storage-engine.stop-writes-used-pct", cfg.stop_writes_used_pct),
             ("max-ttl", p.MAX_TTL),
             ("disallow-null-setname", "false"),
         ]
@@ -333,7 +343,12 @@ class InfoHandler:
                 f"allow-ttl-without-nsup={str(cfg.allow_ttl_without_nsup).lower()};"
                 f"max-record-size={cfg.max_record_size};"
                 f"replication-factor={self.node.cluster.replication_factor()};"
-                "strong-consistency=false;default-read-touch-ttl-pct=0"
+                "strong-consistency=false;default-read-touch-ttl-pct=0;"
+                f"evict-tenths-pct={cfg.evict_tenths_pct};"
+                f"evict-hist-buckets={cfg.evict_hist_buckets};storage-engine=memory;"
+                f"storage-engine.data-size={cfg.data_size};"
+                f"storage-engine.evict-used-pct={cfg.evict_used_pct};"
+                f"storage-engine.stop-writes-used-pct={cfg.stop_writes_used_pct}"
             )
         if context == "service" or not context:
             return f"cluster-name={self.node.cluster_name or 'null'};proto-fd-max=15000"

@@ -34,7 +34,7 @@ def drop_partitions(storage: Iterable[Namespace], pids: set[int]) -> int:
         with ns.lock:
             gone = [d for d in ns.records if p.partition_id(d) in pids]
             for d in gone:
-                del ns.records[d]
+                ns.data_used_bytes -= ns.records.pop(d).size
             ns.index.discard_partitions(pids)
             dropped += len(gone)
     return dropped

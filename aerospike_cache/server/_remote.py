@@ -29,12 +29,8 @@ def namespace_args(configs: Sequence[NamespaceConfig]) -> list[str]:
     """``--namespace`` options that rebuild ``configs`` in the child."""
     args = []
     for cfg in configs:
-        args += [
-            "--namespace",
-            f"{cfg.name}:nsup-period={cfg.nsup_period},default-ttl={cfg.default_ttl},"
-            f"allow-ttl-without-nsup={str(cfg.allow_ttl_without_nsup).lower()},"
-            f"max-record-size={cfg.max_record_size}",
-        ]
+        options = ",".join(f"{k}={v}" for k, v in cfg.options().items())
+        args += ["--namespace", f"{cfg.name}:{options}"]
     return args
 
 
@@ -161,6 +157,10 @@ class RemoteControls:
     def drop_connections(self) -> None:
         self._call("drop_connections")
 
+    def run_nsup(self) -> dict[str, list[int]]:
+        done: dict[str, list[int]] = self._call("run_nsup")
+        return done
+
 
 def _handlers(controls: Controls) -> dict[str, Callable[..., Any]]:
     """Control op name -> the local implementation (the child side of each call)."""
@@ -178,6 +178,7 @@ def _handlers(controls: Controls) -> dict[str, Callable[..., Any]]:
         "drop_next": controls.drop_next,
         "clear_faults": controls.clear_faults,
         "drop_connections": controls.drop_connections,
+        "run_nsup": controls.run_nsup,
     }
 
 

@@ -116,7 +116,7 @@ class LocalNode:
                 period = ns.config.nsup_period
                 if period and now - ns.last_nsup >= period:
                     ns.last_nsup = now
-                    ns.purge_expired(p.now_ms() // 1000)
+                    ns.nsup(p.now_ms() // 1000)
 
     def stop(self) -> None:
         """Close the listening socket and every client socket; join the threads."""
@@ -187,6 +187,10 @@ class LocalNode:
 
     def drop_connections(self) -> None:
         self._close_clients()
+
+    def run_nsup(self) -> dict[str, list[int]]:
+        now_s = p.now_ms() // 1000
+        return {name: list(ns.nsup(now_s)) for name, ns in self.node.storage.items()}
 
     def _close_clients(self) -> list[threading.Thread]:
         with self._lock:
@@ -430,6 +434,14 @@ class NodeHandle:
     def drop_connections(self) -> None:
         """Close every client socket now (the server keeps listening)."""
         self._controls.drop_connections()
+
+    def run_nsup(self) -> dict[str, tuple[int, int]]:
+        """Run one nsup cycle on every namespace now: ``{namespace: (expired, evicted)}``.
+
+        The nsup thread runs one every ``nsup-period`` seconds; a test that
+        needs a cycle at a known moment calls this instead of sleeping.
+        """
+        return {name: (done[0], done[1]) for name, done in self._controls.run_nsup().items()}
 
 
 class EmbeddedServer(NodeHandle, Lifecycle):

@@ -15,6 +15,12 @@ Fixtures:
 ``embedded_server`` (function)
     A fresh private :class:`EmbeddedServer` (for fault tests); skipped on a
     real cluster.
+``make_embedded_server`` (function)
+    A factory: ``make_embedded_server({"cache": {"data-size": "1M",
+    "evict-used-pct": 60}})`` returns a started, private :class:`EmbeddedServer`
+    with those namespaces (any :class:`EmbeddedServer` keyword argument too;
+    closed after the test; for a namespace that fills up); skipped on a real
+    cluster.
 ``aerospike_cluster`` (session)
     A multi-node cluster: ``.hosts``, ``.namespace``, ``.embedded`` and
     ``.config``. With ``AEROSPIKE_HOSTS`` set, that real cluster; otherwise an
@@ -206,6 +212,25 @@ def embedded_server() -> Iterator[EmbeddedServer]:
         yield server
     finally:
         server.close()
+
+
+@pytest.fixture
+def make_embedded_server() -> Iterator[Callable[..., EmbeddedServer]]:
+    if real_cluster_hosts():
+        pytest.skip(SKIP_REASON)
+    started: list[EmbeddedServer] = []
+
+    def make(namespaces: Any = None, **kwargs: Any) -> EmbeddedServer:
+        kwargs.setdefault("isolated", True)  # the client holds the GIL during truncate()
+        server = EmbeddedServer(namespaces=namespaces, **kwargs)
+        started.append(server)
+        return server.start()
+
+    try:
+        yield make
+    finally:
+        for server in started:
+            server.close()
 
 
 @pytest.fixture(scope="session")

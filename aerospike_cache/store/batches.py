@@ -9,9 +9,13 @@ a failure of the one failure path, naming the node that did not answer
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from aerospike import exception as aex
+
+from .capacity import FULL_CODE
 from .expiry import DEADLINE_BIN, VALUE_BIN, is_gone, wire_ttl
 from .failures import NO_ANSWERS, warn_oversized
 from .records import StorePart
@@ -116,6 +120,11 @@ class Batches(StorePart):
                     oversized.append(key)
                 else:
                     bad.append((key, row.result))
+        refused = [key for key, code in bad if code == FULL_CODE]
+        if refused:
+            # a full namespace: the old entries must not be served (removes work there)
+            with contextlib.suppress(aex.AerospikeError):  # the refusal is what to report
+                client.batch_remove(self.records.keys(refused))
         outcome = (failed, oversized)
         self.failures.check_rows("set_many", status, bad, len(items), outcome, client=client)
         return failed, oversized

@@ -14,6 +14,7 @@ exists (``add``), is past its deadline (``incr``), and for ``touch``.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -24,13 +25,14 @@ from aerospike import exception as aex
 from .. import options
 from .. import tags as tagging
 from ..connection import nsup_error, redact
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NamespaceFullError
 from ..jobs import Job
 from ..serialization import Codec
 from ..tags import TAG_BIN
 from . import aio
 from .atomic import TOO_BIG, Atomic
 from .batches import Batches
+from .capacity import capacity_warnings, fullest
 from .collections import Collections
 from .expiry import DEADLINE_BIN, VALUE_BIN, Deadlines, is_gone
 from .failures import NO_ANSWERS, BatchFailure, FailurePath, Observer, warn_oversized
@@ -136,6 +138,7 @@ class AerospikeStore:
         self._atomic = Atomic(*parts)
         self._selection = Selection(*parts)
         self._put = self._atomic.put
+        self._set_put = self._replace_or_drop
         self._reads = aio.Coalescers(self)
         self.records.on_fork(self._reads.reset)
         self.metrics = Stats(self._breaker)
@@ -197,6 +200,22 @@ class AerospikeStore:
         self.failures.call_strict("connect", None, NO_ANSWERS, _nothing, None)
         if self.records.ttl_forbidden:
             raise nsup_error(self.namespace)
+
+    def capacity_warnings(
+        self, default_never_expires: bool, default_name: str
+    ) -> list[tuple[str, str]]:
+        """``(id, text)`` of what will make the namespace refuse writes (code 8) when
+        it fills: eviction off or at/above stop-writes, data use already past
+        eviction, a default timeout that never expires (see :mod:`.capacity`).
+
+        Reads the namespace from every node now; raises like :meth:`check_ttl_writes`.
+        """
+        answers: dict[str, Any] = self.failures.call_strict(
+            "info", {}, NO_ANSWERS, _namespace_answers, self.namespace
+        )
+        return capacity_warnings(
+            self.namespace, fullest(answers), default_never_expires, default_name
+        )
 
     # -- reads --------------------------------------------------------------
 
@@ -322,12 +341,23 @@ class AerospikeStore:
         if stored_tags:
             bins[TAG_BIN] = stored_tags
         policy = self.records.write_policy(wttl)
-        done = self._call("set", False, _TOO_BIG, self._put, (key, bins, wttl, policy, None))
+        done = self._call("set", False, _TOO_BIG, self._set_put, (key, bins, wttl, policy, None))
         if done is TOO_BIG:
             warn_oversized(key)
             self.delete(key)  # the new value was refused: the old one must not be served
             return False
         return done
+
+    def _replace_or_drop(self, client: Any, job: tuple[str, dict[str, Any], int, Any, Any]) -> bool:
+        """A set's put; refused by a full namespace, the old entry is removed first
+        (a remove works on a full namespace): a refused set never leaves the old value
+        to be served, as with a value too big."""
+        try:
+            return self._put(client, job)
+        except aex.ServerFull:
+            with contextlib.suppress(aex.AerospikeError):  # the refusal is what to report
+                client.remove(self._key(job[0]))
+            raise
 
     def add(
         self,
@@ -561,14 +591,18 @@ class AerospikeStore:
         """The value of ``key``, or ``compute()`` stored with ``ttl``.
 
         With stampede protection on, a missing value is computed once across
-        threads and processes (see :mod:`.stampede`).
+        threads and processes (see :mod:`.stampede`). A full namespace (code
+        8) refusing to store the value does not fail the call, strict or not:
+        the computed value is returned.
         """
         if self.stampede is not None:
             return self.stampede.get_or_set(key, compute, ttl)
         value = self.get(key)
         if value is MISSING:
             value = compute()
-            self.set(key, value, ttl)
+            # a full namespace: counted and described by the failure path; the value is good
+            with contextlib.suppress(NamespaceFullError):
+                self.set(key, value, ttl)
         return value
 
     def stats(self) -> dict[str, Any]:
@@ -615,6 +649,10 @@ def _remove(client: Any, job: tuple[Any, Any]) -> bool:
 
 def _server_figures(client: Any, arg: tuple[str, str | None]) -> dict[str, Any]:
     return server_figures(client, *arg)
+
+
+def _namespace_answers(client: Any, namespace: str) -> Any:
+    return client.info_all(f"namespace/{namespace}")
 
 
 __all__ = ["MISSING", "AerospikeStore", "BatchFailure"]

@@ -50,6 +50,7 @@ from ..errors import (
     NsupError,
 )
 from ..log import LogLimiter, logger
+from .capacity import FULL_CODE, FullNamespace
 
 if TYPE_CHECKING:
     from ..connection import ClientEntry
@@ -111,7 +112,9 @@ class BatchFailure(Exception):
     answer, the keys that failed).
     """
 
-    def __init__(self, code: int, msg: str, result: Any, nodes: Sequence[str] = ()) -> None:
+    def __init__(
+        self, code: int, msg: str, result: Any, nodes: Sequence[str] = (), rows: int = 1
+    ) -> None:
         if nodes:
             msg = f"{msg}; node{'s' if len(nodes) > 1 else ''} {', '.join(nodes)} did not answer"
         super().__init__(code, msg)
@@ -120,6 +123,8 @@ class BatchFailure(Exception):
         self.result = result
         #: ``host:port`` of the nodes that did not answer, if known
         self.nodes = tuple(nodes)
+        #: how many rows failed
+        self.rows = rows
 
 
 # What a client call raises that the failure path handles.
@@ -143,6 +148,7 @@ class FailurePath:
         self._client = records.client
         self.fail_open = fail_open
         self.limiter = LogLimiter()
+        self.full = FullNamespace(records.namespace)
         self.observers: list[Observer] = []
         #: the store's built-in stats: exact counts, latency sampled (see the module docstring)
         self.stats: Stats | None = None
@@ -276,6 +282,8 @@ class FailurePath:
         """Raise the package's error for ``exc``, or (fail-open) log it and return ``fallback``."""
         code = getattr(exc, "code", None)
         node = node_of(exc)
+        if code == FULL_CODE and op not in _FAIL_OPEN_OUTCOME:  # a write (a read is never 8)
+            return self._refused(op, exc, fallback, node, started, strict)
         err = exc if isinstance(exc, CacheError) else self.classify(exc, op, code, node)
         self._notify(op, code, node, started)
         if (
@@ -288,6 +296,31 @@ class FailurePath:
                 raise err
             raise err from exc
         self.log(op, code, err, f"fail-open: {_FAIL_OPEN_OUTCOME.get(op, 'not done')}")
+        return exc.result if isinstance(exc, BatchFailure) else fallback
+
+    def _refused(
+        self, op: str, exc: Exception, fallback: T, node: str | None, started: float, strict: bool
+    ) -> T:
+        """A write refused by a full namespace (code 8, see :mod:`.capacity`).
+
+        An answer of a healthy cluster: it closes the breaker like any answer
+        and is no node's failure. Strict raises
+        :class:`~aerospike_cache.errors.NamespaceFullError`; fail-open logs one
+        line per interval for every operation together, and returns ``fallback``.
+        """
+        self.succeeded(op, FULL_CODE, node, started)
+        if self.stats is not None:
+            self.stats.refused(getattr(exc, "rows", 1))
+        raising = strict or not self.fail_open
+        if not raising and not self.limiter.allow(("full", self.records.namespace)):
+            return exc.result if isinstance(exc, BatchFailure) else fallback
+        entry = self.records.entry
+        timeout_ms = int(self.records.timeout_s * 1000)
+        figures = self.full.figures(None if entry is None else entry.client, timeout_ms)
+        err = self.full.error(op, getattr(exc, "msg", None) or str(exc), figures)
+        if raising:
+            raise err from exc
+        logger.error("aerospike-cache: %s (fail-open: writes are not done, reads go on)", err)
         return exc.result if isinstance(exc, BatchFailure) else fallback
 
     def is_outage(self, code: int | None, node: str | None) -> bool:
@@ -365,13 +398,16 @@ class FailurePath:
 
         A batch status other than an answer (a node down) fails; so do failed
         rows of a read (a read has no "failed keys" to report), and rows of a
-        write that failed with 22 (the nsup rule) or an outage code. Other
+        write that failed with 22 (the nsup rule), 8 (a full namespace) or an
+        outage code. Other
         failed rows of a write (key busy, ...) are logged, rate limited: the
         caller reports their keys as failed. ``bad`` holds ``(key, code)``
         of each failed row; with ``client``, the failure names the nodes
         that did not answer (:func:`silent_nodes`).
         """
-        serious = bad if reads else [(k, c) for k, c in bad if c == 22 or self.is_outage(c, None)]
+        serious = (
+            bad if reads else [(k, c) for k, c in bad if c in (22, 8) or self.is_outage(c, None)]
+        )
         if status not in BATCH_ANSWERED or serious:
             timeout_ms = int(self.records.timeout_s * 1000)
             raise _batch_failure(client, timeout_ms, status, serious or bad, total, result)
@@ -440,7 +476,8 @@ def _batch_failure(
         what = f"{what}: {len(rows)} keys failed, first {key!r} with code {code}"
     lost = status in OUTAGE_CODES or any(code in OUTAGE_CODES for _, code in rows)
     nodes = silent_nodes(client, timeout_ms) if client is not None and lost else []
-    return BatchFailure(status if status not in BATCH_ANSWERED else rows[0][1], what, result, nodes)
+    code = status if status not in BATCH_ANSWERED else rows[0][1]
+    return BatchFailure(code, what, result, nodes, sum(1 for _, c in rows if c == code) or 1)
 
 
 def silent_nodes(client: Any, timeout_ms: int) -> list[str]:

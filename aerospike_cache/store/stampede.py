@@ -9,6 +9,10 @@ for at most ``wait`` seconds. A waiter computes for itself when
   nothing is cached), or
 - ``wait`` seconds passed.
 
+A full namespace (code 8) refuses the lock and the value alike: the caller
+then computes without waiting and gets its value, stored or not (fail-open,
+the refused lock reads as absent and the caller computes after one more look).
+
 If the holder's process dies, its lock expires after ``lock_ttl`` seconds and
 one waiter takes over (``wait`` should therefore exceed ``lock_ttl``).
 
@@ -38,7 +42,7 @@ from collections.abc import Awaitable, Callable, Generator, Iterable
 from typing import Any, Final, Protocol
 
 from .. import options
-from ..errors import ConfigurationError
+from ..errors import ConfigurationError, NamespaceFullError
 
 DEFAULTS: Final[dict[str, Any]] = {"lock_ttl": 5.0, "wait": 10.0, "decorators": False}
 LOCK_PREFIX: Final = "stampede-lock|"
@@ -194,7 +198,9 @@ class Stampede:
         store, lock = self.store, LOCK_PREFIX + key
         try:
             value = self._compute(key, compute)
-            yield ("call", store.set, (key, value, ttl, *tags))
+            # a full namespace (strict): the value is still good, the lock goes below
+            with contextlib.suppress(NamespaceFullError):
+                yield ("call", store.set, (key, value, ttl, *tags))
         except BaseException:
             if token is not None:
                 # a plain call, so that the error goes on at once; a failure to
@@ -218,7 +224,11 @@ class Stampede:
         pause = _FIRST_PAUSE
         vanished = 0
         while True:
-            if (yield ("call", store.add, (lock, token, self.lock_ttl))):
+            try:
+                took = yield ("call", store.add, (lock, token, self.lock_ttl))
+            except NamespaceFullError:
+                return missing, None  # no lock can be written: compute, wait for nobody
+            if took:
                 # The value may have landed between our miss and the lock.
                 value = yield ("call", store.get, (key,))
                 if value is not missing:

@@ -92,7 +92,7 @@ class Stats:
     """
 
     __slots__ = (
-        "_breaker", "_errors", "_latency", "_lock", "_openings", "_since",
+        "_breaker", "_errors", "_latency", "_lock", "_openings", "_refused", "_since",
         "deletes", "hits", "misses", "near_hits", "sets",
     )  # fmt: skip
 
@@ -108,6 +108,7 @@ class Stats:
             self._errors: dict[str, int] = {}
             self._latency: dict[str, Histogram] = {}
             self._openings = 0
+            self._refused = 0
             self._since = time.time()
 
     def observe(self, op: str, code: int | None, node: str | None, elapsed: float) -> None:
@@ -123,6 +124,11 @@ class Stats:
         """An untimed call's outcome (not a success): its error, if it is one."""
         if code not in ANSWERS:
             self._error(code)
+
+    def refused(self, writes: int) -> None:
+        """Writes a full namespace refused (code 8; a batch: its refused rows)."""
+        with self._lock:
+            self._refused += writes
 
     def _observe_slow(self, op: str, elapsed: float) -> None:
         hist = self._latency.get(op)
@@ -153,13 +159,14 @@ class Stats:
                 }
                 for op, hist in sorted(self._latency.items())
             }
-            openings, since = self._openings, self._since
+            openings, since, refused = self._openings, self._since, self._refused
         reads = counts["hits"] + counts["misses"]
         return {
             "since": since,
             **counts,
             "hit_ratio": round(counts["hits"] / reads, 4) if reads else None,
             "errors": errors,
+            "refused_writes": refused,
             "breaker": {"state": breaker_state, "openings": openings},
             "latency": latency,
         }
@@ -201,12 +208,20 @@ NAMESPACE_FIELDS: Final = (
     "data_total_bytes",
     "memory_used_bytes",
     "device_used_bytes",
+    "data_used_pct",
     "stop_writes",
+    "evict_ttl",
     "nsup-period",
     "default-ttl",
     "allow-ttl-without-nsup",
+    "storage-engine.data-size",
+    "storage-engine.evict-used-pct",
+    "storage-engine.stop-writes-used-pct",
+    "evict-tenths-pct",
     "evict-used-pct",
 )
+# Statistics of a node's own state, not counts: the cluster's figure is the highest.
+_HIGHEST: Final = frozenset({"data_used_pct", "evict_ttl", "stop_writes", "hwm_breached"})
 SET_FIELDS: Final = ("objects", "data_used_bytes", "memory_data_bytes", "device_data_bytes")
 
 
@@ -228,11 +243,18 @@ def merge_nodes(answers: Mapping[str, str], fields: tuple[str, ...]) -> dict[str
     """
     out: dict[str, Any] = {}
     for answer in answers.values():
-        pairs = parse_pairs(answer, ":" if answer.startswith("ns=") else ";")
+        # a set's answer is colon-separated (``ns=..:set=..:objects=..;``, or a
+        # real node's ``objects=..:tombstones=..;`` for one set); a namespace's is not
+        colons = answer.startswith("ns=") or ";" not in answer.strip().rstrip(";")
+        pairs = parse_pairs(answer, ":" if colons else ";")
         for field in fields:
             if field not in pairs:
                 continue
             value = pairs[field]
+            if field in _HIGHEST:  # "true" > "false": any node past stop-writes
+                value_of = int if value.lstrip("-").isdigit() else str
+                out[field] = max(out.get(field, value_of(value)), value_of(value))
+                continue
             # statistics are named with underscores and add up across nodes;
             # configuration (hyphenated names) is the same on every node
             if "-" not in field and value.lstrip("-").isdigit():
@@ -255,16 +277,16 @@ def server_figures(client: Any, namespace: str, set_name: str | None) -> dict[st
         "set": set_name,
         "set_stats": {},
     }
-    answers = _info_values(client.info_all(f"namespace/{namespace}"))
+    answers = info_values(client.info_all(f"namespace/{namespace}"))
     figures["nodes"] = len(answers)
     figures["namespace_stats"] = merge_nodes(answers, NAMESPACE_FIELDS)
     if set_name:
-        sets = _info_values(client.info_all(f"sets/{namespace}/{set_name}"))
+        sets = info_values(client.info_all(f"sets/{namespace}/{set_name}"))
         figures["set_stats"] = merge_nodes(sets, SET_FIELDS)
     return figures
 
 
-def _info_values(raw: Mapping[str, Any]) -> dict[str, str]:
+def info_values(raw: Mapping[str, Any]) -> dict[str, str]:
     """``info_all``'s ``{node: (error, answer)}`` -> ``{node: value}``, failed nodes left out."""
     out: dict[str, str] = {}
     for node, answer in raw.items():
@@ -306,6 +328,7 @@ def render(name: str, data: Mapping[str, Any]) -> str:
         ("sets", proc["sets"]),
         ("deletes", proc["deletes"]),
         ("errors", ", ".join(f"{c}: {n}" for c, n in proc["errors"].items()) or "none"),
+        ("refused", f"{proc.get('refused_writes', 0)} writes (namespace full, code 8)"),
         ("breaker", f"{proc['breaker']['state']}, {proc['breaker']['openings']} openings"),
     ]
     near = proc.get("near_cache")

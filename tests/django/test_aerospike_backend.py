@@ -89,7 +89,8 @@ def test_system_checks(aerospike_server: Any) -> None:
         assert "BOGUS" in errors[0].msg
     with override_settings(CACHES=_caches_on(aerospike_server, aerospike_server.namespace)):
         assert check_configuration() == []
-        assert check_cluster() == []
+        # warnings at most (a namespace without eviction: see test_full.py)
+        assert not [m for m in check_cluster() if m.is_serious()]
         call_command("check")
 
 

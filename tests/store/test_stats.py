@@ -120,4 +120,7 @@ def test_server_figures_of_the_namespace_and_set(plain_store: AerospikeStore) ->
     assert figures["nodes"] >= 1
     assert figures["set_stats"]["objects"] >= 5  # every copy on every node
     assert "nsup-period" in figures["namespace_stats"]
+    for name in ("data_used_bytes", "data_used_pct", "stop_writes", "evicted_objects"):
+        assert name in figures["namespace_stats"], name  # 7.0+ names (the embedded server's)
+    assert "storage-engine.evict-used-pct" in figures["namespace_stats"]
     assert figures["namespace_stats"]["objects"] >= 5

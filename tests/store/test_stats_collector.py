@@ -100,3 +100,29 @@ def test_node_answers_merge_counts_and_keep_settings() -> None:
         "objects": 3,
         "data_used_bytes": 300,
     }
+
+
+def test_a_nodes_own_state_merges_as_the_highest() -> None:
+    answers = {
+        "A": "data_used_pct=72;stop_writes=true;evict_ttl=300;data_used_bytes=700",
+        "B": "data_used_pct=65;stop_writes=false;evict_ttl=0;data_used_bytes=600",
+    }
+    fields = ("data_used_pct", "stop_writes", "evict_ttl", "data_used_bytes")
+    assert merge_nodes(answers, fields) == {
+        "data_used_pct": 72,  # the fullest node: not a sum
+        "stop_writes": "true",  # any node refusing writes
+        "evict_ttl": 300,
+        "data_used_bytes": 1300,
+    }
+
+
+def test_a_real_nodes_set_answer_merges() -> None:
+    recorded = (  # sets/cache/infoset of a real 8.1.2 node: no ns=/set= prefix
+        "objects=1:tombstones=0:data_used_bytes=64:truncate_lut=0:sindexes=0:"
+        "index_populating=false:truncating=false:default-read-touch-ttl-pct=0:default-ttl=0:"
+        "disable-eviction=false:enable-index=false:stop-writes-count=0:stop-writes-size=0;"
+    )
+    assert merge_nodes({"A": recorded}, ("objects", "data_used_bytes")) == {
+        "objects": 1,
+        "data_used_bytes": 64,
+    }
