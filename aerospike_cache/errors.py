@@ -73,6 +73,8 @@ class WrongTypeError(CacheError, TypeError):
     increment). Nothing was changed. Raised whatever ``fail_open`` says: it is
     a bug in the caller, not an outage.
     """
+
+
 class NamespaceFullError(CacheOperationError):
     """The namespace is full: the cluster refused a write with code 8 (stop-writes).
 
