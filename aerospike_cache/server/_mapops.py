@@ -25,7 +25,7 @@ from typing import Any
 from . import _expr
 from . import _msgpack as mp
 from . import _protocol as p
-from ._values import OpError
+from ._values import OpError, has_wildcard, msgpack_cmp, order_key
 
 RC_ELEMENT_NOT_FOUND = 23
 RC_ELEMENT_EXISTS = 24
@@ -68,81 +68,6 @@ def _fail(rc: int = p.RC_OP_NOT_APPLICABLE) -> OpError:
     return OpError(rc)
 
 
-# -- value order (msgpack_cmp) --------------------------------------------------
-
-
-def okey(v: Any) -> tuple[Any, ...]:
-    """A sort key in a real node's value order: nil, false, true, int, string, list,
-    map, blob, float, GeoJSON, extension, infinity (msgpack_cmp_internal)."""
-    t = type(v)
-    if t is int:
-        return (5, v)
-    if t is str:
-        return (6, v.encode("utf-8", "surrogateescape"))
-    if t is bool:
-        return (3,) if v else (2,)
-    if v is None:
-        return (1,)
-    if t is bytes:
-        return (9, v)
-    if t is float:
-        return (10, v)
-    if isinstance(v, list):
-        return (7, tuple(okey(x) for x in v))
-    if isinstance(v, dict):
-        flat: list[Any] = []
-        for k, x in v.items():
-            flat.append(okey(k))
-            flat.append(okey(x))
-        return (8, len(v), tuple(flat))
-    if t is mp.Geo:
-        return (11, v.encode("utf-8", "surrogateescape"))
-    if t is mp.Ext:
-        if v.type == mp.CMP_EXT_TYPE and v.data == b"\x01":
-            return (14,)
-        return (12, v.type, v.data)
-    return (13, repr(v))
-
-
-def _is_wild(v: Any) -> bool:
-    return type(v) is mp.Ext and v.type == mp.CMP_EXT_TYPE and v.data == b"\x00"
-
-
-def _has_wild(v: Any) -> bool:
-    if _is_wild(v):
-        return True
-    if isinstance(v, list):
-        return any(_has_wild(x) for x in v)
-    if isinstance(v, dict):
-        return any(_has_wild(x) for x in v.values())
-    return False
-
-
-class _Equal(Exception):
-    pass
-
-
-def _cmp_wild(a: Any, b: Any) -> int:
-    """msgpack_cmp with a wildcard: the whole compare is equal once one is met."""
-    if _is_wild(a) or _is_wild(b):
-        raise _Equal
-    la, lb = isinstance(a, list), isinstance(b, list)
-    if la and lb:
-        for x, y in zip(a, b, strict=False):
-            c = _cmp_wild(x, y)
-            if c:
-                return c
-        return (len(a) > len(b)) - (len(a) < len(b))
-    if isinstance(a, dict) and isinstance(b, dict) and len(a) == len(b):
-        for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True):
-            c = _cmp_wild(ka, kb) or _cmp_wild(va, vb)
-            if c:
-                return c
-        return 0
-    ka_, kb_ = okey(a), okey(b)
-    return (ka_ > kb_) - (ka_ < kb_)
-
-
 class _Probe:
     """A search argument compared against stored values (wildcards allowed)."""
 
@@ -150,17 +75,14 @@ class _Probe:
 
     def __init__(self, value: Any) -> None:
         self.value = value
-        self.wild = _has_wild(value)
-        self.key = okey(value)
+        self.wild = has_wildcard(value)
+        self.key = order_key(value)
 
     def cmp(self, stored: Any) -> int:
         """stored <=> probe."""
         if self.wild:
-            try:
-                return _cmp_wild(stored, self.value)
-            except _Equal:
-                return 0
-        k = okey(stored)
+            return msgpack_cmp(stored, self.value)
+        k = order_key(stored)
         return (k > self.key) - (k < self.key)
 
 
@@ -180,7 +102,7 @@ class Map:
 
     @classmethod
     def of(cls, d: dict[Any, Any]) -> Map:
-        items = sorted(d.items(), key=lambda kv: okey(kv[0]))
+        items = sorted(d.items(), key=lambda kv: order_key(kv[0]))
         flags = d.flags if type(d) is mp.FlaggedMap else 0
         return cls([k for k, _v in items], [v for _k, v in items], flags & ~PERSIST_INDEX)
 
@@ -198,25 +120,20 @@ class Map:
 
     def find(self, key: Any) -> tuple[int, bool]:
         """Where a key is (or would be inserted), and whether it is there."""
-        kk = okey(key)
+        kk = order_key(key)
         order = self._keyorder()
         i = bisect.bisect_left(order, kk)
         return i, i < len(order) and order[i] == kk
 
     def _keyorder(self) -> list[tuple[Any, ...]]:
         if self._order is None:
-            self._order = [okey(k) for k in self.keys]
+            self._order = [order_key(k) for k in self.keys]
         return self._order
 
     def rank_order(self) -> list[int]:
         """Indexes in value order, ties in key order (map_order_index_sort by value)."""
         vals = self.vals
-        return sorted(range(len(vals)), key=lambda i: okey(vals[i]))
-
-    def rank_of(self, i: int) -> int:
-        """A single result's rank: how many values are less (packed_map_get_rank_by_idx)."""
-        k = okey(self.vals[i])
-        return sum(1 for v in self.vals if okey(v) < k)
+        return sorted(range(len(vals)), key=lambda i: order_key(vals[i]))
 
     def ranks(self) -> dict[int, int]:
         return {idx: r for r, idx in enumerate(self.rank_order())}
@@ -228,7 +145,7 @@ class Map:
             self.keys.insert(i, key)
             self.vals.insert(i, value)
             if self._order is not None:
-                self._order.insert(i, okey(key))
+                self._order.insert(i, order_key(key))
 
     def remove(self, idxs: list[int]) -> None:
         if not idxs:
@@ -354,7 +271,7 @@ def _out_map(t: int, keys: list[Any], vals: list[Any]) -> Any:
     if t == RT_KEY_VALUE:
         return mp.FlaggedMap(PRESERVE_ORDER, pairs)
     if t == RT_ORDERED_MAP:
-        items = sorted(pairs, key=lambda kv: okey(kv[0]))
+        items = sorted(pairs, key=lambda kv: order_key(kv[0]))
         return mp.FlaggedMap(K_ORDERED, items)
     return dict(pairs)
 
@@ -383,9 +300,9 @@ def _indexes(m: Map, idxs: list[int], r: _Res) -> Any:
 def _ranks(m: Map, idxs: list[int], r: _Res) -> Any:
     n = len(m)
     is_rev = r.type == RT_REVRANK
-    if not r.multi:
-        return _rev(m.rank_of(idxs[0]), n, is_rev)
     rank_of = m.ranks()
+    if not r.multi:
+        return _rev(rank_of[idxs[0]], n, is_rev)
     return [_rev(rank_of[i], n, is_rev) for i in idxs]
 
 
@@ -778,7 +695,7 @@ def _add_items(
     if not isinstance(items, dict):
         raise _fail(p.RC_PARAMETER)
     staged: list[tuple[int, bool, Any, Any]] = []
-    for key, value in sorted(items.items(), key=lambda kv: okey(kv[0])):
+    for key, value in sorted(items.items(), key=lambda kv: order_key(kv[0])):
         _check_key(key)
         i, found = m.find(key)
         if (found and not overwrite) or (not found and not create):
@@ -828,7 +745,7 @@ def normalize(v: Any) -> Any:
     if isinstance(v, dict):
         for k in v:
             _check_key(k)
-        items = sorted(((k, normalize(x)) for k, x in v.items()), key=lambda kv: okey(kv[0]))
+        items = sorted(((k, normalize(x)) for k, x in v.items()), key=lambda kv: order_key(kv[0]))
         flags = v.flags & ~PERSIST_INDEX if type(v) is mp.FlaggedMap else 0
         return mp.FlaggedMap(flags, items) if flags else dict(items)
     if isinstance(v, list):
@@ -1145,7 +1062,7 @@ def _store(at: tuple[Any, Any], child: Any) -> None:
     if isinstance(container, dict):
         if slot not in container:
             # a created key goes in key order (the parent map stays sorted)
-            items = sorted([*container.items(), (slot, child)], key=lambda kv: okey(kv[0]))
+            items = sorted([*container.items(), (slot, child)], key=lambda kv: order_key(kv[0]))
             container.clear()
             container.update(items)
         else:
@@ -1192,7 +1109,7 @@ def _list_slot(node: list[Any], base: int, value: Any) -> tuple[Any, Any]:
     if base == 1:
         if type(value) is not int or not -n <= value < n:
             return None, None
-        order = sorted(range(n), key=lambda j: okey(node[j]))
+        order = sorted(range(n), key=lambda j: order_key(node[j]))
         i = order[value + n if value < 0 else value]
         return i, node[i]
     if base == 3:

@@ -163,7 +163,7 @@ def _incr(bins: Bins, ptype: int, name: bytes, value: bytes) -> None:
 def _compile_op(data: bytes, modify: bool) -> tuple[_expr.Fn, int]:
     """An expression op's value: ``[expression, flags]`` (as_exp_op_parse)."""
     try:
-        parts = mp.unpack(data, particles=False)
+        parts = mp.unpack(data, particles=False, keep_flags=True)
     except mp.MsgpackError as exc:
         raise _expr.ExprError(f"malformed expression op: {exc}") from None
     if not isinstance(parts, list) or not 1 <= len(parts) <= 2:

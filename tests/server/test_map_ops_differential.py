@@ -22,6 +22,9 @@ import aerospike
 import pytest
 from aerospike import exception as ex
 from aerospike_helpers import cdt_ctx
+from aerospike_helpers.expressions import base as exp
+from aerospike_helpers.expressions import map as emap
+from aerospike_helpers.operations import expression_operations as eo
 from aerospike_helpers.operations import map_operations as mo
 from aerospike_helpers.operations import operations as op
 
@@ -191,7 +194,7 @@ _CRASHES_WHEN_INVERTED = {"by_key_list_empty"}
 
 def _selection_cases() -> Iterator[Any]:
     for name, (get, remove) in SELECTIONS.items():
-        for order_name in ("unordered", "k-ordered"):
+        for order_name in ORDERS:
             order = ORDERS[order_name]
             for inverted in (False, True):
                 if inverted and (name in _SINGLE or name in _CRASHES_WHEN_INVERTED):
@@ -490,6 +493,117 @@ WRITE_CASES: dict[str, list[Step]] = {
         ("ops", [mo.map_size(B, ctx=[cdt_ctx.cdt_ctx_map_key("a")])]),
         ("ops", [mo.map_put(B, "k", 1, ctx=[cdt_ctx.cdt_ctx_map_key_create("a", K_ORDERED)])]),
         GET,
+    ],
+    "collections_as_the_store_uses_them": [
+        # a set: member -> true; a sorted set: member -> score
+        ("ops", [mo.map_put_items(B, {"m2": True, "m1": True}, {"map_order": K_ORDERED})]),
+        (
+            "ops",
+            [
+                mo.map_put(B, "m3", True, _w(CREATE_ONLY | NO_FAIL, K_ORDERED)),
+                mo.map_put(B, "m1", True, _w(CREATE_ONLY | NO_FAIL, K_ORDERED)),
+                mo.map_get_by_key_list(B, ["m1", "zz"], aerospike.MAP_RETURN_KEY),
+                mo.map_get_by_key(B, "zz", aerospike.MAP_RETURN_EXISTS),
+                mo.map_remove_by_index_range(B, 0, 2, aerospike.MAP_RETURN_KEY),
+            ],
+        ),
+        (
+            "ops",
+            [
+                mo.map_put_items(
+                    "z", {"a": 1.5, "b": -2, "c": 1.5, "d": 7}, {"map_order": KV_ORDERED}
+                )
+            ],
+        ),
+        (
+            "ops",
+            [
+                mo.map_increment("z", "b", 0.5),
+                mo.map_increment("z", "e", 2.25),
+                mo.map_get_by_value_range("z", -10, 2, aerospike.MAP_RETURN_KEY_VALUE),
+                mo.map_get_by_value_range("z", 1.0, 2.0, aerospike.MAP_RETURN_KEY),
+                mo.map_get_by_rank_range("z", -2, 2, aerospike.MAP_RETURN_KEY_VALUE),
+                mo.map_remove_by_rank_range("z", 0, 1, aerospike.MAP_RETURN_KEY_VALUE),
+                mo.map_get_by_key("z", "c", aerospike.MAP_RETURN_RANK),
+                mo.map_get_by_key("z", "c", aerospike.MAP_RETURN_REVERSE_RANK),
+            ],
+        ),
+        GET,
+    ],
+    "ranges_at_the_edges": [
+        _fill(K_ORDERED),
+        ("ops", [mo.map_get_by_index_range(B, 2, 0, aerospike.MAP_RETURN_KEY)]),
+        ("ops", [mo.map_get_by_index_range(B, -20, 3, aerospike.MAP_RETURN_KEY)]),
+        ("ops", [mo.map_get_by_index_range(B, -20, 30, aerospike.MAP_RETURN_INDEX, True)]),
+        ("ops", [mo.map_get_by_index_range(B, 20, 3, aerospike.MAP_RETURN_COUNT)]),
+        ("ops", [mo.map_get_by_rank_range(B, -3, 10, aerospike.MAP_RETURN_VALUE)]),
+        ("ops", [mo.map_get_by_rank_range(B, 8, 1, aerospike.MAP_RETURN_RANK)]),
+        ("ops", [mo.map_get_by_rank(B, -9, aerospike.MAP_RETURN_VALUE)]),
+        ("ops", [mo.map_get_by_key_range(B, "d", "b", aerospike.MAP_RETURN_KEY)]),
+        ("ops", [mo.map_get_by_value_range(B, 5, 1, aerospike.MAP_RETURN_KEY)]),
+        ("ops", [mo.map_get_by_key_index_range_relative(B, "zz", -2, aerospike.MAP_RETURN_KEY, 5)]),
+        ("ops", [mo.map_get_by_value_rank_range_relative(B, 0, -5, aerospike.MAP_RETURN_KEY, 7)]),
+        ("ops", [mo.map_remove_by_index_range(B, 0, 100, aerospike.MAP_RETURN_COUNT)]),
+        GET,
+        ("ops", [mo.map_get_by_index(B, 0, aerospike.MAP_RETURN_KEY)]),
+        ("ops", [mo.map_get_by_rank_range(B, 0, 2, aerospike.MAP_RETURN_RANK)]),
+        ("ops", [mo.map_get_by_value(B, 1, aerospike.MAP_RETURN_INDEX)]),
+    ],
+    "persist_index": [
+        ("ops", [mo.map_create(B, K_ORDERED, True)]),
+        ("ops", [mo.map_put_items(B, {"b": 1, "a": 2, "c": 3})]),
+        ("ops", [mo.map_get_by_rank(B, 0, aerospike.MAP_RETURN_KEY), mo.map_size(B)]),
+        GET,
+        ("ops", [mo.map_create("kv", KV_ORDERED, True), mo.map_put_items("kv", {"y": 2, "x": 1})]),
+        ("ops", [mo.map_get_by_value(B, 2, aerospike.MAP_RETURN_KEY), op.read("kv")]),
+    ],
+    # a real node compares lists and maps element by element, and a non-empty map that
+    # is not key-ordered, once reached, makes the comparison unknown (26)
+    "expressions_compare_stored_maps": [
+        (
+            "ops",
+            [
+                mo.map_put_items(B, {"b": 1, "a": 2}, {"map_order": K_ORDERED}),
+                mo.map_put_items("k2", {"a": 2, "b": 1}, {"map_order": K_ORDERED}),
+                mo.map_put_items("u", {"b": 1, "a": 2}),
+                mo.map_put_items("e", {}),
+                op.write("l", [1, 2]),
+                op.write("l2", [1, {"x": 1, "y": 2}]),
+            ],
+        ),
+        *(
+            ("ops", [eo.expression_read("x", e.compile())])
+            for e in (
+                exp.Eq(exp.MapBin(B), {"a": 2, "b": 1}),
+                exp.Eq(exp.MapBin("u"), {"a": 2, "b": 1}),
+                exp.Eq(exp.MapBin("u"), exp.MapBin(B)),
+                exp.GT(exp.MapBin(B), {"a": 1}),
+                exp.Eq(exp.MapBin(B), exp.MapBin("k2")),
+                exp.GT(exp.MapBin(B), exp.MapBin("k2")),
+                exp.Eq(exp.MapBin(B), aerospike.KeyOrderedDict({"b": 1, "a": 2})),
+                exp.LT(exp.MapBin(B), aerospike.KeyOrderedDict({"a": 3})),
+                exp.Eq(exp.MapBin("e"), {}),
+                exp.Eq(exp.ListBin("l"), [1, 2]),
+                exp.Eq(exp.ListBin("l2"), [1, {"x": 1, "y": 2}]),
+                exp.Eq(exp.ListBin("l2"), [2, {"x": 1, "y": 2}]),
+                exp.Eq(
+                    emap.MapGetByKeyRange(
+                        None, aerospike.MAP_RETURN_ORDERED_MAP, "a", "c", exp.MapBin(B)
+                    ),
+                    exp.MapBin(B),
+                ),
+                exp.Eq(
+                    emap.MapGetByKeyRange(
+                        None, aerospike.MAP_RETURN_KEY_VALUE, "a", "c", exp.MapBin(B)
+                    ),
+                    exp.MapBin(B),
+                ),
+                emap.MapGetByIndex(
+                    None, aerospike.MAP_RETURN_KEY, exp.ResultType.STRING, 0, exp.MapBin(B)
+                ),
+                emap.MapSize(None, exp.MapBin(B)),
+            )
+        ),
     ],
 }
 
