@@ -557,6 +557,22 @@ WRITE_CASES: dict[str, list[Step]] = {
         ("ops", [mo.map_create("kv", KV_ORDERED, True), mo.map_put_items("kv", {"y": 2, "x": 1})]),
         ("ops", [mo.map_get_by_value(B, 2, aerospike.MAP_RETURN_KEY), op.read("kv")]),
     ],
+    "batch_rows": [
+        _fill(K_ORDERED),
+        ("ops", [mo.map_put_items(B, {"b": 30, "zz": 4})], "2"),
+        ("put", {B: "not a map"}, "3"),
+        (
+            "batch",
+            [mo.map_get_by_key_list(B, ["a", "b"], aerospike.MAP_RETURN_KEY), mo.map_size(B)],
+        ),
+        (
+            "batch",
+            [mo.map_put(B, "new", 1), mo.map_get_by_rank(B, -1, aerospike.MAP_RETURN_KEY_VALUE)],
+        ),
+        ("batch", [mo.map_remove_by_key(B, "b", aerospike.MAP_RETURN_VALUE)]),
+        GET,
+        ("get", None, "2"),
+    ],
     # a real node compares lists and maps element by element, and a non-empty map that
     # is not key-ordered, once reached, makes the comparison unknown (26)
     "expressions_compare_stored_maps": [
@@ -628,20 +644,31 @@ def canonical(v: Any) -> Any:
 
 
 def run_script(client: Any, key: tuple[str, str, str], steps: list[Step]) -> list[Any]:
-    """Each step's answer: ["ok", results] or ["error", code]."""
-    with contextlib.suppress(ex.RecordNotFound):
-        client.remove(key)
+    """Each step's answer: ["ok", results] or ["error", code]. A step names its record
+    by a suffix of the case's key when it has one (("ops", ops, "2") is another record);
+    a "batch" step reads or writes the case's records and a missing one in one batch."""
+    keys = {"": key, **{s: (key[0], key[1], f"{key[2]}-{s}") for s in ("2", "3", "missing")}}
+    for k in keys.values():
+        with contextlib.suppress(ex.RecordNotFound):
+            client.remove(k)
     answers: list[Any] = []
     for step in steps:
+        target = keys[step[2]] if len(step) > 2 else key
         try:
             if step[0] == "ops":
-                _k, _m, results = client.operate_ordered(key, step[1])
+                _k, _m, results = client.operate_ordered(target, step[1])
                 answers.append(["ok", canonical(results)])
             elif step[0] == "put":
-                client.put(key, step[1])
+                client.put(target, step[1])
                 answers.append(["ok"])
+            elif step[0] == "batch":
+                rows = [keys[s] for s in ("", "2", "3", "missing")]
+                done = client.batch_operate(rows, step[1]).batch_records
+                answers.append(
+                    ["ok", [[r.result, canonical(r.record[2] if r.record else None)] for r in done]]
+                )
             else:
-                answers.append(["ok", canonical(client.get(key)[2])])
+                answers.append(["ok", canonical(client.get(target)[2])])
         except ex.AerospikeError as exc:
             answers.append(["error", exc.code])
     return answers
