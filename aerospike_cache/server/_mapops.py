@@ -25,6 +25,7 @@ from typing import Any
 from . import _expr
 from . import _msgpack as mp
 from . import _protocol as p
+from ._protocol import UnsupportedError
 from ._values import OpError, has_wildcard, msgpack_cmp, order_key
 
 RC_ELEMENT_NOT_FOUND = 23
@@ -89,15 +90,31 @@ class _Probe:
 # -- the map being worked on ------------------------------------------------------
 
 
+_UNREAD: Any = object()
+
+
 class Map:
-    """A map's entries in key order and its flags."""
+    """A map's entries in key order and its flags.
 
-    __slots__ = ("_order", "flags", "keys", "ranked", "vals")
+    Read from a bin, its values stay msgpack until an op looks at them, and the
+    entries an op leaves alone are written back as the bytes they were.
+    """
 
-    def __init__(self, keys: list[Any], vals: list[Any], flags: int) -> None:
+    __slots__ = ("_kraw", "_order", "_vals", "_vraw", "flags", "keys")
+
+    def __init__(
+        self,
+        keys: list[Any],
+        vals: list[Any],
+        flags: int,
+        kraw: list[bytes | None] | None = None,
+        vraw: list[bytes | None] | None = None,
+    ) -> None:
         self.keys = keys
-        self.vals = vals
+        self._vals = vals
         self.flags = flags
+        self._kraw: list[bytes | None] = kraw if kraw is not None else [None] * len(keys)
+        self._vraw: list[bytes | None] = vraw if vraw is not None else [None] * len(keys)
         self._order: list[tuple[Any, ...]] | None = None
 
     @classmethod
@@ -106,10 +123,41 @@ class Map:
         flags = d.flags if type(d) is mp.FlaggedMap else 0
         return cls([k for k, _v in items], [v for _k, v in items], flags & ~PERSIST_INDEX)
 
+    @classmethod
+    def read(cls, raw: bytes) -> Map:
+        """A stored map bin (kept in key order by every write)."""
+        flags, keys, kraw, vraw, order = mp.split_map(raw)
+        m = cls(keys, [_UNREAD] * len(keys), flags & ~PERSIST_INDEX, kraw, vraw)
+        m._order = [rank or order_key(k) for rank, k in zip(order, keys, strict=True)]
+        return m
+
     def to_dict(self) -> dict[Any, Any]:
         if self.flags:
             return mp.FlaggedMap(self.flags, zip(self.keys, self.vals, strict=True))
         return dict(zip(self.keys, self.vals, strict=True))
+
+    def to_bytes(self) -> bytes:
+        out = bytearray(mp.map_header(len(self.keys), self.flags))
+        for i, key in enumerate(self.keys):
+            kraw, vraw = self._kraw[i], self._vraw[i]
+            out += kraw if kraw is not None else mp.pack(key)
+            out += vraw if vraw is not None else mp.pack(self._vals[i])
+        return bytes(out)
+
+    def val(self, i: int) -> Any:
+        v = self._vals[i]
+        if v is _UNREAD:
+            raw = self._vraw[i]
+            assert raw is not None
+            v = self._vals[i] = mp.unpack(raw, particles=True, keep_flags=True)
+        return v
+
+    @property
+    def vals(self) -> list[Any]:
+        """Every value (read from the stored bytes at the first look)."""
+        for i in range(len(self._vals)):
+            self.val(i)
+        return self._vals
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -140,10 +188,13 @@ class Map:
 
     def put(self, i: int, found: bool, key: Any, value: Any) -> None:
         if found:
-            self.vals[i] = value
+            self._vals[i] = value
+            self._vraw[i] = None
         else:
             self.keys.insert(i, key)
-            self.vals.insert(i, value)
+            self._vals.insert(i, value)
+            self._kraw.insert(i, None)
+            self._vraw.insert(i, None)
             if self._order is not None:
                 self._order.insert(i, order_key(key))
 
@@ -153,11 +204,13 @@ class Map:
         gone = set(idxs)
         keep = [i for i in range(len(self.keys)) if i not in gone]
         self.keys = [self.keys[i] for i in keep]
-        self.vals = [self.vals[i] for i in keep]
+        self._vals = [self._vals[i] for i in keep]
+        self._kraw = [self._kraw[i] for i in keep]
+        self._vraw = [self._vraw[i] for i in keep]
         self._order = None
 
     def clear(self) -> None:
-        self.keys, self.vals, self._order = [], [], None
+        self.keys, self._vals, self._kraw, self._vraw, self._order = [], [], [], [], None
 
 
 # -- results ----------------------------------------------------------------------
@@ -280,11 +333,11 @@ def _elements(m: Map, idxs: list[int], r: _Res) -> Any:
     """Keys, values or a map of the given entries, in the given order."""
     t = r.type
     if t in (RT_KEY_VALUE, RT_UNORDERED_MAP, RT_ORDERED_MAP):
-        return _out_map(t, [m.keys[i] for i in idxs], [m.vals[i] for i in idxs])
-    src = m.keys if t == RT_KEY else m.vals
+        return _out_map(t, [m.keys[i] for i in idxs], [m.val(i) for i in idxs])
+    get = m.keys.__getitem__ if t == RT_KEY else m.val
     if r.multi:
-        return [src[i] for i in idxs]
-    return src[idxs[0]] if idxs else EMPTY
+        return [get(i) for i in idxs]
+    return get(idxs[0]) if idxs else EMPTY
 
 
 def _indexes(m: Map, idxs: list[int], r: _Res) -> Any:
@@ -722,7 +775,7 @@ def _increment(m: Map, key: Any, delta: Any, decrement: bool) -> Any:
         delta = -delta
     i, found = m.find(key)
     if found:
-        cur = m.vals[i]
+        cur = m.val(i)
         if type(cur) is int:
             total: Any = _wrap(cur + (int(delta) if type(delta) is float else delta))
         elif type(cur) is float:
@@ -909,17 +962,6 @@ _CREATE_FLAGS_AT = {64: 0, 65: 2, 66: 1, 67: 2, 68: 1, 69: -1, 73: 2, 74: 2}
 _NOOP_WHEN_MISSING = frozenset({75, 76, 77, 78, 79, 81, 82, 83, 84, 85, 86, 87, 88, 89, 70})
 
 
-def is_map_op(data: bytes) -> bool:
-    """Whether a CDT op's payload is a map op (its op code, past any context, is >= 64)."""
-    try:
-        parts = mp.unpack(data, particles=False)
-    except mp.MsgpackError:
-        return False
-    if isinstance(parts, list) and parts and parts[0] == _CTX and len(parts) == 3:
-        parts = parts[2]
-    return isinstance(parts, list) and bool(parts) and type(parts[0]) is int and parts[0] >= 64
-
-
 @functools.lru_cache(maxsize=512)
 def _parse(data: bytes) -> tuple[int, tuple[Any, ...], tuple[tuple[int, Any], ...]]:
     try:
@@ -945,6 +987,8 @@ def run(bins: dict[bytes, tuple[int, bytes]], name: bytes, data: bytes, modify: 
     works, a modify op code in a read op answers 4 as a real node does.
     """
     code, args, ctx = _parse(data)
+    if code < 64:
+        raise UnsupportedError("CDT list op")
     spec = _TABLE.get(code)
     if spec is None:
         raise _fail(p.RC_PARAMETER)
@@ -966,16 +1010,16 @@ def run(bins: dict[bytes, tuple[int, bytes]], name: bytes, data: bytes, modify: 
             return EMPTY
         else:
             top = mp.FlaggedMap(_create_flags(code, arglist))
-    else:
-        top = mp.unpack(cur[1], particles=True, keep_flags=True)
-        if cur[0] != p.PT_MAP and ctx and cur[0] != p.PT_LIST:
+    elif ctx:
+        if cur[0] != p.PT_MAP and cur[0] != p.PT_LIST:
             raise _fail(p.RC_PARAMETER)
+        top = mp.unpack(cur[1], particles=True, keep_flags=True)
     if ctx:
         return _run_ctx(bins, name, top, code, arglist, ctx, changes, handler)
-    m = Map.of(top)
+    m = Map.read(cur[1]) if cur is not None else Map.of(top)
     out = handler(m, arglist, True)
     if changes:
-        bins[name] = (p.PT_MAP, mp.pack(m.to_dict()))
+        bins[name] = (p.PT_MAP, m.to_bytes())
     return out
 
 

@@ -113,8 +113,6 @@ def _cdt(
 ) -> None:
     """A CDT op: map ops run here (list ops are not supported). Its result joins the
     answer when there is one, or always with respond-all-ops (write_master)."""
-    if not _mapops.is_map_op(data):
-        raise UnsupportedError("CDT list op")
     result = _mapops.run(bins, name, data, modify)
     particle = _mapops.to_particle(result)
     if particle is not None:
