@@ -564,6 +564,121 @@ WRITE_CASES: dict[str, list[Step]] = {
         ("ops", [mo.map_create("kv", KV_ORDERED, True), mo.map_put_items("kv", {"y": 2, "x": 1})]),
         ("ops", [mo.map_get_by_value(B, 2, aerospike.MAP_RETURN_KEY), op.read("kv")]),
     ],
+    "ctx_create_levels": [
+        ("put", {"other": 1}),
+        (
+            "ops",
+            [
+                mo.map_put(
+                    B,
+                    "k",
+                    1,
+                    ctx=[
+                        cdt_ctx.cdt_ctx_map_key_create("x", K_ORDERED),
+                        cdt_ctx.cdt_ctx_map_key_create("y", UNORDERED),
+                    ],
+                )
+            ],
+        ),
+        (
+            "ops",
+            [
+                mo.map_put(
+                    B, "j", 2, ctx=[cdt_ctx.cdt_ctx_map_key("x"), cdt_ctx.cdt_ctx_map_key("y")]
+                )
+            ],
+        ),
+        (
+            "ops",
+            [mo.map_put(B, "b", 1, ctx=[cdt_ctx.cdt_ctx_map_key_create("a", KV_ORDERED)])],
+        ),
+        ("ops", [mo.map_put(B, "q", 1, ctx=[cdt_ctx.cdt_ctx_map_key_create("x", UNORDERED)])]),
+        (
+            "ops",
+            [
+                mo.map_get_by_index(
+                    B, 0, aerospike.MAP_RETURN_KEY, ctx=[cdt_ctx.cdt_ctx_map_key("x")]
+                )
+            ],
+        ),
+        ("ops", [mo.map_create(B, K_ORDERED, False, ctx=[cdt_ctx.cdt_ctx_map_key("a")])]),
+        (
+            "ops",
+            [mo.map_create(B, K_ORDERED, False, ctx=[cdt_ctx.cdt_ctx_map_key_create("new", 0)])],
+        ),
+        ("ops", [mo.map_size(B, ctx=[cdt_ctx.cdt_ctx_map_value({"b": 1})])]),
+        ("ops", [mo.map_clear(B, ctx=[cdt_ctx.cdt_ctx_map_key("a")])]),
+        (
+            "ops",
+            [
+                mo.map_remove_by_key(
+                    B, "zz", aerospike.MAP_RETURN_COUNT, ctx=[cdt_ctx.cdt_ctx_map_key("a")]
+                )
+            ],
+        ),
+        (
+            "ops",
+            [mo.map_increment(B, "c", 3, ctx=[cdt_ctx.cdt_ctx_map_key_create("cnt", K_ORDERED)])],
+        ),
+        (
+            "ops",
+            [
+                mo.map_get_by_key(
+                    B,
+                    "zz",
+                    aerospike.MAP_RETURN_VALUE,
+                    ctx=[cdt_ctx.cdt_ctx_map_key_create("nope", K_ORDERED)],
+                )
+            ],
+        ),
+        GET,
+    ],
+    "ctx_into_lists": [
+        ("put", {B: {"l": [{"b": 1}, 5, {"a": 2, "c": 3}], "s": "x"}}),
+        (
+            "ops",
+            [
+                mo.map_put(
+                    B, "z", 0, ctx=[cdt_ctx.cdt_ctx_map_key("l"), cdt_ctx.cdt_ctx_list_index(-1)]
+                )
+            ],
+        ),
+        (
+            "ops",
+            [
+                mo.map_put(
+                    B, "z", 0, ctx=[cdt_ctx.cdt_ctx_map_key("l"), cdt_ctx.cdt_ctx_list_index(1)]
+                )
+            ],
+        ),
+        (
+            "ops",
+            [
+                mo.map_put(
+                    B, "z", 0, ctx=[cdt_ctx.cdt_ctx_map_key("l"), cdt_ctx.cdt_ctx_list_index(7)]
+                )
+            ],
+        ),
+        ("ops", [mo.map_size(B, ctx=[cdt_ctx.cdt_ctx_map_key("s")])]),
+        (
+            "ops",
+            [mo.map_size(B, ctx=[cdt_ctx.cdt_ctx_map_key("l"), cdt_ctx.cdt_ctx_list_rank(-1)])],
+        ),
+        (
+            "ops",
+            [
+                mo.map_size(
+                    B, ctx=[cdt_ctx.cdt_ctx_map_key("l"), cdt_ctx.cdt_ctx_list_value({"b": 1})]
+                )
+            ],
+        ),
+        (
+            "ops",
+            [mo.map_size(B, ctx=[cdt_ctx.cdt_ctx_map_index(0), cdt_ctx.cdt_ctx_list_index(0)])],
+        ),
+        ("ops", [mo.map_size(B, ctx=[cdt_ctx.cdt_ctx_list_index(0)])]),
+        GET,
+    ],
     "batch_rows": [
         _fill(K_ORDERED),
         ("ops", [mo.map_put_items(B, {"b": 30, "zz": 4})], "2"),
