@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from . import _msgpack as mp
 from ._protocol import UnsupportedError
 from ._values import UNKNOWN, ExprError, order_key
 
@@ -27,6 +28,7 @@ _INVERTED = 0x10000
 _RT_NONE, _RT_INDEX, _RT_REVINDEX, _RT_RANK, _RT_REVRANK, _RT_COUNT = 0, 1, 2, 3, 4, 5
 _RT_KEY, _RT_VALUE, _RT_KEY_VALUE, _RT_EXISTS = 6, 7, 8, 13
 _RT_MAPS = (8, 16, 17)
+_RT_ORDERED_MAP = 17
 
 _LIST_SIZE, _MAP_SIZE = 16, 96
 #: op code -> (is a map op, is multi, selector name)
@@ -74,7 +76,7 @@ def compile_cdt(
     code = node[0]
     if code in (_LIST_SIZE, _MAP_SIZE):
         want = dict if code == _MAP_SIZE else list
-        return lambda c, _s: len(c) if type(c) is want else UNKNOWN
+        return lambda c, _s: len(c) if isinstance(c, want) else UNKNOWN
     spec = _READS.get(code)
     if spec is None:
         raise UnsupportedError(f"CDT op {code} in an expression")
@@ -87,7 +89,7 @@ def compile_cdt(
     want = dict if is_map else list
 
     def run(container: Any, s: Subject) -> Any:
-        if type(container) is not want:
+        if not isinstance(container, want):
             return UNKNOWN
         values = [a(s) for a in args]
         if any(v is UNKNOWN for v in values):
@@ -108,7 +110,7 @@ def _descend(container: Any, path: list[tuple[Any, Any]]) -> Any:
             return UNKNOWN
         kind = ctx_type & 0x3F  # without the create flags
         want = list if kind < _CTX_MAP_INDEX else dict
-        if type(container) is not want:
+        if not isinstance(container, want):
             return UNKNOWN
         entries = _entries(container)
         if kind in (_CTX_LIST_INDEX, _CTX_MAP_INDEX):
@@ -139,7 +141,7 @@ Entries = list[tuple[Any, Any]]
 
 
 def _entries(container: Any) -> Entries:
-    if type(container) is dict:
+    if isinstance(container, dict):
         return sorted(container.items(), key=lambda kv: order_key(kv[0]))
     return list(enumerate(container))
 
@@ -204,7 +206,7 @@ def _interval(entries: Entries, args: list[Any], by_key: bool) -> list[int]:
 
 
 def _list_arg(args: list[Any]) -> list[Any] | None:
-    return args[0] if args and type(args[0]) is list else None
+    return args[0] if args and isinstance(args[0], list) else None
 
 
 def _sel_value_list(entries: Entries, args: list[Any]) -> list[int] | None:
@@ -276,7 +278,8 @@ def _result(entries: Entries, picked: list[int], rtype: int, multi: bool, is_map
     if kind == _RT_EXISTS:
         return bool(picked)
     if kind in _RT_MAPS and is_map:
-        return {entries[i][0]: entries[i][1] for i in picked}
+        out_map = {entries[i][0]: entries[i][1] for i in picked}
+        return mp.FlaggedMap(1, out_map) if kind == _RT_ORDERED_MAP else out_map
     if kind == _RT_KEY and is_map:
         out = [entries[i][0] for i in picked]
     elif kind == _RT_VALUE:

@@ -28,7 +28,7 @@ from . import _msgpack as mp
 from . import _protocol as p
 from ._cdt import call_cdt, compile_cdt
 from ._protocol import UnsupportedError
-from ._values import UNKNOWN, ExprError, order_key
+from ._values import UNKNOWN, ExprError, UnorderedMapError, msgpack_cmp, order_key
 
 __all__ = [
     "UNKNOWN",
@@ -231,7 +231,7 @@ def _reads_key_only(node: Any) -> bool:
 
 def _tree(data: bytes) -> Any:
     try:
-        return mp.unpack(data, particles=False)
+        return mp.unpack(data, particles=False, keep_flags=True)
     except mp.MsgpackError as exc:
         raise ExprError(f"malformed expression: {exc}") from None
 
@@ -267,9 +267,9 @@ def to_particle(value: Any) -> tuple[int, bytes] | None:
         return p.PT_STRING, value.encode("utf-8", "surrogateescape")
     if t is bytes:
         return p.PT_BLOB, value
-    if t is list:
+    if isinstance(value, list):
         return p.PT_LIST, mp.pack(value)
-    if t is dict:
+    if isinstance(value, dict):  # with its flags: a key-ordered map stays one
         return p.PT_MAP, mp.pack(value)
     raise ExprError(f"an expression cannot produce a {t.__name__}")
 
@@ -285,7 +285,7 @@ def from_particle(ptype: int, raw: bytes) -> Any:
     if ptype == p.PT_BOOL:
         return raw != b"\x00"
     if ptype in (p.PT_LIST, p.PT_MAP):
-        return mp.unpack(raw)
+        return mp.unpack(raw, keep_flags=True)
     if ptype == p.PT_GEOJSON:
         # flags (1) + ncells (2) + cells (8 each) + the JSON text
         ncells = int.from_bytes(raw[1:3], "big")
@@ -320,7 +320,8 @@ def literal(node: Any) -> Any:
     if isinstance(node, list):
         return [literal(v) for v in node]
     if isinstance(node, dict):
-        return {literal(k): literal(v) for k, v in node.items()}
+        out = {literal(k): literal(v) for k, v in node.items()}
+        return mp.FlaggedMap(node.flags, out) if type(node) is mp.FlaggedMap else out
     return node
 
 
@@ -349,6 +350,15 @@ _CMP: dict[int, Callable[[Any, Any], bool]] = {
 }
 
 
+def _kind(v: Any) -> type:
+    """A value's type, a flagged list or map counted as a list or map."""
+    if isinstance(v, list):
+        return list
+    if isinstance(v, dict):
+        return dict
+    return type(v)
+
+
 def _build_compare(code: int) -> Callable[[list[Any]], Fn]:
     cmp = _CMP[code]
 
@@ -366,10 +376,15 @@ def _build_compare(code: int) -> Callable[[list[Any]], Fn]:
             b = right(s)
             if b is UNKNOWN:
                 return UNKNOWN
-            ta, tb = type(a), type(b)
+            ta, tb = _kind(a), _kind(b)
             if ta is not tb:
                 return UNKNOWN
-            if ta is list or ta is dict or a is None:
+            if ta is list or ta is dict:
+                try:
+                    return cmp(msgpack_cmp(a, b, refuse_unordered=True), 0)
+                except UnorderedMapError:
+                    return UNKNOWN
+            if a is None:
                 return cmp(order_key(a), order_key(b))
             return cmp(a, b)
 
@@ -527,7 +542,7 @@ def _build_in_list(args: list[Any]) -> Fn:
 
     def run(s: Subject) -> Any:
         v, items = value(s), seq(s)
-        if v is UNKNOWN or type(items) is not list:
+        if v is UNKNOWN or not isinstance(items, list):
             return UNKNOWN
         key = order_key(v)
         return any(order_key(x) == key for x in items)
@@ -993,7 +1008,7 @@ def _build_map_kv(values: bool) -> Callable[[list[Any]], Fn]:
 
         def run(s: Subject) -> Any:
             m = fn(s)
-            if type(m) is not dict:
+            if not isinstance(m, dict):
                 return UNKNOWN
             items = sorted(m.items(), key=lambda kv: order_key(kv[0]))
             return [v if values else k for k, v in items]

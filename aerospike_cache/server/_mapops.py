@@ -25,7 +25,8 @@ from typing import Any
 from . import _expr
 from . import _msgpack as mp
 from . import _protocol as p
-from ._values import OpError
+from ._protocol import UnsupportedError
+from ._values import OpError, has_wildcard, msgpack_cmp, order_key
 
 RC_ELEMENT_NOT_FOUND = 23
 RC_ELEMENT_EXISTS = 24
@@ -68,81 +69,6 @@ def _fail(rc: int = p.RC_OP_NOT_APPLICABLE) -> OpError:
     return OpError(rc)
 
 
-# -- value order (msgpack_cmp) --------------------------------------------------
-
-
-def okey(v: Any) -> tuple[Any, ...]:
-    """A sort key in a real node's value order: nil, false, true, int, string, list,
-    map, blob, float, GeoJSON, extension, infinity (msgpack_cmp_internal)."""
-    t = type(v)
-    if t is int:
-        return (5, v)
-    if t is str:
-        return (6, v.encode("utf-8", "surrogateescape"))
-    if t is bool:
-        return (3,) if v else (2,)
-    if v is None:
-        return (1,)
-    if t is bytes:
-        return (9, v)
-    if t is float:
-        return (10, v)
-    if isinstance(v, list):
-        return (7, tuple(okey(x) for x in v))
-    if isinstance(v, dict):
-        flat: list[Any] = []
-        for k, x in v.items():
-            flat.append(okey(k))
-            flat.append(okey(x))
-        return (8, len(v), tuple(flat))
-    if t is mp.Geo:
-        return (11, v.encode("utf-8", "surrogateescape"))
-    if t is mp.Ext:
-        if v.type == mp.CMP_EXT_TYPE and v.data == b"\x01":
-            return (14,)
-        return (12, v.type, v.data)
-    return (13, repr(v))
-
-
-def _is_wild(v: Any) -> bool:
-    return type(v) is mp.Ext and v.type == mp.CMP_EXT_TYPE and v.data == b"\x00"
-
-
-def _has_wild(v: Any) -> bool:
-    if _is_wild(v):
-        return True
-    if isinstance(v, list):
-        return any(_has_wild(x) for x in v)
-    if isinstance(v, dict):
-        return any(_has_wild(x) for x in v.values())
-    return False
-
-
-class _Equal(Exception):
-    pass
-
-
-def _cmp_wild(a: Any, b: Any) -> int:
-    """msgpack_cmp with a wildcard: the whole compare is equal once one is met."""
-    if _is_wild(a) or _is_wild(b):
-        raise _Equal
-    la, lb = isinstance(a, list), isinstance(b, list)
-    if la and lb:
-        for x, y in zip(a, b, strict=False):
-            c = _cmp_wild(x, y)
-            if c:
-                return c
-        return (len(a) > len(b)) - (len(a) < len(b))
-    if isinstance(a, dict) and isinstance(b, dict) and len(a) == len(b):
-        for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True):
-            c = _cmp_wild(ka, kb) or _cmp_wild(va, vb)
-            if c:
-                return c
-        return 0
-    ka_, kb_ = okey(a), okey(b)
-    return (ka_ > kb_) - (ka_ < kb_)
-
-
 class _Probe:
     """A search argument compared against stored values (wildcards allowed)."""
 
@@ -150,44 +76,88 @@ class _Probe:
 
     def __init__(self, value: Any) -> None:
         self.value = value
-        self.wild = _has_wild(value)
-        self.key = okey(value)
+        self.wild = has_wildcard(value)
+        self.key = order_key(value)
 
     def cmp(self, stored: Any) -> int:
         """stored <=> probe."""
         if self.wild:
-            try:
-                return _cmp_wild(stored, self.value)
-            except _Equal:
-                return 0
-        k = okey(stored)
+            return msgpack_cmp(stored, self.value)
+        k = order_key(stored)
         return (k > self.key) - (k < self.key)
 
 
 # -- the map being worked on ------------------------------------------------------
 
 
+_UNREAD: Any = object()
+
+
 class Map:
-    """A map's entries in key order and its flags."""
+    """A map's entries in key order and its flags.
 
-    __slots__ = ("_order", "flags", "keys", "ranked", "vals")
+    Read from a bin, its values stay msgpack until an op looks at them, and the
+    entries an op leaves alone are written back as the bytes they were.
+    """
 
-    def __init__(self, keys: list[Any], vals: list[Any], flags: int) -> None:
+    __slots__ = ("_kraw", "_order", "_vals", "_vraw", "flags", "keys")
+
+    def __init__(
+        self,
+        keys: list[Any],
+        vals: list[Any],
+        flags: int,
+        kraw: list[bytes | None] | None = None,
+        vraw: list[bytes | None] | None = None,
+    ) -> None:
         self.keys = keys
-        self.vals = vals
+        self._vals = vals
         self.flags = flags
+        self._kraw: list[bytes | None] = kraw if kraw is not None else [None] * len(keys)
+        self._vraw: list[bytes | None] = vraw if vraw is not None else [None] * len(keys)
         self._order: list[tuple[Any, ...]] | None = None
 
     @classmethod
     def of(cls, d: dict[Any, Any]) -> Map:
-        items = sorted(d.items(), key=lambda kv: okey(kv[0]))
+        items = sorted(d.items(), key=lambda kv: order_key(kv[0]))
         flags = d.flags if type(d) is mp.FlaggedMap else 0
         return cls([k for k, _v in items], [v for _k, v in items], flags & ~PERSIST_INDEX)
+
+    @classmethod
+    def read(cls, raw: bytes) -> Map:
+        """A stored map bin (kept in key order by every write)."""
+        flags, keys, kraw, vraw, order = mp.split_map(raw)
+        m = cls(keys, [_UNREAD] * len(keys), flags & ~PERSIST_INDEX, kraw, vraw)
+        m._order = [rank or order_key(k) for rank, k in zip(order, keys, strict=True)]
+        return m
 
     def to_dict(self) -> dict[Any, Any]:
         if self.flags:
             return mp.FlaggedMap(self.flags, zip(self.keys, self.vals, strict=True))
         return dict(zip(self.keys, self.vals, strict=True))
+
+    def to_bytes(self) -> bytes:
+        out = bytearray(mp.map_header(len(self.keys), self.flags))
+        for i, key in enumerate(self.keys):
+            kraw, vraw = self._kraw[i], self._vraw[i]
+            out += kraw if kraw is not None else mp.pack(key)
+            out += vraw if vraw is not None else mp.pack(self._vals[i])
+        return bytes(out)
+
+    def val(self, i: int) -> Any:
+        v = self._vals[i]
+        if v is _UNREAD:
+            raw = self._vraw[i]
+            assert raw is not None
+            v = self._vals[i] = mp.unpack(raw, particles=True, keep_flags=True)
+        return v
+
+    @property
+    def vals(self) -> list[Any]:
+        """Every value (read from the stored bytes at the first look)."""
+        for i in range(len(self._vals)):
+            self.val(i)
+        return self._vals
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -198,37 +168,35 @@ class Map:
 
     def find(self, key: Any) -> tuple[int, bool]:
         """Where a key is (or would be inserted), and whether it is there."""
-        kk = okey(key)
+        kk = order_key(key)
         order = self._keyorder()
         i = bisect.bisect_left(order, kk)
         return i, i < len(order) and order[i] == kk
 
     def _keyorder(self) -> list[tuple[Any, ...]]:
         if self._order is None:
-            self._order = [okey(k) for k in self.keys]
+            self._order = [order_key(k) for k in self.keys]
         return self._order
 
     def rank_order(self) -> list[int]:
         """Indexes in value order, ties in key order (map_order_index_sort by value)."""
         vals = self.vals
-        return sorted(range(len(vals)), key=lambda i: okey(vals[i]))
-
-    def rank_of(self, i: int) -> int:
-        """A single result's rank: how many values are less (packed_map_get_rank_by_idx)."""
-        k = okey(self.vals[i])
-        return sum(1 for v in self.vals if okey(v) < k)
+        return sorted(range(len(vals)), key=lambda i: order_key(vals[i]))
 
     def ranks(self) -> dict[int, int]:
         return {idx: r for r, idx in enumerate(self.rank_order())}
 
     def put(self, i: int, found: bool, key: Any, value: Any) -> None:
         if found:
-            self.vals[i] = value
+            self._vals[i] = value
+            self._vraw[i] = None
         else:
             self.keys.insert(i, key)
-            self.vals.insert(i, value)
+            self._vals.insert(i, value)
+            self._kraw.insert(i, None)
+            self._vraw.insert(i, None)
             if self._order is not None:
-                self._order.insert(i, okey(key))
+                self._order.insert(i, order_key(key))
 
     def remove(self, idxs: list[int]) -> None:
         if not idxs:
@@ -236,11 +204,13 @@ class Map:
         gone = set(idxs)
         keep = [i for i in range(len(self.keys)) if i not in gone]
         self.keys = [self.keys[i] for i in keep]
-        self.vals = [self.vals[i] for i in keep]
+        self._vals = [self._vals[i] for i in keep]
+        self._kraw = [self._kraw[i] for i in keep]
+        self._vraw = [self._vraw[i] for i in keep]
         self._order = None
 
     def clear(self) -> None:
-        self.keys, self.vals, self._order = [], [], None
+        self.keys, self._vals, self._kraw, self._vraw, self._order = [], [], [], [], None
 
 
 # -- results ----------------------------------------------------------------------
@@ -354,7 +324,7 @@ def _out_map(t: int, keys: list[Any], vals: list[Any]) -> Any:
     if t == RT_KEY_VALUE:
         return mp.FlaggedMap(PRESERVE_ORDER, pairs)
     if t == RT_ORDERED_MAP:
-        items = sorted(pairs, key=lambda kv: okey(kv[0]))
+        items = sorted(pairs, key=lambda kv: order_key(kv[0]))
         return mp.FlaggedMap(K_ORDERED, items)
     return dict(pairs)
 
@@ -363,11 +333,11 @@ def _elements(m: Map, idxs: list[int], r: _Res) -> Any:
     """Keys, values or a map of the given entries, in the given order."""
     t = r.type
     if t in (RT_KEY_VALUE, RT_UNORDERED_MAP, RT_ORDERED_MAP):
-        return _out_map(t, [m.keys[i] for i in idxs], [m.vals[i] for i in idxs])
-    src = m.keys if t == RT_KEY else m.vals
+        return _out_map(t, [m.keys[i] for i in idxs], [m.val(i) for i in idxs])
+    get = m.keys.__getitem__ if t == RT_KEY else m.val
     if r.multi:
-        return [src[i] for i in idxs]
-    return src[idxs[0]] if idxs else EMPTY
+        return [get(i) for i in idxs]
+    return get(idxs[0]) if idxs else EMPTY
 
 
 def _indexes(m: Map, idxs: list[int], r: _Res) -> Any:
@@ -383,9 +353,9 @@ def _indexes(m: Map, idxs: list[int], r: _Res) -> Any:
 def _ranks(m: Map, idxs: list[int], r: _Res) -> Any:
     n = len(m)
     is_rev = r.type == RT_REVRANK
-    if not r.multi:
-        return _rev(m.rank_of(idxs[0]), n, is_rev)
     rank_of = m.ranks()
+    if not r.multi:
+        return _rev(rank_of[idxs[0]], n, is_rev)
     return [_rev(rank_of[i], n, is_rev) for i in idxs]
 
 
@@ -778,7 +748,7 @@ def _add_items(
     if not isinstance(items, dict):
         raise _fail(p.RC_PARAMETER)
     staged: list[tuple[int, bool, Any, Any]] = []
-    for key, value in sorted(items.items(), key=lambda kv: okey(kv[0])):
+    for key, value in sorted(items.items(), key=lambda kv: order_key(kv[0])):
         _check_key(key)
         i, found = m.find(key)
         if (found and not overwrite) or (not found and not create):
@@ -805,7 +775,7 @@ def _increment(m: Map, key: Any, delta: Any, decrement: bool) -> Any:
         delta = -delta
     i, found = m.find(key)
     if found:
-        cur = m.vals[i]
+        cur = m.val(i)
         if type(cur) is int:
             total: Any = _wrap(cur + (int(delta) if type(delta) is float else delta))
         elif type(cur) is float:
@@ -828,7 +798,7 @@ def normalize(v: Any) -> Any:
     if isinstance(v, dict):
         for k in v:
             _check_key(k)
-        items = sorted(((k, normalize(x)) for k, x in v.items()), key=lambda kv: okey(kv[0]))
+        items = sorted(((k, normalize(x)) for k, x in v.items()), key=lambda kv: order_key(kv[0]))
         flags = v.flags & ~PERSIST_INDEX if type(v) is mp.FlaggedMap else 0
         return mp.FlaggedMap(flags, items) if flags else dict(items)
     if isinstance(v, list):
@@ -992,17 +962,6 @@ _CREATE_FLAGS_AT = {64: 0, 65: 2, 66: 1, 67: 2, 68: 1, 69: -1, 73: 2, 74: 2}
 _NOOP_WHEN_MISSING = frozenset({75, 76, 77, 78, 79, 81, 82, 83, 84, 85, 86, 87, 88, 89, 70})
 
 
-def is_map_op(data: bytes) -> bool:
-    """Whether a CDT op's payload is a map op (its op code, past any context, is >= 64)."""
-    try:
-        parts = mp.unpack(data, particles=False)
-    except mp.MsgpackError:
-        return False
-    if isinstance(parts, list) and parts and parts[0] == _CTX and len(parts) == 3:
-        parts = parts[2]
-    return isinstance(parts, list) and bool(parts) and type(parts[0]) is int and parts[0] >= 64
-
-
 @functools.lru_cache(maxsize=512)
 def _parse(data: bytes) -> tuple[int, tuple[Any, ...], tuple[tuple[int, Any], ...]]:
     try:
@@ -1028,6 +987,8 @@ def run(bins: dict[bytes, tuple[int, bytes]], name: bytes, data: bytes, modify: 
     works, a modify op code in a read op answers 4 as a real node does.
     """
     code, args, ctx = _parse(data)
+    if code < 64:
+        raise UnsupportedError("CDT list op")
     spec = _TABLE.get(code)
     if spec is None:
         raise _fail(p.RC_PARAMETER)
@@ -1049,16 +1010,16 @@ def run(bins: dict[bytes, tuple[int, bytes]], name: bytes, data: bytes, modify: 
             return EMPTY
         else:
             top = mp.FlaggedMap(_create_flags(code, arglist))
-    else:
-        top = mp.unpack(cur[1], particles=True, keep_flags=True)
-        if cur[0] != p.PT_MAP and ctx and cur[0] != p.PT_LIST:
+    elif ctx:
+        if cur[0] != p.PT_MAP and cur[0] != p.PT_LIST:
             raise _fail(p.RC_PARAMETER)
+        top = mp.unpack(cur[1], particles=True, keep_flags=True)
     if ctx:
         return _run_ctx(bins, name, top, code, arglist, ctx, changes, handler)
-    m = Map.of(top)
+    m = Map.read(cur[1]) if cur is not None else Map.of(top)
     out = handler(m, arglist, True)
     if changes:
-        bins[name] = (p.PT_MAP, mp.pack(m.to_dict()))
+        bins[name] = (p.PT_MAP, m.to_bytes())
     return out
 
 
@@ -1145,7 +1106,7 @@ def _store(at: tuple[Any, Any], child: Any) -> None:
     if isinstance(container, dict):
         if slot not in container:
             # a created key goes in key order (the parent map stays sorted)
-            items = sorted([*container.items(), (slot, child)], key=lambda kv: okey(kv[0]))
+            items = sorted([*container.items(), (slot, child)], key=lambda kv: order_key(kv[0]))
             container.clear()
             container.update(items)
         else:
@@ -1192,7 +1153,7 @@ def _list_slot(node: list[Any], base: int, value: Any) -> tuple[Any, Any]:
     if base == 1:
         if type(value) is not int or not -n <= value < n:
             return None, None
-        order = sorted(range(n), key=lambda j: okey(node[j]))
+        order = sorted(range(n), key=lambda j: order_key(node[j]))
         i = order[value + n if value < 0 else value]
         return i, node[i]
     if base == 3:

@@ -197,6 +197,112 @@ _FIXED = {
 _EXT_FIXED = {0xD4: 1, 0xD5: 2, 0xD6: 4, 0xD7: 8, 0xD8: 16}
 
 
+_SKIP_FIXED = {
+    0xC0: 0, 0xC2: 0, 0xC3: 0, 0xCA: 4, 0xCB: 8, 0xCC: 1, 0xCD: 2, 0xCE: 4, 0xCF: 8,
+    0xD0: 1, 0xD1: 2, 0xD2: 4, 0xD3: 8, 0xD4: 2, 0xD5: 3, 0xD6: 5, 0xD7: 9, 0xD8: 17,
+}  # fmt: skip
+
+
+def skip(data: bytes, pos: int) -> int:
+    """The position after the msgpack value at ``pos``, without decoding it."""
+    count = 1
+    try:
+        while count:
+            b = data[pos]
+            pos += 1
+            count -= 1
+            if b <= 0x7F or b >= 0xE0:
+                continue
+            if b >= 0xA0 and b <= 0xBF:
+                pos += b & 0x1F
+            elif b >= 0x90 and b <= 0x9F:
+                count += b & 0x0F
+            elif b <= 0x8F:
+                count += 2 * (b & 0x0F)
+            elif b in _SKIP_FIXED:
+                pos += _SKIP_FIXED[b]
+            elif b in (0xC4, 0xD9):
+                pos += 1 + data[pos]
+            elif b in (0xC5, 0xDA):
+                pos += 2 + _H.unpack_from(data, pos)[0]
+            elif b in (0xC6, 0xDB):
+                pos += 4 + _I.unpack_from(data, pos)[0]
+            elif b == 0xDC or b == 0xDE:
+                count += _H.unpack_from(data, pos)[0] * (2 if b == 0xDE else 1)
+                pos += 2
+            elif b == 0xDD or b == 0xDF:
+                count += _I.unpack_from(data, pos)[0] * (2 if b == 0xDF else 1)
+                pos += 4
+            elif b == 0xC7:
+                pos += 2 + data[pos]
+            elif b == 0xC8:
+                pos += 3 + _H.unpack_from(data, pos)[0]
+            elif b == 0xC9:
+                pos += 5 + _I.unpack_from(data, pos)[0]
+            else:
+                raise MsgpackError(f"msgpack type byte {b:#x} is not supported")
+    except (IndexError, struct.error) as exc:
+        raise MsgpackError(f"truncated msgpack: {exc}") from None
+    if pos > len(data):
+        raise MsgpackError("truncated msgpack")
+    return pos
+
+
+def split_map(
+    data: bytes,
+) -> tuple[int, list[Any], list[bytes | None], list[bytes | None], list[tuple[Any, ...]]]:
+    """A map's flags, decoded keys, each key's and value's msgpack bytes, and each key's
+    place in the value order (what ``_values.order_key`` answers, read off the bytes)."""
+    reader = _Reader(data, True, True)
+    b = data[0]
+    if 0x80 <= b <= 0x8F:
+        n, pos = b & 0x0F, 1
+    elif b == 0xDE:
+        n, pos = _H.unpack_from(data, 1)[0], 3
+    elif b == 0xDF:
+        n, pos = _I.unpack_from(data, 1)[0], 5
+    else:
+        raise MsgpackError("not a map")
+    flags = 0
+    keys: list[Any] = []
+    kraw: list[bytes | None] = []
+    vraw: list[bytes | None] = []
+    order: list[tuple[Any, ...]] = []
+    for i in range(n):
+        start = pos
+        b = data[pos]
+        if 0xA1 <= b <= 0xBF and data[pos + 1] == PARTICLE_STRING:  # the common key
+            pos += 1 + (b & 0x1F)
+            utf8 = data[start + 2 : pos]
+            key: Any = utf8.decode("utf-8", "surrogateescape")
+            rank: tuple[Any, ...] = (4, utf8)
+        else:
+            key, pos = reader.read(pos)
+            rank = ()
+        mid = pos
+        b = data[pos]
+        pos = pos + 1 if b <= 0x7F or b >= 0xE0 or b in (0xC0, 0xC2, 0xC3) else skip(data, pos)
+        if i == 0 and isinstance(key, Ext):
+            flags = key.type
+            continue
+        keys.append(key)
+        kraw.append(data[start:mid])
+        vraw.append(data[mid:pos])
+        order.append(rank)
+    if pos != len(data):
+        raise MsgpackError(f"{len(data) - pos} trailing bytes after a map")
+    return flags, keys, kraw, vraw, order
+
+
+def map_header(n: int, flags: int) -> bytes:
+    """A map's header for ``n`` entries, with its flags element when it has flags."""
+    out = bytearray()
+    _pack_len(out, n + (1 if flags else 0), 0x80, 0xDE, 0xDF)
+    if flags:
+        out += bytes((0xC7, 0, flags, 0xC0))
+    return bytes(out)
+
+
 def particle_value(raw: bytes) -> Any:
     """A string-family msgpack value by its leading particle type byte."""
     if not raw:
@@ -239,10 +345,8 @@ def _pack_into(out: bytearray, value: Any) -> None:
         for item in value:
             _pack_into(out, item)
     elif isinstance(value, dict):
-        flags = value.flags if type(value) is FlaggedMap else 0
-        _pack_len(out, len(value) + (1 if flags else 0), 0x80, 0xDE, 0xDF)
-        if flags:  # the flags: an empty extension of that type, paired with nil
-            out += bytes((0xC7, 0, flags, 0xC0))
+        # the flags: an empty extension of that type, paired with nil
+        out += map_header(len(value), value.flags if type(value) is FlaggedMap else 0)
         for k, v in value.items():
             _pack_into(out, k)
             _pack_into(out, v)

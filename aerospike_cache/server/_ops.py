@@ -113,8 +113,6 @@ def _cdt(
 ) -> None:
     """A CDT op: map ops run here (list ops are not supported). Its result joins the
     answer when there is one, or always with respond-all-ops (write_master)."""
-    if not _mapops.is_map_op(data):
-        raise UnsupportedError("CDT list op")
     result = _mapops.run(bins, name, data, modify)
     particle = _mapops.to_particle(result)
     if particle is not None:
@@ -163,7 +161,7 @@ def _incr(bins: Bins, ptype: int, name: bytes, value: bytes) -> None:
 def _compile_op(data: bytes, modify: bool) -> tuple[_expr.Fn, int]:
     """An expression op's value: ``[expression, flags]`` (as_exp_op_parse)."""
     try:
-        parts = mp.unpack(data, particles=False)
+        parts = mp.unpack(data, particles=False, keep_flags=True)
     except mp.MsgpackError as exc:
         raise _expr.ExprError(f"malformed expression op: {exc}") from None
     if not isinstance(parts, list) or not 1 <= len(parts) <= 2:

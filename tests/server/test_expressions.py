@@ -112,7 +112,8 @@ FILTERS: dict[str, tuple[Any, bool]] = {
     "blob": (exp.Eq(exp.BlobBin("b"), b"xy"), True),
     "bool": (exp.Eq(exp.BoolBin("o"), True), True),
     "list": (exp.Eq(exp.ListBin("t"), ["red", "blue", "red"]), True),
-    "map": (exp.Eq(exp.MapBin("m"), {"a": 1, "b": 2}), True),
+    # an unordered map has no order to compare by: unknown, so the record is filtered out
+    "map": (exp.Eq(exp.MapBin("m"), {"a": 1, "b": 2}), False),
     "wrong-type": (exp.Eq(exp.StrBin("i"), "5"), False),
     "bin-exists": (exp.BinExists("i"), True),
     "not-bin-exists": (exp.Not(exp.BinExists("e")), True),

@@ -13,6 +13,8 @@ import pytest
 from aerospike import exception as ex
 from aerospike_helpers.operations import map_operations as mo
 
+from aerospike_cache.server import _msgpack as mp
+
 B = "m"
 UNORDERED, K_ORDERED, KV_ORDERED = (
     aerospike.MAP_UNORDERED,
@@ -104,3 +106,37 @@ def test_exists_return_type(client: Any, key: Any) -> None:
     exists = aerospike.MAP_RETURN_EXISTS
     ops = [mo.map_get_by_key(B, "a", exists), mo.map_get_by_key_list(B, ["x", "y"], exists)]
     assert _operate(client, key, ops) == [True, False]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        None,
+        True,
+        -1,
+        200,
+        -200,
+        70000,
+        2**40,
+        -(2**40),
+        1.5,
+        "s",
+        "x" * 40,
+        "y" * 300,
+        "z" * 70000,
+        b"\x00" * 300,
+        list(range(20)),
+        {f"k{i}": [i, {"n": None}] for i in range(20)},
+        mp.FlaggedMap(1, {"a": 1}),
+        mp.Ext(0xFF, b"\x01"),
+    ],
+    ids=lambda v: f"{type(v).__name__}-{len(mp.pack(v)) if type(v) is not mp.Ext else 2}",
+)
+def test_a_stored_value_is_skipped_whole(value: Any) -> None:
+    """The embedded server splits map bins without decoding values: every encoding's
+    length must be read right."""
+    raw = mp.pack(value) if type(value) is not mp.Ext else bytes((0xD4, value.type)) + value.data
+    assert mp.skip(raw + b"\xc0", 0) == len(raw)
+    stored = mp.map_header(2, 1) + mp.pack(5) + b"\x01" + mp.pack("a") + raw
+    flags, keys, _k, vraw, _o = mp.split_map(stored)
+    assert (flags, keys, vraw) == (1, [5, "a"], [b"\x01", raw])
