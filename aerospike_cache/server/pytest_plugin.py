@@ -42,8 +42,8 @@ Environment: ``AEROSPIKE_HOSTS``, ``AEROSPIKE_NAMESPACE`` (default ``test``),
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -186,9 +186,25 @@ def aerospike_client(aerospike_server: AerospikeTestServer) -> Iterator[Any]:
         client.close()
 
 
+# A real namespace holds at most 4095 set names until the node restarts, and a
+# truncate does not give a name back: a fresh name per test would fill a real
+# cluster after a few runs of a suite (writes to a new set then answer code 4).
+# So tests draw their sets from a bounded pool, each name truncated after its test
+# and handed out again only after every other name of the pool; concurrent test
+# sessions take different slices of it (by process id).
+SET_POOL_SIZE = 64
+SET_POOL_SLICES = 16
+_set_numbers = itertools.count()
+
+
+def pooled_set_name(prefix: str = "t") -> str:
+    """A set name for one test: from a bounded pool (see above), never fresh."""
+    return f"{prefix}_{os.getpid() % SET_POOL_SLICES:x}_{next(_set_numbers) % SET_POOL_SIZE}"
+
+
 @pytest.fixture
 def aerospike_set(aerospike_server: AerospikeTestServer, aerospike_client: Any) -> Iterator[str]:
-    name = "t_" + uuid.uuid4().hex[:10]
+    name = pooled_set_name()
     yield name
     # the test may have broken the connection; nothing to clean then
     with contextlib.suppress(Exception):

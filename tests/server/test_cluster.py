@@ -13,7 +13,6 @@ import re
 import struct
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -23,6 +22,7 @@ from aerospike import exception as ex
 from aerospike_helpers.operations import operations as op
 
 from aerospike_cache.server import EmbeddedCluster
+from aerospike_cache.server.pytest_plugin import pooled_set_name
 
 from . import _wire
 
@@ -137,7 +137,7 @@ def cclient(aerospike_cluster: Any) -> Iterator[Any]:
 
 @pytest.fixture
 def cset(cclient: Any) -> Iterator[str]:
-    name = "c_" + uuid.uuid4().hex[:10]
+    name = pooled_set_name("c")
     yield name
     cclient.truncate(NS, name, 0)
 

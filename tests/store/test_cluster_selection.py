@@ -10,7 +10,6 @@ the survivors took over; see docs/reliability.md, scenario (i).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -18,6 +17,7 @@ import pytest
 
 from aerospike_cache.errors import CacheUnavailable
 from aerospike_cache.server import EmbeddedCluster
+from aerospike_cache.server.pytest_plugin import pooled_set_name
 from aerospike_cache.store import AerospikeStore, selection
 from tests.store.conftest import node_count, unreadable, until
 
@@ -37,7 +37,7 @@ def test_keys_and_delete_pattern_cover_every_partition_once(aerospike_cluster: A
     store = AerospikeStore(
         aerospike_cluster.hosts,
         namespace=aerospike_cluster.namespace,
-        set_name=f"sel_{uuid.uuid4().hex[:8]}",
+        set_name=pooled_set_name("sel"),
     )
     if aerospike_cluster.is_embedded:  # its 3 nodes, all known: the query spans them
         until(lambda: node_count(store) == len(aerospike_cluster.embedded.nodes))
