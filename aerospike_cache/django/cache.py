@@ -362,17 +362,26 @@ class AerospikeCache(BaseCache):
         *,
         tags: Iterable[str] | None = None,
     ) -> Any:
-        """:meth:`get_or_set` for async code: waits sleep on the event loop."""
-        if self._store.stampede is None:
-            if not tags:
-                return await super().aget_or_set(key, default, timeout, version)
-            return await self._store.run(
-                functools.partial(self.get_or_set, key, default, timeout, version, tags=tags)
-            )
+        """:meth:`get_or_set` for async code: waits sleep on the event loop.
+
+        Written out for every path, never through Django's ``aget_or_set``
+        (6.1's runs an overridden ``get_or_set`` in its one thread-sensitive
+        executor): ``default()`` runs on the event loop, store calls on the I/O pool.
+        """
         if tags:
-            validate_tags(tags)
-        fill = self._fill(key, default, timeout, version, tags)
-        return await self._store.stampede.aget_or_set(*fill)
+            validate_tags(tags)  # bad tags fail before anything is computed
+        if self._store.stampede is not None:
+            fill = self._fill(key, default, timeout, version, tags)
+            return await self._store.stampede.aget_or_set(*fill)
+        # Django's own algorithm, its aadd carrying the tags.
+        value = await self.aget(key, _MISS, version=version)
+        if value is _MISS:
+            if callable(default):
+                default = default()
+            await self.aadd(key, default, timeout=timeout, version=version, tags=tags)
+            # Fetch again: a racing add may have won.
+            return await self.aget(key, default, version=version)
+        return value
 
     async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
         made = self._made_keys(keys, version)
