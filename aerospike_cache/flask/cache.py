@@ -47,7 +47,7 @@ from ..store.shared import shared_store
 from ..tags import validate as validate_tags
 from . import cli
 from .config import backend_kwargs, blame
-from .decorators import called_by_decorator
+from .decorators import called_by_decorator, memoize_versioning
 
 DEFAULT_SET = "flask"
 """The set the cache lives in unless ``CACHE_AEROSPIKE_SET`` says otherwise."""
@@ -149,7 +149,7 @@ class AerospikeCache(BaseCache):
     @classmethod
     def factory(
         cls,
-        app: Flask,
+        app: Flask | None,
         config: dict[str, Any],
         args: list[Any],
         kwargs: dict[str, Any],
@@ -159,13 +159,16 @@ class AerospikeCache(BaseCache):
         The settings read and how they merge: :mod:`aerospike_cache.flask.config`.
         A bad, conflicting or unknown setting raises
         :class:`~aerospike_cache.errors.ConfigurationError` naming it.
+        ``app`` may be ``None`` (a backend built without an app, as
+        ``aerospike-flask-cache``'s users did): then no CLI is registered.
         """
         merged, origin = backend_kwargs(config, args, kwargs)
         try:
             backend = cls(**merged)
         except ConfigurationError as exc:
             raise blame(exc, origin) from exc
-        cli.register(app)  # flask aerospike-cache stats | invalidate
+        if app is not None:
+            cli.register(app)  # flask aerospike-cache stats | invalidate
         return backend
 
     def __repr__(self) -> str:
@@ -232,10 +235,43 @@ class AerospikeCache(BaseCache):
 
     def get_many(self, *keys: str) -> list[Any]:
         if len(keys) <= 1:
-            return [self.get(k) for k in keys]
-        made = [self._key(k) for k in keys]
-        found = self._store.get_many(made)
-        return [found.get(m) for m in made]
+            values = [self.get(k) for k in keys]
+        else:
+            made = [self._key(k) for k in keys]
+            found = self._store.get_many(made)
+            values = [found.get(m) for m in made]
+        if None in values:
+            stampede = self._store.stampede
+            if stampede is not None and stampede.decorators:
+                versioning = memoize_versioning()
+                if versioning is not None:
+                    return self._create_versions(keys, values, *versioning)
+        return values
+
+    def _create_versions(
+        self,
+        keys: tuple[str, ...],
+        values: list[Any],
+        make_version: Callable[[], str],
+        timeout: int | None,
+    ) -> list[Any]:
+        """``@memoize``'s missing version keys, each created once: the winner's value.
+
+        Flask-Caching makes a missing version itself and writes it with
+        ``set_many``: concurrent first callers would each make their own and
+        cache the function under different keys. A create-only write decides
+        instead, and every caller reads the version that won.
+        """
+        ttl = self._ttl(timeout)
+        for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+            if value is None:
+                made = self._key(key)
+                version = make_version()
+                won = self._store.add(made, version, ttl)
+                values[i] = version if won else self._store.get(made)
+                if values[i] is MISSING:  # gone again at once: Flask-Caching makes one
+                    values[i] = None
+        return values
 
     def get_dict(self, *keys: str) -> dict[str, Any]:
         return dict(zip(keys, self.get_many(*keys), strict=True))

@@ -328,8 +328,16 @@ def test_cached_function_caches_none_when_asked(make_app: MakeApp) -> None:
     assert calls == [1]
 
 
-def test_memoize_and_delete_memoized(make_app: MakeApp) -> None:
-    app, cache = make_app()
+# The decorator stampede mode creates a missing memoize version key itself
+# (once, create-only): invalidation must behave the same with it on.
+_MODES = pytest.mark.parametrize(
+    "stampede", [None, {"decorators": True}], ids=["default", "decorator-mode"]
+)
+
+
+@_MODES
+def test_memoize_and_delete_memoized(make_app: MakeApp, stampede: Any) -> None:
+    app, cache = make_app(**({"CACHE_AEROSPIKE_STAMPEDE": stampede} if stampede else {}))
     calls: list[tuple[int, int]] = []
 
     @cache.memoize(timeout=60)
@@ -352,8 +360,9 @@ def test_memoize_and_delete_memoized(make_app: MakeApp) -> None:
         assert calls == [(1, 2), (2, 3), (1, 2), (1, 2), (2, 3)]
 
 
-def test_memoized_method_and_instance_invalidation(make_app: MakeApp) -> None:
-    app, cache = make_app()
+@_MODES
+def test_memoized_method_and_instance_invalidation(make_app: MakeApp, stampede: Any) -> None:
+    app, cache = make_app(**({"CACHE_AEROSPIKE_STAMPEDE": stampede} if stampede else {}))
 
     class Adder:
         def __init__(self, base: int) -> None:
