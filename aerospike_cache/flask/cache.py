@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from cachelib import BaseCache as CachelibBaseCache
 from flask import Flask
 from flask_caching.backends.base import BaseCache
 
@@ -51,6 +53,21 @@ from .decorators import called_by_decorator, memoize_versioning
 
 DEFAULT_SET = "flask"
 """The set the cache lives in unless ``CACHE_AEROSPIKE_SET`` says otherwise."""
+
+
+def _to_seconds(timeout: int | float | dt.timedelta) -> int:
+    """A timeout in whole seconds: cachelib's own conversion (a timedelta rounded up,
+    a deprecated float too); cachelib < 0.17, the newest for Python 3.10, has none."""
+    convert = getattr(CachelibBaseCache, "_to_seconds", None)
+    if convert is not None:
+        return convert(timeout)  # type: ignore[no-any-return]
+    if isinstance(timeout, dt.timedelta):
+        return math.ceil(timeout.total_seconds())
+    if isinstance(timeout, float):
+        return math.ceil(timeout)
+    if isinstance(timeout, int):
+        return timeout
+    raise TypeError(f"timeout must be an int or datetime.timedelta, got {type(timeout).__name__!r}")
 
 
 def _looks_like_client(obj: Any) -> bool:
@@ -111,11 +128,9 @@ class AerospikeCache(BaseCache):
                 "default_timeout must be a whole number of seconds or a timedelta "
                 f"(0: never expires), got {default_timeout!r}"
             )
-        # cachelib's own conversion: a timedelta (or a deprecated float) -> whole seconds.
-        super().__init__(
-            default_timeout=BaseCache._to_seconds(default_timeout),
-            ignore_delete_many_errors=ignore_delete_many_errors,
-        )
+        # Only default_timeout: Flask-Caching 2.4 (the newest for Python 3.10) takes no more.
+        super().__init__(default_timeout=_to_seconds(default_timeout))
+        self.ignore_delete_many_errors = ignore_delete_many_errors
         if self.default_timeout < 0:
             raise ConfigurationError(
                 f"default_timeout must be >= 0 (0: never expires), got {default_timeout!r}"
@@ -217,7 +232,7 @@ class AerospikeCache(BaseCache):
 
     def _ttl(self, timeout: int | dt.timedelta | None) -> float | None:
         """cachelib timeout -> store TTL: ``None`` the default, ``0`` never, ``< 0`` gone."""
-        seconds = self._normalize_timeout(timeout)
+        seconds = self.default_timeout if timeout is None else _to_seconds(timeout)
         if seconds == 0:
             return None
         return float(seconds) if seconds > 0 else 0.0
