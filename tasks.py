@@ -11,8 +11,9 @@ Standard library only, so that it runs with nothing but Python 3 and pip:
                                                          Python 3.10 to 3.13, pyenv's found)
     python3 tasks.py bench [args]                        benchmarks/run.py
     python3 tasks.py reliability [args]                  benchmarks/reliability.py
-    python3 tasks.py upstream [--only SUITE]             Django's, Flask-Caching's and cachelib's
-                                                         own tests on our backends (upstream/)
+    python3 tasks.py upstream [--only SUITE]             Django's (5.2 and 6.1), Flask-Caching's
+                                                         and cachelib's own tests on our
+                                                         backends (upstream/)
 
 Every task first makes sure ``.venv`` exists (``python3 -m venv .venv``) and
 has this package installed in editable mode with the extras it needs. The
