@@ -255,7 +255,7 @@ class AerospikeCache(BaseCache):
             made = [self._key(k) for k in keys]
             found = self._store.get_many(made)
             values = [found.get(m) for m in made]
-        if None in values:
+        if any(v is None for v in values):  # not `None in`: values may define __eq__
             stampede = self._store.stampede
             if stampede is not None and stampede.decorators:
                 versioning = memoize_versioning()
