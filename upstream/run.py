@@ -198,8 +198,7 @@ def run_django(pin: Pin, env: dict[str, str], python: str = sys.executable) -> O
     env = _python_path(env, HERE, HERE / "django")
     cmd = [python, str(tests / "runtests.py"), "cache.tests_aerospike"]
     cmd += ["--settings=aerospike_settings", "--parallel=1", "--noinput", "-v", "2"]
-    suite = "django" if python == sys.executable else f"django {pin.version}"
-    return _run(suite, cmd, tests, env, DJANGO_FAILED)
+    return _run(f"django {pin.version}", cmd, tests, env, DJANGO_FAILED)
 
 
 def newest_python() -> str:
