@@ -7,11 +7,13 @@ Standard library only, so that it runs with nothing but Python 3 and pip:
     python3 tasks.py test [pytest args]                  the whole test suite
     python3 tasks.py lint                                ruff check + ruff format --check
     python3 tasks.py types                               mypy --strict on the package
-    python3 tasks.py tox [tox args]                      the tox matrix (Django 4.2 and 5.2, ...)
+    python3 tasks.py tox [tox args]                      the tox matrix (Django 4.2 to 6.1 on
+                                                         Python 3.10 to 3.13, pyenv's found)
     python3 tasks.py bench [args]                        benchmarks/run.py
     python3 tasks.py reliability [args]                  benchmarks/reliability.py
-    python3 tasks.py upstream [--only SUITE]             Django's, Flask-Caching's and cachelib's
-                                                         own tests on our backends (upstream/)
+    python3 tasks.py upstream [--only SUITE]             Django's (5.2 and 6.1), Flask-Caching's
+                                                         and cachelib's own tests on our
+                                                         backends (upstream/)
 
 Every task first makes sure ``.venv`` exists (``python3 -m venv .venv``) and
 has this package installed in editable mode with the extras it needs. The
@@ -45,7 +47,7 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".aerospike-cache-install.json"
 EXAMPLES = ROOT / "example_projects"
 
-TEST_EXTRAS = ("dev", "django", "flask", "rust-clients")
+TEST_EXTRAS = ("dev", "django", "flask", "rust-clients", "integrations")
 DEMO_EXTRAS = ("django", "flask", "msgpack")
 
 MIN_PYTHON = (3, 10)
@@ -185,9 +187,47 @@ def task_types(args: Sequence[str]) -> int:
     return run([python, "-m", "mypy", *args, "-p", "aerospike_cache"])
 
 
+def _line(name: str) -> tuple[int, ...]:
+    return tuple(int(n) for n in re.findall(r"\d+", name))
+
+
+def pyenv_pythons() -> dict[str, Path]:
+    """The newest pyenv CPython of each 3.x line: ``{"python3.13": .../3.13.0/bin/python3.13}``."""
+    root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv") / "versions"
+    newest: dict[str, tuple[int, Path]] = {}
+    for home in root.glob("3.*.*"):
+        match = re.fullmatch(r"3\.(\d+)\.(\d+)", home.name)  # not 3.13.0t, 3.14-dev...
+        if not match:
+            continue
+        exe, patch = home / "bin" / f"python3.{match[1]}", int(match[2])
+        if exe.is_file() and patch > newest.get(exe.name, (-1, exe))[0]:
+            newest[exe.name] = (patch, exe)
+    return {name: exe for name, (_, exe) in newest.items()}
+
+
 def task_tox(args: Sequence[str]) -> int:
+    """tox, with pyenv's interpreters on PATH as ``python3.X`` (and nothing else of theirs).
+
+    pyenv's shims answer ``python3.X`` only for the selected version, so tox
+    would miss the others; small launchers of the interpreters themselves,
+    first on PATH, let it find every line (tox.ini makes a missing one an
+    error). Launchers, not symlinks: an interpreter started through a link
+    outside its prefix reports the link as its executable, which virtualenv
+    cannot place in its installation.
+    """
     python = ensure_venv(TEST_EXTRAS)
-    return run([python, "-m", "tox", *args])
+    launchers = VENV / "pythons"
+    shutil.rmtree(launchers, ignore_errors=True)
+    launchers.mkdir()
+    found = pyenv_pythons()
+    for name, exe in found.items():
+        launcher = launchers / name
+        launcher.write_text(f'#!/bin/sh\nexec "{exe}" "$@"\n')
+        launcher.chmod(0o755)
+    if found:
+        say("pyenv interpreters for tox: " + ", ".join(sorted(found, key=_line)))
+    env = dict(os.environ, PATH=os.pathsep.join([str(launchers), os.environ.get("PATH", "")]))
+    return run([python, "-m", "tox", *args], env=env)
 
 
 def task_bench(args: Sequence[str]) -> int:

@@ -1,12 +1,12 @@
 """A process of the cross-process stampede tests: N threads ask for one cold key at once.
 
-    run_processes("django" or "flask", server, set_name, key, log, [13, 13, 12, 12])
+    run_processes("django" | "memoize" | "cached", server, set_name, key, log, [13, 13, 12, 12])
 
 The process sets up its framework, prints ``ready``, waits for a line on
 stdin (so that every process starts at the same moment), then runs THREADS
-threads through Django's ``get_or_set`` or a Flask ``@cache.memoize``d
-function, and prints the values they got as JSON. The computation takes
-200 ms and appends a line to LOG each time it runs.
+threads through Django's ``get_or_set``, a Flask ``@cache.memoize``d
+function or a ``@cache.cached`` view, and prints the values they got as
+JSON. The computation takes 200 ms and appends a line to LOG each time it runs.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def memoized(cache: Any, log: str) -> Callable[[str], Any]:
     return report  # type: ignore[no-any-return]
 
 
-def flask_caller(
+def memoize_caller(
     hosts: str, namespace: str, set_name: str, key: str, log: str
 ) -> Callable[[], Any]:
     app, cache = flask_app(hosts, namespace, set_name)
@@ -90,10 +90,28 @@ def flask_caller(
     return call
 
 
+def cached_caller(
+    hosts: str, namespace: str, set_name: str, key: str, log: str
+) -> Callable[[], Any]:
+    app, cache = flask_app(hosts, namespace, set_name)
+
+    @cache.cached(timeout=60)
+    def view() -> dict[str, str]:
+        return slow(log)
+
+    def call() -> Any:
+        with app.test_request_context(f"/reports/{key}"):
+            return view()
+
+    return call
+
+
+CALLERS = {"django": django_caller, "memoize": memoize_caller, "cached": cached_caller}
+
+
 def main(argv: list[str]) -> None:
     kind, hosts, namespace, set_name, key, log, threads = argv
-    make = django_caller if kind == "django" else flask_caller
-    call = make(hosts, namespace, set_name, key, log)
+    call = CALLERS[kind](hosts, namespace, set_name, key, log)
     print("ready", flush=True)
     sys.stdin.readline()
     with ThreadPoolExecutor(int(threads)) as pool:

@@ -10,10 +10,15 @@ Started by ``python3 tasks.py upstream`` with ``.venv``'s python. Steps:
    import) into ``.venv``;
 3. start the embedded server, unless ``AEROSPIKE_HOSTS`` names a cluster;
 4. copy our harness modules next to their tests (their files stay as shipped)
-   and run the three suites; print what cannot apply and why; exit non-zero
+   and run the suites; print what cannot apply and why; exit non-zero
    on any failure.
 
-Arguments: ``--only django|flask-caching|cachelib`` (repeatable).
+The newest Django (``requirements-newest.txt``: 6.1, which needs Python >=
+3.12) runs the same way in a virtual environment of its own,
+``.venv/upstream/django61``, made with the newest Python 3.12+ that pyenv
+(or PATH) provides; none is an error.
+
+Arguments: ``--only django|django61|flask-caching|cachelib`` (repeatable).
 """
 
 from __future__ import annotations
@@ -37,6 +42,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 WORK = ROOT / ".venv" / "upstream"
 REQUIREMENTS = HERE / "requirements.txt"
+NEWEST = HERE / "requirements-newest.txt"
+NEWEST_PYTHON = (3, 12)  # the oldest Python the newest Django supports
+NEWEST_VENV = WORK / "django61"
 # Their conftests import xprocess (for their Redis/memcached fixtures).
 TEST_TOOLS = ("pytest-xprocess==1.0.2",)
 _PIN = re.compile(r"^([A-Za-z0-9_.-]+)==([^\s]+)\s+--hash=sha256:([0-9a-f]{64})\s*$")
@@ -61,9 +69,9 @@ def say(message: str) -> None:
     print(f"[upstream] {message}", flush=True)
 
 
-def read_pins() -> dict[str, Pin]:
+def read_pins(requirements: Path = REQUIREMENTS) -> dict[str, Pin]:
     pins = {}
-    for line in REQUIREMENTS.read_text().splitlines():
+    for line in requirements.read_text().splitlines():
         match = _PIN.match(line)
         if match:
             pins[match.group(1)] = Pin(*match.groups())
@@ -74,7 +82,7 @@ def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def fetch(pins: dict[str, Pin]) -> None:
+def fetch(pins: dict[str, Pin], requirements: Path = REQUIREMENTS) -> None:
     """Pinned sdists in WORK/sdists, hash-checked; unpacked once into WORK/src."""
     sdists = WORK / "sdists"
     if not all(
@@ -82,8 +90,9 @@ def fetch(pins: dict[str, Pin]) -> None:
     ):
         say(f"downloading the pinned sdists ({', '.join(map(str, pins))}), hash-checked")
         cmd = [sys.executable, "-m", "pip", "download", "-q", "--no-deps"]
-        cmd += ["--no-binary", ":all:", "--require-hashes", "-r", str(REQUIREMENTS)]
-        subprocess.run([*cmd, "-d", str(sdists)], check=True)
+        # only downloaded here: the newest Django's Python need not be this one
+        cmd += ["--no-binary", ":all:", "--require-hashes", "--ignore-requires-python"]
+        subprocess.run([*cmd, "-r", str(requirements), "-d", str(sdists)], check=True)
     for pin in pins.values():
         got = _sha256(sdists / pin.sdist)
         if got != pin.sha256:
@@ -183,13 +192,52 @@ def _python_path(env: dict[str, str], *dirs: Path) -> dict[str, str]:
     return dict(env, PYTHONPATH=os.pathsep.join(parts))
 
 
-def run_django(pin: Pin, env: dict[str, str]) -> Outcome:
+def run_django(pin: Pin, env: dict[str, str], python: str = sys.executable) -> Outcome:
     tests = pin.source / "tests"
     shutil.copy(HERE / "django" / "tests_aerospike.py", tests / "cache" / "tests_aerospike.py")
     env = _python_path(env, HERE, HERE / "django")
-    cmd = [sys.executable, str(tests / "runtests.py"), "cache.tests_aerospike"]
+    cmd = [python, str(tests / "runtests.py"), "cache.tests_aerospike"]
     cmd += ["--settings=aerospike_settings", "--parallel=1", "--noinput", "-v", "2"]
-    return _run("django", cmd, tests, env, DJANGO_FAILED)
+    return _run(f"django {pin.version}", cmd, tests, env, DJANGO_FAILED)
+
+
+def newest_python() -> str:
+    """The newest Python >= NEWEST_PYTHON that pyenv (as tasks.py finds them) or PATH has."""
+    sys.path.insert(0, str(ROOT))
+    from tasks import pyenv_pythons
+
+    found = {name: str(exe) for name, exe in pyenv_pythons().items()}
+    for minor in range(20, NEWEST_PYTHON[1] - 1, -1):
+        name = f"python3.{minor}"
+        for candidate in (found.get(name), shutil.which(name)):
+            quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+            if candidate and subprocess.run([candidate, "-c", ""], **quiet).returncode == 0:
+                return candidate
+    raise SystemExit(
+        f"[upstream] the newest Django needs Python >= {'.'.join(map(str, NEWEST_PYTHON))}: "
+        "install one with pyenv (pyenv install 3.13) or put python3.12+ on PATH"
+    )
+
+
+def newest_venv(pin: Pin) -> str:
+    """``.venv/upstream/django61``: this package (editable) and the pinned Django, once."""
+    python = NEWEST_VENV / "bin" / "python"
+    stamp = NEWEST_VENV / ".installed"
+    want = f"{pin.name}=={pin.version} {_sha256(ROOT / 'pyproject.toml')}"
+    if python.exists() and stamp.exists() and stamp.read_text() == want:
+        return str(python)
+    base = newest_python()
+    say(f"making {NEWEST_VENV.relative_to(ROOT)} with {base} for Django {pin.version}")
+    shutil.rmtree(NEWEST_VENV, ignore_errors=True)
+    subprocess.run([base, "-m", "venv", str(NEWEST_VENV)], check=True)
+    cmd = [str(python), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
+    subprocess.run([*cmd, "-e", str(ROOT), f"{pin.name}=={pin.version}"], check=True)
+    stamp.write_text(want)
+    return str(python)
+
+
+def run_django_newest(pin: Pin, env: dict[str, str]) -> Outcome:
+    return run_django(pin, env, newest_venv(pin))
 
 
 def _pytest(pin: Pin, *args: str) -> list[str]:
@@ -217,6 +265,7 @@ def run_cachelib(pin: Pin, env: dict[str, str]) -> Outcome:
 
 SUITES = {
     "django": ("django", run_django),
+    "django61": ("django", run_django_newest),
     "flask-caching": ("flask-caching", run_flask_caching),
     "cachelib": ("cachelib", run_cachelib),
 }
@@ -251,14 +300,15 @@ def main(argv: Sequence[str]) -> int:
     parser = argparse.ArgumentParser(prog="python3 tasks.py upstream", description=__doc__)
     parser.add_argument("--only", action="append", choices=sorted(SUITES), default=[])
     opts = parser.parse_args(argv)
-    pins = read_pins()
+    pins, newest = read_pins(), read_pins(NEWEST)
     fetch(pins)
+    fetch(newest, NEWEST)
     install(pins)
     outcomes = []
     with aerospike() as env:
         for name in opts.only or list(SUITES):
             package, runner = SUITES[name]
-            outcomes.append(runner(pins[package], env))
+            outcomes.append(runner((newest if runner is run_django_newest else pins)[package], env))
     return report(outcomes)
 
 

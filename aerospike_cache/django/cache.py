@@ -570,7 +570,12 @@ class AerospikeCache(DjangoCollections, BaseCache):
         *,
         tags: Iterable[str] | None = None,
     ) -> Any:
-        """:meth:`get_or_set` for async code: waits sleep on the event loop."""
+        """:meth:`get_or_set` for async code: waits sleep on the event loop.
+
+        Written out for every path, never through Django's ``aget_or_set``
+        (6.1's runs an overridden ``get_or_set`` in its one thread-sensitive
+        executor): ``default()`` runs on the event loop, store calls on the I/O pool.
+        """
         if tags:
             validate_tags(tags)  # bad tags fail before anything is computed
         if self._store.stampede is None:

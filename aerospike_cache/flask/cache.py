@@ -33,9 +33,11 @@ from __future__ import annotations
 
 import datetime as dt
 import inspect
+import math
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
+from cachelib import BaseCache as CachelibBaseCache
 from flask import Flask
 from flask_caching.backends.base import BaseCache
 
@@ -48,10 +50,25 @@ from ..tags import validate as validate_tags
 from . import cli
 from .collections import FlaskCollections
 from .config import backend_kwargs, blame
-from .decorators import called_by_decorator
+from .decorators import called_by_decorator, memoize_versioning
 
 DEFAULT_SET = "flask"
 """The set the cache lives in unless ``CACHE_AEROSPIKE_SET`` says otherwise."""
+
+
+def _to_seconds(timeout: int | float | dt.timedelta) -> int:
+    """A timeout in whole seconds: cachelib's own conversion (a timedelta rounded up,
+    a deprecated float too); cachelib < 0.17, the newest for Python 3.10, has none."""
+    convert = getattr(CachelibBaseCache, "_to_seconds", None)
+    if convert is not None:
+        return convert(timeout)  # type: ignore[no-any-return]
+    if isinstance(timeout, dt.timedelta):
+        return math.ceil(timeout.total_seconds())
+    if isinstance(timeout, float):
+        return math.ceil(timeout)
+    if isinstance(timeout, int):
+        return timeout
+    raise TypeError(f"timeout must be an int or datetime.timedelta, got {type(timeout).__name__!r}")
 
 
 def _looks_like_client(obj: Any) -> bool:
@@ -112,11 +129,9 @@ class AerospikeCache(FlaskCollections, BaseCache):
                 "default_timeout must be a whole number of seconds or a timedelta "
                 f"(0: never expires), got {default_timeout!r}"
             )
-        # cachelib's own conversion: a timedelta (or a deprecated float) -> whole seconds.
-        super().__init__(
-            default_timeout=BaseCache._to_seconds(default_timeout),
-            ignore_delete_many_errors=ignore_delete_many_errors,
-        )
+        # Only default_timeout: Flask-Caching 2.4 (the newest for Python 3.10) takes no more.
+        super().__init__(default_timeout=_to_seconds(default_timeout))
+        self.ignore_delete_many_errors = ignore_delete_many_errors
         if self.default_timeout < 0:
             raise ConfigurationError(
                 f"default_timeout must be >= 0 (0: never expires), got {default_timeout!r}"
@@ -150,7 +165,7 @@ class AerospikeCache(FlaskCollections, BaseCache):
     @classmethod
     def factory(
         cls,
-        app: Flask,
+        app: Flask | None,
         config: dict[str, Any],
         args: list[Any],
         kwargs: dict[str, Any],
@@ -160,13 +175,16 @@ class AerospikeCache(FlaskCollections, BaseCache):
         The settings read and how they merge: :mod:`aerospike_cache.flask.config`.
         A bad, conflicting or unknown setting raises
         :class:`~aerospike_cache.errors.ConfigurationError` naming it.
+        ``app`` may be ``None`` (a backend built without an app, as
+        ``aerospike-flask-cache``'s users did): then no CLI is registered.
         """
         merged, origin = backend_kwargs(config, args, kwargs)
         try:
             backend = cls(**merged)
         except ConfigurationError as exc:
             raise blame(exc, origin) from exc
-        cli.register(app)  # flask aerospike-cache stats | invalidate
+        if app is not None:
+            cli.register(app)  # flask aerospike-cache stats | invalidate
         return backend
 
     def __repr__(self) -> str:
@@ -220,7 +238,7 @@ class AerospikeCache(FlaskCollections, BaseCache):
 
     def _ttl(self, timeout: int | dt.timedelta | None) -> float | None:
         """cachelib timeout -> store TTL: ``None`` the default, ``0`` never, ``< 0`` gone."""
-        seconds = self._normalize_timeout(timeout)
+        seconds = self.default_timeout if timeout is None else _to_seconds(timeout)
         if seconds == 0:
             return None
         return float(seconds) if seconds > 0 else 0.0
@@ -238,10 +256,43 @@ class AerospikeCache(FlaskCollections, BaseCache):
 
     def get_many(self, *keys: str) -> list[Any]:
         if len(keys) <= 1:
-            return [self.get(k) for k in keys]
-        made = self._keys(keys)
-        found = self._store.get_many(made)
-        return [found.get(m) for m in made]
+            values = [self.get(k) for k in keys]
+        else:
+            made = self._keys(keys)
+            found = self._store.get_many(made)
+            values = [found.get(m) for m in made]
+        stampede = self._store.stampede
+        # not `None in values`: values may define __eq__
+        if stampede is not None and stampede.decorators and any(v is None for v in values):
+            versioning = memoize_versioning()
+            if versioning is not None:
+                return self._create_versions(keys, values, *versioning)
+        return values
+
+    def _create_versions(
+        self,
+        keys: tuple[str, ...],
+        values: list[Any],
+        make_version: Callable[[], str],
+        timeout: int | None,
+    ) -> list[Any]:
+        """``@memoize``'s missing version keys, each created once: the winner's value.
+
+        Flask-Caching makes a missing version itself and writes it with
+        ``set_many``: concurrent first callers would each make their own and
+        cache the function under different keys. A create-only write decides
+        instead, and every caller reads the version that won.
+        """
+        ttl = self._ttl(timeout)
+        for i, (key, value) in enumerate(zip(keys, values, strict=True)):
+            if value is None:
+                made = self._key(key)
+                version = make_version()
+                won = self._store.add(made, version, ttl)
+                values[i] = version if won else self._store.get(made)
+                if values[i] is MISSING:  # gone again at once: Flask-Caching makes one
+                    values[i] = None
+        return values
 
     def get_dict(self, *keys: str) -> dict[str, Any]:
         return dict(zip(keys, self.get_many(*keys), strict=True))

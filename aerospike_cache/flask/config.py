@@ -67,6 +67,9 @@ def backend_kwargs(
     else:
         frontend["hosts"] = hosts
         origin["hosts"] = HOSTS_SETTING
+    if "ignore_delete_many_errors" not in frontend and "CACHE_IGNORE_ERRORS" in config:
+        # Flask-Caching >= 2.5 passes it; 2.4 (the newest for Python 3.10) only sets it
+        frontend["ignore_delete_many_errors"] = config["CACHE_IGNORE_ERRORS"]
     for name in ("default_timeout", "ignore_delete_many_errors"):
         origin[name] = FRONTEND_SETTINGS[name]
     if "key_prefix" in frontend:

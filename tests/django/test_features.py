@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -95,6 +96,45 @@ async def test_aget_or_set_computes_once(configured: Any) -> None:
     got = await asyncio.gather(*(cache.aget_or_set("cold", compute, 60) for _ in range(5)))
     assert got == ["v"] * 5
     assert runs == [1]
+
+
+@pytest.mark.parametrize("tags", [None, ["async-report"]], ids=["no-tags", "tags"])
+@pytest.mark.parametrize("stampede", [True, False], ids=["stampede", "no-stampede"])
+async def test_aget_or_set_runs_natively_on_the_event_loop(
+    configured: Any, stampede: bool, tags: list[str] | None
+) -> None:
+    # Django 6.1's BaseCache.aget_or_set sends an overridden get_or_set to its
+    # one thread-sensitive executor: every path of ours stays on the loop.
+    cache = configured(STAMPEDE=stampede)
+
+    def no_sync_hop(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("aget_or_set went through the sync get_or_set")
+
+    cache.get_or_set = no_sync_hop
+    loop_thread = threading.get_ident()
+    ran_on: list[int] = []
+
+    def compute() -> str:
+        ran_on.append(threading.get_ident())
+        return "first"
+
+    assert await cache.aget_or_set("report", compute, 60, tags=tags) == "first"
+    assert await cache.aget_or_set("report", lambda: "second", 60, tags=tags) == "first"
+    assert await cache.aget_or_set("plain", "a value", tags=tags) == "a value"
+    assert ran_on == [loop_thread]
+    assert not cache.store.has(LOCK_PREFIX + cache.make_key("report"))
+    if tags:
+        assert cache.invalidate_tags(*tags) == 2
+        assert cache.get_many(["report", "plain"]) == {}
+    else:
+        assert cache.invalidate_tags("async-report") == 0
+        assert cache.get("report") == "first"
+
+
+async def test_aget_or_set_checks_tags_before_computing(configured: Any) -> None:
+    cache = configured(STAMPEDE=False)
+    with pytest.raises(ValueError):
+        await cache.aget_or_set("k", lambda: pytest.fail("computed"), tags=[""])
 
 
 def test_stampede_off_is_djangos_own_get_or_set(configured: Any) -> None:

@@ -5,15 +5,63 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Callable
+from importlib.metadata import version
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask_caching import Cache
 
+try:
+    from cachelib.serializers import JSONSerializer
+except ImportError:  # cachelib < 0.17 (0.14 is the newest for Python 3.10): 0.17's class
+    import json
+    from typing import IO
+
+    from cachelib.serializers import BaseSerializer
+
+    class JSONSerializer(BaseSerializer):  # type: ignore[no-redef]
+        """cachelib 0.17's ``JSONSerializer``, for the cachelib releases without it."""
+
+        def dump(self, value: Any, f: IO[bytes], *args: Any, **kwargs: Any) -> None:
+            try:
+                f.write(json.dumps(value, *args, **kwargs).encode())
+            except (TypeError, ValueError) as e:
+                self._warn(e)
+
+        def load(self, f: IO[bytes], *args: Any, **kwargs: Any) -> Any:
+            try:
+                return json.loads(f.read(), *args, **kwargs)
+            except (TypeError, ValueError) as e:
+                self._warn(e)
+                return None
+
+        def dumps(self, value: Any, *args: Any, **kwargs: Any) -> bytes | None:
+            try:
+                return json.dumps(value, *args, **kwargs).encode()
+            except (TypeError, ValueError) as e:
+                self._warn(e)
+                return None
+
+        def loads(self, bvalue: str | bytes | bytearray, *args: Any, **kwargs: Any) -> Any:
+            try:
+                return json.loads(bvalue, *args, **kwargs)
+            except (TypeError, ValueError) as e:
+                self._warn(e)
+                return None
+
+
 from aerospike_cache.flask import AerospikeCache
 
 CACHE_TYPE = "aerospike_cache.flask.AerospikeCache"
+
+# Python 3.10 gets Flask-Caching 2.4 and cachelib 0.14 (their newer releases need 3.11).
+FLASK_CACHING_25 = tuple(map(int, version("flask-caching").split(".")[:2])) >= (2, 5)
+CACHELIB_017 = tuple(map(int, version("cachelib").split(".")[:2])) >= (0, 17)
+needs_flask_caching_25 = pytest.mark.skipif(
+    not FLASK_CACHING_25,
+    reason=f"Flask-Caching {version('flask-caching')} has no CACHE_SERIALIZER (added in 2.5)",
+)
 
 
 class _Unset:

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from cachelib.serializers import JSONSerializer
 from flask import Flask, render_template_string
 from flask_caching import Cache
 from flask_caching.jinja2ext import JINJA_CACHE_ATTR_NAME  # noqa: F401  (the tag is installed)
@@ -23,7 +22,14 @@ from flask_caching.jinja2ext import JINJA_CACHE_ATTR_NAME  # noqa: F401  (the ta
 from aerospike_cache.errors import ConfigurationError
 from aerospike_cache.flask import DEFAULT_SET, AerospikeCache
 
-from .conftest import UNSET, CountingClient, predecessor_hosts
+from .conftest import (
+    FLASK_CACHING_25,
+    UNSET,
+    CountingClient,
+    JSONSerializer,
+    needs_flask_caching_25,
+    predecessor_hosts,
+)
 
 MakeApp = Callable[..., tuple[Flask, Cache]]
 
@@ -146,6 +152,7 @@ def test_nothing_connects_at_startup(aerospike_server: Any) -> None:
         cache.get("k")
 
 
+@needs_flask_caching_25
 def test_cache_serializer_setting_is_used(make_app: MakeApp, aerospike_client: Any) -> None:
     app, cache = make_app(CACHE_SERIALIZER=JSONSerializer())
     be = backend(app, cache)
@@ -328,8 +335,16 @@ def test_cached_function_caches_none_when_asked(make_app: MakeApp) -> None:
     assert calls == [1]
 
 
-def test_memoize_and_delete_memoized(make_app: MakeApp) -> None:
-    app, cache = make_app()
+# The decorator stampede mode creates a missing memoize version key itself
+# (once, create-only): invalidation must behave the same with it on.
+_MODES = pytest.mark.parametrize(
+    "stampede", [None, {"decorators": True}], ids=["default", "decorator-mode"]
+)
+
+
+@_MODES
+def test_memoize_and_delete_memoized(make_app: MakeApp, stampede: Any) -> None:
+    app, cache = make_app(**({"CACHE_AEROSPIKE_STAMPEDE": stampede} if stampede else {}))
     calls: list[tuple[int, int]] = []
 
     @cache.memoize(timeout=60)
@@ -352,8 +367,9 @@ def test_memoize_and_delete_memoized(make_app: MakeApp) -> None:
         assert calls == [(1, 2), (2, 3), (1, 2), (1, 2), (2, 3)]
 
 
-def test_memoized_method_and_instance_invalidation(make_app: MakeApp) -> None:
-    app, cache = make_app()
+@_MODES
+def test_memoized_method_and_instance_invalidation(make_app: MakeApp, stampede: Any) -> None:
+    app, cache = make_app(**({"CACHE_AEROSPIKE_STAMPEDE": stampede} if stampede else {}))
 
     class Adder:
         def __init__(self, base: int) -> None:
@@ -463,8 +479,9 @@ def test_round_trips_of_a_memoized_hit(
     # Flask-Caching reads the version key(s) (get_many) then the value (get).
     assert hit == {"get": 2}
     # A first call: version read and created, value read (miss) and written,
-    # version read and refreshed with the function's timeout: six single-record calls.
-    assert first == {"get": 3, "put": 3}
+    # version read and refreshed with the function's timeout: six single-record calls
+    # (Flask-Caching 2.4 does not refresh the version: four).
+    assert first == ({"get": 3, "put": 3} if FLASK_CACHING_25 else {"get": 2, "put": 2})
 
 
 def test_round_trips_of_a_memoized_method_hit(

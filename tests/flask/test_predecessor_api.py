@@ -11,12 +11,13 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 
 from aerospike_cache.errors import ConfigurationError
 from aerospike_cache.flask import AerospikeCache
 from tests.clock import FakeClock
 
-from .conftest import UNSET
+from .conftest import UNSET, predecessor_hosts
 
 NEVER = 0xFFFFFFFF  # the client's ttl of a record that never expires
 
@@ -94,3 +95,48 @@ def test_configuration_errors_are_runtime_errors(
     with pytest.raises(RuntimeError) as raised:
         make_app(**config)
     assert isinstance(raised.value, ConfigurationError)
+
+
+def _config(server: Any, set_name: str) -> dict[str, Any]:
+    """The settings Flask-Caching would hand the factory, without an app to read them from."""
+    config = {
+        "CACHE_AEROSPIKE_HOSTS": predecessor_hosts(server),
+        "CACHE_AEROSPIKE_NAMESPACE": server.namespace,
+        "CACHE_AEROSPIKE_SET": set_name,
+        "CACHE_DEFAULT_TIMEOUT": 300,
+        "CACHE_KEY_PREFIX": "noapp:",
+    }
+    if server.cluster_name:
+        config["CACHE_AEROSPIKE_CLIENT_CONFIG"] = {"cluster_name": server.cluster_name}
+    return config
+
+
+def test_factory_builds_without_an_app(aerospike_server: Any, aerospike_set: str) -> None:
+    # The predecessor's suite, and code that builds the backend by hand, pass no app:
+    # the backend works and no CLI is registered (there is nothing to register it on).
+    cache = AerospikeCache.factory(None, _config(aerospike_server, aerospike_set), [], {})
+    assert cache.set("k", "v") is True
+    assert cache.get("k") == "v"
+    assert cache.key_prefix == "noapp:" and cache.default_timeout == 300
+
+
+def test_factory_with_an_app_registers_the_cli(aerospike_server: Any, aerospike_set: str) -> None:
+    app = Flask(__name__)
+    assert "aerospike-cache" not in app.cli.commands
+    AerospikeCache.factory(app, _config(aerospike_server, aerospike_set), [], {})
+    assert "aerospike-cache" in app.cli.commands
+
+
+def test_direct_construction_needs_no_app(aerospike_server: Any, aerospike_set: str) -> None:
+    cache = AerospikeCache(
+        predecessor_hosts(aerospike_server),
+        aerospike_server.namespace,
+        aerospike_set,
+        client_config=(
+            {"cluster_name": aerospike_server.cluster_name}
+            if aerospike_server.cluster_name
+            else None
+        ),
+    )
+    assert cache.add("k", 1) is True
+    assert cache.get_many("k", "absent") == [1, None]

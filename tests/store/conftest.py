@@ -10,6 +10,7 @@ store's back takes ``raw_client``, a client of the store's own cluster.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -143,6 +144,18 @@ def make_plain(aerospike_server: Any, aerospike_set: str) -> Callable[..., Aeros
 @pytest.fixture
 def plain_store(make_plain: Callable[..., AerospikeStore]) -> AerospikeStore:
     return make_plain()
+
+
+# Python 3.12+ warns at every os.fork() of a process that runs threads (here:
+# the client's, the I/O pool's). The fork tests fork such a process on purpose,
+# as a pre-fork server (gunicorn --preload, uWSGI) does, to check what the child
+# gets; the child only runs the code under test and _exits, so nothing can
+# deadlock on a lock a parent thread held. The warning is about that fork.
+forks_on_purpose = pytest.mark.filterwarnings(
+    r"ignore:This process \(pid=\d+\) is multi-threaded, use of fork\(\) may lead to "
+    r"deadlocks in the child:DeprecationWarning"
+)
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs os.fork()")
 
 
 FAULT_TIMEOUT_MS = 300

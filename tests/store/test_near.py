@@ -10,6 +10,7 @@ import pytest
 
 from aerospike_cache.errors import ConfigurationError
 from aerospike_cache.store.near import NearCache
+from tests.store.conftest import forks_on_purpose, needs_fork
 
 
 class Clock:
@@ -106,7 +107,8 @@ def test_threads_share_it_safely() -> None:
     assert len(near) <= 50
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+@needs_fork
+@forks_on_purpose
 def test_a_forked_child_starts_empty() -> None:
     near = NearCache(ttl=60)
     near.put("k", b"v", None)

@@ -14,6 +14,7 @@ import pytest
 
 from aerospike_cache.store import MISSING, AerospikeStore
 from tests.clock import FakeClock
+from tests.store.conftest import forks_on_purpose, needs_fork
 
 NEAR = {"max_entries": 100, "ttl": 60.0}
 
@@ -143,7 +144,8 @@ def test_never_served_past_the_entrys_exact_deadline(
     assert _near_hits(store) == 1
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+@needs_fork
+@forks_on_purpose
 def test_a_forked_child_starts_with_an_empty_near_cache(
     near_store: AerospikeStore, aerospike_client: Any, aerospike_server: Any, aerospike_set: str
 ) -> None:

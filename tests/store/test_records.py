@@ -14,6 +14,7 @@ import pytest
 from aerospike_cache.connection import registry
 from aerospike_cache.errors import CacheUnavailable, ConfigurationError
 from aerospike_cache.store import MISSING, AerospikeStore, aio
+from tests.store.conftest import forks_on_purpose, needs_fork
 
 MakeStore = Callable[..., AerospikeStore]
 
@@ -41,7 +42,8 @@ def test_one_client_shared_by_threads_and_stores(make_plain: MakeStore) -> None:
     assert registry.clients_created == created_before + 1
 
 
-@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@needs_fork
+@forks_on_purpose
 def test_forked_child_gets_its_own_client(plain_store: AerospikeStore) -> None:
     store = plain_store
     store.set("before", "parent", 60)
