@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import uuid
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -189,16 +190,21 @@ def aerospike_client(aerospike_server: AerospikeTestServer) -> Iterator[Any]:
 # A real namespace holds at most 4095 set names until the node restarts, and a
 # truncate does not give a name back: a fresh name per test would fill a real
 # cluster after a few runs of a suite (writes to a new set then answer code 4).
-# So tests draw their sets from a bounded pool, each name truncated after its test
-# and handed out again only after every other name of the pool; concurrent test
-# sessions take different slices of it (by process id).
+# So on a real cluster tests draw their sets from a bounded pool, each name
+# truncated after its test and handed out again only after every other name of
+# the pool; concurrent test sessions take different slices of it (by process id).
+# The embedded server has no such limit, and tests there move its clock (a
+# truncate spares records written "later"), so there each test's set is fresh.
 SET_POOL_SIZE = 64
 SET_POOL_SLICES = 16
 _set_numbers = itertools.count()
 
 
 def pooled_set_name(prefix: str = "t") -> str:
-    """A set name for one test: from a bounded pool (see above), never fresh."""
+    """A set name for one test: fresh on the embedded server, from a bounded pool
+    (see above) on a real cluster."""
+    if not real_cluster_hosts():
+        return f"{prefix}_{uuid.uuid4().hex[:10]}"
     return f"{prefix}_{os.getpid() % SET_POOL_SLICES:x}_{next(_set_numbers) % SET_POOL_SIZE}"
 
 
