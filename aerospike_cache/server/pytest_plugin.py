@@ -43,8 +43,8 @@ from __future__ import annotations
 
 import contextlib
 import itertools
-import uuid
 import os
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
