@@ -45,30 +45,32 @@ class Batches(StorePart):
         result = client.batch_read(self.records.keys(keys))
         now_ms = self.deadlines.clock() * 1000
         codec = self.codec
-        head, loads = codec.plain_head, codec.plain_loads
+        head, loads = codec.plain_format, codec.plain_loads
         out: dict[str, Any] = {}
         bad: list[tuple[str, int]] = []
         read: list[tuple[str, Any, Any, Any]] = []
         for key, row in zip(keys, result.batch_records, strict=True):
-            if row.result == 0 and row.record is not None:
-                bins = row.record[2]
-                deadline = bins.get(DEADLINE_BIN)
-                if deadline is not None and deadline <= now_ms:
+            record = row.record
+            if record is None or row.result:
+                if row.result != 2:  # not found is an answer
+                    bad.append((key, row.result))
+                continue
+            bins = record[2]
+            deadline = bins.get(DEADLINE_BIN)
+            if deadline is not None and deadline <= now_ms:
+                continue
+            stored = bins.get(VALUE_BIN)
+            if fill is not None:
+                read.append((key, stored, deadline, record[1]))
+            if type(stored) is bytes and stored and stored[0] == head:
+                try:  # the common entry, inline; anything odd goes to decode()
+                    out[key] = loads(stored[1:])
                     continue
-                stored = bins.get(VALUE_BIN)
-                if fill is not None:
-                    read.append((key, stored, deadline, row.record[1]))
-                if type(stored) is bytes and stored[:1] == head:
-                    try:  # the common entry, inline; anything odd goes to decode()
-                        out[key] = loads(stored[1:])
-                        continue
-                    except Exception:
-                        pass
-                found, value = codec.decode(key, stored)
-                if found:
-                    out[key] = value
-            elif row.result != 2:
-                bad.append((key, row.result))
+                except Exception:
+                    pass
+            found, value = codec.decode(key, stored)
+            if found:
+                out[key] = value
         for key, stored, deadline, meta in read:
             if key in out:  # decoded: worth keeping near
                 fill(key, stored, deadline, meta)  # type: ignore[misc]
