@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import ctypes
 import hashlib
 import os
 import threading
@@ -361,8 +362,18 @@ _inherited: list[Any] = []
 
 
 def inherit(entries: Iterable[Any]) -> None:
-    """Keep a parent's client entries alive in a forked child (freeing one crashes the child)."""
+    """Keep a parent's client entries alive in a forked child (freeing one crashes the child).
+
+    A list alone is not enough: the interpreter's exit clears module globals, and
+    the client's deallocation then joins a tend thread that does not exist in the
+    child (a hang) or frees its cluster (SIGSEGV). One reference more than any
+    holder will ever give back keeps each client out of the exit's reach.
+    """
+    entries = list(entries)
     _inherited.extend(entries)
+    for entry in entries:
+        if entry.client is not None:
+            ctypes.pythonapi.Py_IncRef(ctypes.py_object(entry.client))
 
 
 class Forks:

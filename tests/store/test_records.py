@@ -67,6 +67,53 @@ def test_forked_child_gets_its_own_client(plain_store: AerospikeStore) -> None:
     assert store.get("child") == "wrote"
 
 
+# A child forked after its parent connected, exiting the way a gunicorn worker does:
+# through the interpreter's own shutdown, not os._exit (which would hide a crash there).
+_FORK_AND_EXIT = """
+import os, sys
+from aerospike_cache.store import AerospikeStore
+host, port, namespace, set_name, use = sys.argv[1:]
+store = AerospikeStore(f"{host}:{port}", namespace=namespace, set_name=set_name)
+store.set("k", "parent", 60)
+pid = os.fork()
+if pid == 0:
+    if use == "use":
+        assert store.get("k") == "parent"
+        store.set("k", "child", 60)
+    sys.exit(0)
+_, status = os.waitpid(pid, 0)
+print("signal" if os.WIFSIGNALED(status) else "exit", os.waitstatus_to_exitcode(status))
+"""
+
+
+@needs_fork
+@pytest.mark.parametrize("use", ["use", "idle"])
+def test_forked_child_exits_cleanly(aerospike_server: Any, aerospike_set: str, use: str) -> None:
+    """The parent's client, kept alive in the child, is not freed by its exit either
+    (that crashed the child with SIGSEGV, or hung it joining a thread it does not have)."""
+    import subprocess
+    import sys
+
+    args = [aerospike_server.host, str(aerospike_server.port), aerospike_server.namespace]
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-W",
+            "ignore::DeprecationWarning",
+            "-c",
+            _FORK_AND_EXIT,
+            *args,
+            aerospike_set,
+            use,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["exit", "0"]
+
+
 def test_user_client_is_never_closed(
     aerospike_server: Any, aerospike_client: Any, aerospike_set: str
 ) -> None:
