@@ -4,7 +4,14 @@
 * detail: a template fragment is cached (``{% cache %}``), an expensive
   computation goes through ``cache.get_or_set``, a view counter uses
   ``cache.incr``, and the "recently viewed" list lives in a cache-backed
-  session.
+  session;
+* ``/async/``: the list again, as an async view (run it under uvicorn): the
+  view counters of every product in one ``aget_many``, the recommendations
+  with ``aget_or_set``, the page itself with ``aget``/``aset``.
+
+A cache that is down with fail-open (``AEROSPIKE_FAIL_OPEN=1``) costs these
+pages their speed, never their answer: reads miss, writes do nothing, the
+counter says "unknown".
 """
 
 from __future__ import annotations
@@ -47,15 +54,22 @@ def _similar(request: HttpRequest, product: Product) -> list[Product]:
     return sorted(same, key=lambda p: abs(p.price - product.price))[:3]
 
 
+def _count_view(slug: str) -> int | None:
+    """A counter that survives restarts of the site (incr is atomic); None: cache down."""
+    counter = f"views:{slug}"
+    cache.add(counter, 0, timeout=None)
+    try:
+        return cache.incr(counter)
+    except ValueError:  # the counter is missing: the cache is down (fail-open) or off
+        return None
+
+
 def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
     product = BY_SLUG.get(slug)
     if product is None:
         raise Http404("no such product")
 
-    # Low-level API: a counter that survives restarts of the site (incr is atomic).
-    counter = f"views:{slug}"
-    cache.add(counter, 0, timeout=None)
-    views = cache.incr(counter)
+    views = _count_view(slug)
 
     similar = cache.get_or_set(f"similar:{slug}", lambda: _similar(request, product), 300)
 
@@ -75,3 +89,37 @@ def product_detail(request: HttpRequest, slug: str) -> HttpResponse:
             "rendered_at": datetime.now(timezone.utc),
         },
     )
+
+
+ASYNC_PAGE = "async:product_list"
+
+
+async def async_product_list(request: HttpRequest) -> HttpResponse:
+    """The product list as an async view: one ``aget``, one ``aget_many``, ``aget_or_set``."""
+    page = await cache.aget(ASYNC_PAGE)
+    if page is None:
+        _miss(request, "the async product list (aget)")
+        categories: dict[str, list[Product]] = {}
+        for product in PRODUCTS:
+            categories.setdefault(product.category, []).append(product)
+        page = render(
+            request,
+            "catalogue/list.html",
+            {"categories": sorted(categories.items()), "rendered_at": datetime.now(timezone.utc)},
+        ).content
+        await cache.aset(ASYNC_PAGE, page, 60)
+    counters = await cache.aget_many([f"views:{p.slug}" for p in PRODUCTS])
+    featured = await cache.aget_or_set("async:featured", _featured, 300)
+    response = HttpResponse(page)
+    response["X-Views"] = str(sum(counters.values()))
+    response["X-Featured"] = featured
+    return response
+
+
+def _featured() -> str:
+    """The cheapest product of each category (the ``aget_or_set`` default)."""
+    cheapest: dict[str, Product] = {}
+    for product in PRODUCTS:
+        if product.category not in cheapest or product.price < cheapest[product.category].price:
+            cheapest[product.category] = product
+    return ",".join(sorted(p.slug for p in cheapest.values()))
