@@ -20,7 +20,7 @@ each wall-clock second, so the timeline has one-second resolution.
 
 Only the embedded server is killed: a cluster named by ``AEROSPIKE_HOSTS`` is
 shared, and is never touched here. ``python benchmarks/http_faults.py``
-prints the figures; ``reliability.py`` runs it as its scenario (i).
+prints the figures; ``reliability.py`` runs it as its scenario (j).
 """
 
 from __future__ import annotations

@@ -22,6 +22,7 @@ import logging
 import os
 import platform
 import re
+import shutil
 import statistics
 import sys
 import threading
@@ -35,6 +36,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
+import http_faults
 import node_loss
 
 from aerospike_cache.connection import registry
@@ -69,11 +71,16 @@ class Sizes:
     add_rounds: int = 100
     threads: int = 8
     node_loss_seconds: float = 6.0  # after the kill: the take-over, and writes working again
+    # (i): seconds of HTTP load before the kill, with the server down, after its return
+    http_phases: tuple[float, float, float] = (2.5, 3.0, 6.0)
+    http_workers: int = 4
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
             node_loss_seconds=3.5,
+            http_phases=(2.0, 2.0, 4.0),
+            http_workers=2,
             outage_calls=200,
             outage_seconds=1.2,
             slow_calls=40,
@@ -728,6 +735,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(server, sizes, capture)
     rows: list[Row] = []
     codes: list[CodeRow] = []
+    timelines: list[str] = []
     started = time.monotonic()
     try:
         steps: list[tuple[str, Callable[[], list[Row]]]] = [
@@ -740,6 +748,7 @@ def main(argv: list[str] | None = None) -> int:
             ("(f) racing add", lambda: [bench.racing_add()]),
             ("(g) fork after first use", lambda: [bench.fork()]),
             ("(h) node lost", lambda: [node_lost(sizes, w) for w in (0.1, 0.5)]),
+            ("(j) killed under HTTP load", lambda: killed_under_http_load(sizes, timelines)),
         ]
         for name, step in steps:
             try:
@@ -760,6 +769,8 @@ def main(argv: list[str] | None = None) -> int:
         log.propagate = True
 
     report = render(rows, codes, environment(server, args.quick))
+    if timelines:
+        report += "\n\n" + "\n\n".join(timelines)
     print(report)
     if args.markdown:
         write_markdown(args.markdown, report)
@@ -800,6 +811,33 @@ def node_lost(sizes: Sizes, writes: float) -> Row:
         "writes still failed at the end: the cluster did not re-form",
     )
     return row
+
+
+def killed_under_http_load(sizes: Sizes, timelines: list[str]) -> list[Row]:
+    """(j): the embedded server killed and brought back under wrk's load on the Django site."""
+    registry.close_all()
+    rows = []
+    for fail_open in (True, False):
+        mode = "fail-open" if fail_open else "strict"
+        row = Row(
+            f"(j) server killed under HTTP load, gunicorn {sizes.http_workers} workers "
+            f"--preload, {mode}"
+        )
+        if shutil.which("wrk") is None:
+            row.check(False, "wrk is not installed (python3 tasks.py reliability installs it)")
+            rows.append(row)
+            continue
+        before, down, after = sizes.http_phases
+        out = http_faults.run(fail_open, before, down, after, sizes.http_workers)
+        row.calls = out.result.requests
+        row.leaked = out.failed
+        row.worst_ms = out.result.max_ms
+        row.recovery_ms = None if out.recovery_s is None else out.recovery_s * 1000
+        row.outcome = http_faults.summary(out)
+        row.problems.extend(out.problems)
+        rows.append(row)
+        timelines.append(http_faults.timeline(out))
+    return rows
 
 
 def _codes(bench: Bench, codes: list[CodeRow]) -> list[Row]:
