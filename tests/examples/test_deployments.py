@@ -90,9 +90,7 @@ class Deployed:
 
 
 @pytest.fixture
-def deploy(
-    aerospike_server: Any, aerospike_set: str
-) -> Iterator[Callable[..., Deployed]]:
+def deploy(aerospike_server: Any, aerospike_set: str) -> Iterator[Callable[..., Deployed]]:
     """Start a site under gunicorn or uvicorn; every one started is stopped at the end."""
     started: list[subprocess.Popen[str]] = []
     hosts = ",".join(f"{h[0]}:{h[1]}" for h in aerospike_server.hosts)
