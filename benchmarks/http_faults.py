@@ -34,9 +34,18 @@ import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from http_load import HOST, SITES, Proc, Result, free_port, running_site, site_env, start_aerospike
+from http_load import (
+    HOST,
+    SITES,
+    Proc,
+    Result,
+    free_port,
+    running_site,
+    site_env,
+    start_aerospike,
+    worker_pids,
+)
 from http_load import warm as warm_site
 from http_load import wrk as wrk_run
 
@@ -80,19 +89,6 @@ class FaultRun:
 
     def during(self, phase: str) -> list[Second]:
         return [s for s in self.seconds if s.phase == phase]
-
-
-def worker_pids(master: int) -> set[int]:
-    """The processes whose parent is ``master`` (gunicorn's workers)."""
-    pids = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master:
-            pids.add(int(stat.parent.name))
-    return pids
 
 
 def run(

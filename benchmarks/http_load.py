@@ -226,6 +226,19 @@ class Proc:
         self.log.close()
 
 
+def worker_pids(master: int) -> set[int]:
+    """The processes whose parent is ``master`` (gunicorn's or uvicorn's workers)."""
+    pids = set()
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == master:
+            pids.add(int(stat.parent.name))
+    return pids
+
+
 def start_aerospike(port: int = 0) -> tuple[Proc, int]:
     """The embedded server in a process of its own (``port`` 0: a free one)."""
     cmd = [sys.executable, "-m", "aerospike_cache.server", "--host", HOST, "--port", str(port)]
@@ -282,6 +295,12 @@ def running_site(
     proc = Proc(site.server, site.command(port, workers, preload), env, site.cwd)
     try:
         proc.wait_listening(port)
+        # the master listens before its workers are all up: wait for them (Linux's /proc)
+        deadline = time.monotonic() + 60
+        while Path("/proc").exists() and len(worker_pids(proc.pid)) < workers:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{site.server}: {worker_pids(proc.pid)} of {workers} workers")
+            time.sleep(0.1)
         yield proc, f"http://{HOST}:{port}"
     finally:
         proc.stop()

@@ -95,10 +95,11 @@ def deploy(aerospike_server: Any, aerospike_set: str) -> Iterator[Callable[..., 
     started: list[subprocess.Popen[str]] = []
     hosts = ",".join(f"{h[0]}:{h[1]}" for h in aerospike_server.hosts)
 
-    def start(site: str, server: str = "gunicorn", preload: bool = True) -> Deployed:
+    def start(site: str, server: str = "gunicorn", preload: bool = True, **extra: str) -> Deployed:
         port = _free_port()
         env = dict(
             os.environ,
+            **extra,
             AEROSPIKE_HOSTS=hosts,
             AEROSPIKE_NAMESPACE=aerospike_server.namespace,
             AEROSPIKE_SET=f"{aerospike_set}_{len(started)}",
@@ -140,7 +141,13 @@ def deploy(aerospike_server: Any, aerospike_set: str) -> Iterator[Callable[..., 
                     pytest.fail(f"{server} did not listen on {port} within 60 s")
                 time.sleep(0.2)
         ports = {h[1] for h in aerospike_server.hosts}
-        return Deployed(proc, f"http://127.0.0.1:{port}", ports)
+        deployed = Deployed(proc, f"http://127.0.0.1:{port}", ports)
+        # gunicorn listens before its workers are all forked: wait for them
+        while server == "gunicorn" and len(deployed.workers()) < WORKERS:
+            if time.monotonic() > deadline:
+                pytest.fail(f"gunicorn has {len(deployed.workers())} of {WORKERS} workers")
+            time.sleep(0.1)
+        return deployed
 
     yield start
     for proc in started:
@@ -219,3 +226,19 @@ def test_async_view_under_uvicorn(deploy: Callable[..., Deployed]) -> None:
     # aget_or_set computed the featured products once; aget_many read the counters
     assert first[1]["X-Featured"] == second[1]["X-Featured"] != ""
     assert "Products" in second[2]
+
+
+def test_the_rate_limit_counts_across_workers(deploy: Callable[..., Deployed]) -> None:
+    limit = 2 * WORKERS
+    site = deploy("django", API_RATE_LIMIT=str(limit))
+    for _ in range(2):  # a second go if the 60 s window turned during the first
+        window = int(time.time() // 60)
+        codes = []
+        for _ in range(limit + 2):
+            try:
+                codes.append(site.get("/api/products/notebook/")[0])
+            except urllib.error.HTTPError as exc:
+                codes.append(exc.code)
+        if int(time.time() // 60) == window:
+            break
+    assert codes == [200] * limit + [429, 429]

@@ -5,6 +5,8 @@
   computation goes through ``cache.get_or_set``, a view counter uses
   ``cache.incr``, and the "recently viewed" list lives in a cache-backed
   session;
+* ``/api/products/<slug>/``: a product as JSON, rate limited per client
+  address by a counter in the cache (``throttle``: ``add`` + ``incr``);
 * ``/async/``: the list again, as an async view (run it under uvicorn): the
   view counters of every product in one ``aget_many``, the recommendations
   with ``aget_or_set``, the page itself with ``aget``/``aset``.
@@ -16,15 +18,17 @@ counter says "unknown".
 
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timezone
 
 from django.core.cache import cache
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import cache_page
 
 from .data import BY_SLUG, PRODUCTS, Product
+from .throttle import throttle
 
 RECENT = "recently_viewed"
 
@@ -52,6 +56,14 @@ def _similar(request: HttpRequest, product: Product) -> list[Product]:
     time.sleep(0.3)
     same = [p for p in PRODUCTS if p.category == product.category and p != product]
     return sorted(same, key=lambda p: abs(p.price - product.price))[:3]
+
+
+@throttle(limit=int(os.environ.get("API_RATE_LIMIT", "60")), window=60)
+def product_api(request: HttpRequest, slug: str) -> JsonResponse:
+    product = BY_SLUG.get(slug)
+    if product is None:
+        raise Http404("no such product")
+    return JsonResponse({"slug": product.slug, "name": product.name, "price": str(product.price)})
 
 
 def _count_view(slug: str) -> int | None:
