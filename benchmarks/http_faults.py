@@ -18,7 +18,11 @@ way the workers must be the same processes at the end (none crashed).
 wrk runs once for the whole scenario; its Lua script counts the answers of
 each wall-clock second, so the timeline has one-second resolution.
 
-Only the embedded server is killed: a cluster named by ``AEROSPIKE_HOSTS`` is
+The same run loses one node of an embedded 3-node cluster (replication factor
+2, in this process: the node's connections reset, as on a kill) instead of
+the only server: with fail-open again no request may fail; without it, only
+writes fail, with the documented exceptions, until the others take over.
+Only embedded servers are killed: a cluster named by ``AEROSPIKE_HOSTS`` is
 shared, and is never touched here. ``python benchmarks/http_faults.py``
 prints the figures; ``reliability.py`` runs it as its scenario (j).
 """
@@ -37,8 +41,8 @@ from dataclasses import dataclass, field
 
 from http_load import (
     HOST,
+    NAMESPACE,
     SITES,
-    Proc,
     Result,
     free_port,
     running_site,
@@ -74,6 +78,7 @@ class Second:
 class FaultRun:
     fail_open: bool
     workers: int
+    node: bool = False  # one node of a cluster lost, not the only server
     result: Result = field(default_factory=Result)
     seconds: list[Second] = field(default_factory=list)
     workers_before: set[int] = field(default_factory=set)
@@ -91,17 +96,64 @@ class FaultRun:
         return [s for s in self.seconds if s.phase == phase]
 
 
+class ServerProcess:
+    """The embedded server in a process of its own: killed with SIGKILL, started anew."""
+
+    name = "embedded server killed (SIGKILL)"
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.proc, _ = start_aerospike(self.port)
+        self.hosts = f"{HOST}:{self.port}"
+
+    def kill(self) -> None:
+        self.proc.kill9()
+
+    def restart(self) -> None:
+        self.proc, _ = start_aerospike(self.port)  # empty, as a restarted in-memory node
+
+    def stop(self) -> None:
+        self.proc.stop()
+
+
+class ClusterNode:
+    """One node of an embedded 3-node cluster (replication factor 2), in this process."""
+
+    name = "1 of 3 nodes lost (replication factor 2)"
+
+    def __init__(self) -> None:
+        from aerospike_cache.server import EmbeddedCluster
+
+        self.cluster = EmbeddedCluster(3, 2, [NAMESPACE], heartbeat_timeout=1.5).start()
+        self.hosts = ",".join(f"{host}:{port}" for host, port in self.cluster.hosts)
+
+    def kill(self) -> None:
+        self.cluster.kill(1)  # its connections reset; the others take over after 1.5 s
+
+    def restart(self) -> None:
+        self.cluster.restart(1)  # rejoins empty and gets its partitions back
+
+    def stop(self) -> None:
+        self.cluster.close()
+
+
 def run(
-    fail_open: bool, before: float = 2.5, down: float = 3.0, after: float = 6.0, workers: int = 4
+    fail_open: bool,
+    before: float = 2.5,
+    down: float = 3.0,
+    after: float = 6.0,
+    workers: int = 4,
+    node: bool = False,
 ) -> FaultRun:
-    """One kill-and-return under one wrk run: ``before`` s, ``down`` s, then ``after`` s."""
-    out = FaultRun(fail_open, workers)
-    port = free_port()
-    holder: dict[str, Proc] = {}
-    holder["server"], _ = start_aerospike(port)
+    """One kill-and-return under one wrk run: ``before`` s, ``down`` s, then ``after`` s.
+
+    ``node``: lose one node of an embedded 3-node cluster instead of the only server.
+    """
+    out = FaultRun(fail_open, workers, node)
+    target: ServerProcess | ClusterNode = ClusterNode() if node else ServerProcess()
     env = site_env(
         "aerospike",
-        f"{HOST}:{port}",
+        target.hosts,
         0,
         f"faults_{os.getpid()}_{int(fail_open)}",
         AEROSPIKE_FAIL_OPEN="1" if fail_open else "0",
@@ -111,11 +163,11 @@ def run(
 
     def kill() -> None:
         marks["kill"] = time.time()
-        holder["server"].kill9()
+        target.kill()
 
     def restart() -> None:
         marks["restart"] = time.time()
-        holder["server"], _ = start_aerospike(port)
+        target.restart()
 
     try:
         with running_site(SITE, env, workers, preload=True) as (site, base):
@@ -132,7 +184,7 @@ def run(
             out.workers_after = worker_pids(site.pid)
             out.errors = Counter(ERROR.findall(site.output()))
     finally:
-        holder["server"].stop()
+        target.stop()
     kill_at, restart_at = marks["kill"], marks["restart"]
     out.restart_at = restart_at - kill_at
     for second, counts in sorted(out.result.seconds.items()):
@@ -165,18 +217,24 @@ def check(out: FaultRun, steady: float) -> None:
             out.recovery_s is not None and out.recovery_s <= RECOVERY_BOUND_S,
             f"the hit ratio was not back within {RECOVERY_BOUND_S:.0f} s of the restart",
         )
-    else:
+    elif not out.node:  # the only server gone: the pages that need it fail, as documented
         need(sum(s.non2xx for s in down) > 0, "no request failed while the cache was down")
         need(sum(out.errors.values()) > 0, "no aerospike_cache.errors exception in the log")
+    if not out.fail_open:
+        failed = sum(s.non2xx for s in out.seconds)
+        need(
+            failed <= sum(out.errors.values()),
+            "pages failed with something else than aerospike_cache.errors",
+        )
         last = out.seconds[-2] if len(out.seconds) > 1 else None  # the last whole second
         need(last is not None and last.non2xx == 0, "pages still failed at the end")
 
 
 def timeline(run: FaultRun) -> str:
     """The seconds of one run as a markdown table."""
-    mode = "fail-open" if run.fail_open else "strict"
+    mode = f"{'1 of 3 nodes' if run.node else 'the server'}, {_mode(run)}"
     lines = [
-        f"| {mode}: second (from the kill) | server | answers | non-2xx | X-Cache hit ratio |",
+        f"| {mode}: second (from the kill) | state | answers | non-2xx | X-Cache hit ratio |",
         "| ---: | --- | ---: | ---: | ---: |",
     ]
     for s in run.seconds:
@@ -185,14 +243,19 @@ def timeline(run: FaultRun) -> str:
     return "\n".join(lines)
 
 
+def _mode(run: FaultRun) -> str:
+    return "fail-open" if run.fail_open else "strict"
+
+
 def summary(run: FaultRun) -> str:
     errors = ", ".join(f"{name} x {n}" for name, n in run.errors.most_common()) or "none"
     back = "never" if run.recovery_s is None else f"within {run.recovery_s:.1f} s"
     same = "the same" if run.workers_after == run.workers_before else "NOT the same"
+    lost = "node" if run.node else "server"
     r = run.result
     return (
         f"{r.requests} requests ({r.rps:,.0f}/s), {r.non2xx} non-2xx, {r.socket_errors} socket "
-        f"errors, p99 {r.p99_ms:.0f} ms, max {r.max_ms:.0f} ms; server back "
+        f"errors, p99 {r.p99_ms:.0f} ms, max {r.max_ms:.0f} ms; {lost} back "
         f"{run.restart_at:.1f} s after the kill; hit ratio back {back} of the restart; "
         f"exceptions in the site's log: {errors}; {len(run.workers_before)} workers, {same} "
         "processes at the end"
@@ -204,15 +267,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=4)
     args = parser.parse_args(argv)
     failed = False
-    for fail_open in (True, False):
-        out = run(fail_open, workers=args.workers)
-        print(timeline(out))
-        print()
-        print(summary(out))
-        print()
-        for problem in out.problems:
-            print(f"VIOLATED ({'fail-open' if fail_open else 'strict'}): {problem}")
-            failed = True
+    for node in (False, True):
+        for fail_open in (True, False):
+            out = run(fail_open, workers=args.workers, node=node)
+            print(timeline(out))
+            print()
+            print(summary(out))
+            print()
+            for problem in out.problems:
+                print(f"VIOLATED ({'node' if node else 'server'}, {_mode(out)}): {problem}")
+                failed = True
     return 1 if failed else 0
 
 

@@ -814,29 +814,31 @@ def node_lost(sizes: Sizes, writes: float) -> Row:
 
 
 def killed_under_http_load(sizes: Sizes, timelines: list[str]) -> list[Row]:
-    """(j): the embedded server killed and brought back under wrk's load on the Django site."""
+    """(j): the embedded server killed, or a node of a cluster lost, under wrk's HTTP load."""
     registry.close_all()
     rows = []
-    for fail_open in (True, False):
-        mode = "fail-open" if fail_open else "strict"
-        row = Row(
-            f"(j) server killed under HTTP load, gunicorn {sizes.http_workers} workers "
-            f"--preload, {mode}"
-        )
-        if shutil.which("wrk") is None:
-            row.check(False, "wrk is not installed (python3 tasks.py reliability installs it)")
+    for node in (False, True):
+        for fail_open in (True, False):
+            mode = "fail-open" if fail_open else "strict"
+            lost = "1 of 3 nodes (replication factor 2) lost" if node else "server killed"
+            row = Row(
+                f"(j) {lost} under HTTP load, gunicorn {sizes.http_workers} workers "
+                f"--preload, {mode}"
+            )
+            if shutil.which("wrk") is None:
+                row.check(False, "wrk is not installed (python3 tasks.py reliability installs it)")
+                rows.append(row)
+                continue
+            before, down, after = sizes.http_phases
+            out = http_faults.run(fail_open, before, down, after, sizes.http_workers, node)
+            row.calls = out.result.requests
+            row.leaked = out.failed
+            row.worst_ms = out.result.max_ms
+            row.recovery_ms = None if out.recovery_s is None else out.recovery_s * 1000
+            row.outcome = http_faults.summary(out)
+            row.problems.extend(out.problems)
             rows.append(row)
-            continue
-        before, down, after = sizes.http_phases
-        out = http_faults.run(fail_open, before, down, after, sizes.http_workers)
-        row.calls = out.result.requests
-        row.leaked = out.failed
-        row.worst_ms = out.result.max_ms
-        row.recovery_ms = None if out.recovery_s is None else out.recovery_s * 1000
-        row.outcome = http_faults.summary(out)
-        row.problems.extend(out.problems)
-        rows.append(row)
-        timelines.append(http_faults.timeline(out))
+            timelines.append(http_faults.timeline(out))
     return rows
 
 
