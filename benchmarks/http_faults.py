@@ -171,7 +171,7 @@ def run(
 
     try:
         with running_site(SITE, env, workers, preload=True) as (site, base):
-            warm_site(base, SITE.paths)
+            warm_site(site, base, SITE.paths)
             out.workers_before = worker_pids(site.pid)
             timers = [threading.Timer(before, kill), threading.Timer(before + down, restart)]
             for timer in timers:

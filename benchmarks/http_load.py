@@ -5,7 +5,9 @@ from Debian's packages when missing) or ``python benchmarks/http_load.py``
 with ``wrk`` on the PATH. Options: ``--seconds`` per run (default 5),
 ``--rounds`` over every cache (default 3: the row shows the median round),
 ``--workers`` (default 4), ``--quick`` (1 round of 1 s runs, 2 workers: a smoke run),
-``--markdown PATH`` (write the table between the HTTP markers of PATH).
+``--markdown PATH`` (write the table between the HTTP markers of PATH). On a
+cluster the runs use one set, ``AEROSPIKE_LOAD_SET`` (default ``http_load``),
+truncated after each run.
 
 The same site, with the same workers, in the same run, is measured with each
 cache behind it: ours on the embedded server (its own process), ours on
@@ -36,6 +38,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -48,6 +51,7 @@ EXAMPLES = ROOT / "example_projects"
 LUA = Path(__file__).resolve().parent / "wrk_paths.lua"
 HOST = "127.0.0.1"
 NAMESPACE = "cache"
+CLUSTER_SET = os.environ.get("AEROSPIKE_LOAD_SET", "http_load")  # the one set used on a cluster
 
 DJANGO_SLUGS = ("espresso-cup", "burr-grinder", "desk-lamp", "notebook", "wool-blanket")
 FLASK_SLUGS = ("trail-shoes", "rain-shell", "headlamp", "enamel-mug", "spork")
@@ -306,12 +310,18 @@ def running_site(
         proc.stop()
 
 
-def warm(base: str, paths: Sequence[str], rounds: int = 2) -> None:
+def warm(site: Proc, base: str, paths: Sequence[str], rounds: int = 2) -> None:
     """Fetch every page a few times (fills the cache; a failure here fails the run)."""
     for _ in range(rounds):
         for path in paths:
-            with urllib.request.urlopen(base + path, timeout=30) as response:
-                response.read()
+            try:
+                with urllib.request.urlopen(base + path, timeout=30) as response:
+                    response.read()
+            except urllib.error.HTTPError as exc:
+                log = site.output()[-3000:]
+                raise RuntimeError(
+                    f"{path}: {exc} while warming up; the site said:\n{log}"
+                ) from exc
 
 
 # -- wrk ----------------------------------------------------------------------
@@ -397,7 +407,7 @@ def aerospike_round_trip_us(hosts: str, n: int = 2000) -> float:
     seeds = [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1])) for h in hosts.split(",")]
     client = aerospike.client({"hosts": seeds}).connect()
     try:
-        key = (os.environ.get("AEROSPIKE_NAMESPACE", NAMESPACE), "load_rtt", "k")
+        key = (os.environ.get("AEROSPIKE_NAMESPACE", NAMESPACE), CLUSTER_SET, "rtt")
         client.put(key, {"v": b"x" * 100})
         return _median_us(lambda: client.get(key), n)
     finally:
@@ -582,11 +592,14 @@ def measure(args: argparse.Namespace) -> Report:
                     if redis is not None:
                         redis_flushall(redis_port)
                     hosts = cluster if backend == "cluster" else f"{HOST}:{port}"
-                    env = site_env(backend, hosts, redis_port, f"load_{run_id}_{key}_{n}")
+                    # one set on a cluster, emptied after each run: a namespace holds a
+                    # bounded number of set names (4095 on Aerospike 8), never freed
+                    set_name = CLUSTER_SET if backend == "cluster" else f"load_{run_id}_{key}_{n}"
+                    env = site_env(backend, hosts, redis_port, set_name)
                     say(f"round {n + 1}/{args.rounds}: {site.name}, {BACKEND_NAMES[backend]}")
                     try:
-                        with running_site(site, env, args.workers, args.preload) as (_, base):
-                            warm(base, site.paths)
+                        with running_site(site, env, args.workers, args.preload) as (proc, base):
+                            warm(proc, base, site.paths)
                             for walk, paths in site.runs():
                                 rows_of[walk].results.append(wrk(base, paths, args.seconds))
                     finally:

@@ -102,7 +102,7 @@ def deploy(aerospike_server: Any, aerospike_set: str) -> Iterator[Callable[..., 
             **extra,
             AEROSPIKE_HOSTS=hosts,
             AEROSPIKE_NAMESPACE=aerospike_server.namespace,
-            AEROSPIKE_SET=f"{aerospike_set}_{len(started)}",
+            AEROSPIKE_SET=aerospike_set,  # one site per test
             CACHE_WARM_UP="1",  # the master connects before forking (--preload)
             DJANGO_DEBUG="0",
             GUNICORN_BIND=f"127.0.0.1:{port}",
