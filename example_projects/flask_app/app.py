@@ -138,14 +138,24 @@ def similar_products(slug: str) -> list[str]:
     return [p.slug for p in sorted(same, key=lambda p: abs(p.price - product.price))[:3]]
 
 
+# stats() costs about eight cache reads (it summarizes latency histograms): the footer
+# recomputes it at most once a second, so that it does not weigh on every page.
+_footer: tuple[float, str] = (0.0, "")
+
+
 def hit_ratio() -> str:
     """This process's hit ratio, from the backend's stats."""
+    global _footer
     if not hasattr(cache.cache, "stats"):  # another backend (the load task's comparisons)
         return ""
+    if time.monotonic() < _footer[0]:
+        return _footer[1]
     stats = cache.cache.stats()
     if stats["hit_ratio"] is None:
         return ""
-    return f" · hit ratio {stats['hit_ratio']:.0%} ({stats['hits']} hits, {stats['misses']} misses)"
+    text = f" · hit ratio {stats['hit_ratio']:.0%} ({stats['hits']} hits, {stats['misses']} misses)"
+    _footer = (time.monotonic() + 1.0, text)
+    return text
 
 
 def cache_config() -> dict[str, Any]:

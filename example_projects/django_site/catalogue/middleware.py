@@ -11,6 +11,7 @@ line are added after the page cache and never stored in it.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -60,14 +61,24 @@ class CacheStatusMiddleware:
         return response
 
 
+# stats() costs about eight cache reads (it summarizes latency histograms): the footer
+# recomputes it at most once a second, so that it does not weigh on every page.
+_footer: tuple[float, str] = (0.0, "")
+
+
 def hit_ratio() -> str:
     """This process's hit ratio, from the backend's stats (near-cache hits included)."""
+    global _footer
     if not hasattr(cache, "stats"):  # another backend (the load task's comparisons)
         return ""
+    if time.monotonic() < _footer[0]:
+        return _footer[1]
     stats = cache.stats()
     if stats["hit_ratio"] is None:
         return ""
-    return (
+    text = (
         f" · hit ratio {stats['hit_ratio']:.0%} ({stats['hits']} hits, "
         f"{stats['near_hits']} from process memory, {stats['misses']} misses)"
     )
+    _footer = (time.monotonic() + 1.0, text)
+    return text
