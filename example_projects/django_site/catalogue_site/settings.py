@@ -60,8 +60,8 @@ if CACHE_BACKEND == "aerospike":
             "COMPRESSOR": "zlib",
             "IGNORE_EXCEPTIONS": FAIL_OPEN,
             # get_or_set computes once across workers; the lock outlives the 0.3 s
-            # computation a few times over, no more: a holder whose value was lost (the
-            # cache went away under it) keeps the others waiting until the lock expires
+            # computation a few times over, no more: a holder whose write and release
+            # were lost (the cache failing under it) keeps the others waiting until then
             "STAMPEDE": {"lock_ttl": 1.0, "wait": 2.0},
             # hot entries served from process memory for up to NEAR_CACHE_TTL seconds
             # (AEROSPIKE_NEAR_CACHE_TTL=0 turns the near cache off)
