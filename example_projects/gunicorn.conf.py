@@ -4,10 +4,11 @@
     gunicorn -c ../gunicorn.conf.py 'app:create_app()'           # example_projects/flask_app
 
 ``GUNICORN_WORKERS`` (default 4) pre-forked sync workers on ``GUNICORN_BIND``
-(default 127.0.0.1:8000); add ``--preload`` to load the site in the master
-before forking. Without ``AEROSPIKE_HOSTS`` this file starts one embedded
-Aerospike-compatible server for all the workers (each worker starting its own
-would give each a cache of its own) and stops it when gunicorn exits.
+(default 127.0.0.1:8000), threaded ones with ``GUNICORN_THREADS`` > 1; add
+``--preload`` to load the site in the master before forking. Without
+``AEROSPIKE_HOSTS`` this file starts one embedded Aerospike-compatible server
+for all the workers (each worker starting its own would give each a cache of
+its own) and stops it when gunicorn exits.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ from typing import Any
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "4"))
-worker_class = "sync"
+# GUNICORN_THREADS > 1: threaded workers (gthread), every thread on the worker's one client
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+worker_class = "gthread" if threads > 1 else "sync"
 accesslog = None
 graceful_timeout = 5
 control_socket_disable = True  # gunicorn >= 24: no shared ~/.gunicorn socket between sites

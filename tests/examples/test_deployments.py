@@ -202,12 +202,16 @@ def test_a_write_through_one_worker_is_seen_by_every_worker_within_the_near_ttl(
     assert not stale, f"still stale {NEAR_TTL} s after the write: {stale}"
 
 
-@pytest.mark.parametrize("preload", [True, False], ids=["preload", "no-preload"])
+@pytest.mark.parametrize(
+    ("preload", "threads"),
+    [(True, 1), (False, 1), (True, 4)],
+    ids=["preload", "no-preload", "preload-gthread"],
+)
 @pytest.mark.parametrize("site_name", ["django", "flask"])
 def test_pages_under_gunicorn_are_cached_across_workers(
-    deploy: Callable[..., Deployed], site_name: str, preload: bool
+    deploy: Callable[..., Deployed], site_name: str, preload: bool, threads: int
 ) -> None:
-    site = deploy(site_name, preload=preload)
+    site = deploy(site_name, preload=preload, GUNICORN_THREADS=str(threads))
     detail = "/products/burr-grinder/" if site_name == "django" else "/products/headlamp/"
     for path in ("/", detail):
         statuses = [site.get(path)[1].get("X-Cache") for _ in range(2 * WORKERS)]
