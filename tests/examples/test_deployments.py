@@ -154,7 +154,9 @@ def deploy(aerospike_server: Any, aerospike_set: str) -> Iterator[Callable[..., 
         if proc.poll() is None:
             os.killpg(proc.pid, 15)
             try:
-                proc.wait(15)
+                # not 15 s: a worker forked from a connected master may hang at exit
+                # (docs/deployment.md, known issue); these tests are not about stopping
+                proc.wait(2)
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, 9)
                 proc.wait()
