@@ -307,7 +307,9 @@ def running_site(
             time.sleep(0.1)
         yield proc, f"http://{HOST}:{port}"
     finally:
-        proc.stop()
+        # 3 s, then SIGKILL: a worker forked from a connected master may hang at exit
+        # (docs/deployment.md, known issue)
+        proc.stop(timeout=3)
 
 
 def warm(site: Proc, base: str, paths: Sequence[str], rounds: int = 2) -> None:
