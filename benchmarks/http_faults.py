@@ -63,7 +63,7 @@ class Second:
     """One wall-clock second of the load run, as the answers arriving in it tell."""
 
     start: float  # seconds since the kill
-    phase: str  # before, down, after (the server's state for most of the second)
+    phase: str  # before, kill (the kill in this second), down, return (the restart), after
     answers: int
     non2xx: int
     hits: int
@@ -92,8 +92,8 @@ class FaultRun:
     def failed(self) -> int:
         return self.result.non2xx + self.result.socket_errors
 
-    def during(self, phase: str) -> list[Second]:
-        return [s for s in self.seconds if s.phase == phase]
+    def during(self, *phases: str) -> list[Second]:
+        return [s for s in self.seconds if s.phase in phases]
 
 
 class ServerProcess:
@@ -188,18 +188,25 @@ def run(
     kill_at, restart_at = marks["kill"], marks["restart"]
     out.restart_at = restart_at - kill_at
     for second, counts in sorted(out.result.seconds.items()):
-        middle = second + 0.5
-        phase = "before" if middle < kill_at else "down" if middle < restart_at else "after"
-        out.seconds.append(Second(second - kill_at, phase, *counts))
+        out.seconds.append(Second(second - kill_at, _phase(second, kill_at, restart_at), *counts))
     # the first and last seconds are partial (wrk starting, stopping): steady is in between
     steady_seconds = [s.hit_ratio for s in out.during("before")[1:] if s.hit_ratio is not None]
     steady = min(steady_seconds, default=0.0)
-    for s in out.during("after"):
+    for s in out.during("return", "after"):
         if (s.hit_ratio or 0.0) >= 0.9 * steady:
             out.recovery_s = max(0.0, s.start + 1 - out.restart_at)
             break
     check(out, steady)
     return out
+
+
+def _phase(second: int, kill_at: float, restart_at: float) -> str:
+    """What happened to the server in the wall-clock ``second``."""
+    if second <= kill_at < second + 1:
+        return "kill"
+    if second <= restart_at < second + 1:
+        return "return"
+    return "before" if second < kill_at else "down" if second < restart_at else "after"
 
 
 def check(out: FaultRun, steady: float) -> None:
