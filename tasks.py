@@ -11,6 +11,8 @@ Standard library only, so that it runs with nothing but Python 3 and pip:
                                                          Python 3.10 to 3.13, pyenv's found)
     python3 tasks.py bench [args]                        benchmarks/run.py
     python3 tasks.py reliability [args]                  benchmarks/reliability.py
+    python3 tasks.py load [--quick] [args]               HTTP load on the example sites under
+                                                         gunicorn/uvicorn: ours vs Redis vs none
     python3 tasks.py upstream [--only SUITE]             Django's (5.2 and 6.1), Flask-Caching's
                                                          and cachelib's own tests on our
                                                          backends (upstream/)
@@ -47,7 +49,8 @@ VENV = ROOT / ".venv"
 STAMP = VENV / ".aerospike-cache-install.json"
 EXAMPLES = ROOT / "example_projects"
 
-TEST_EXTRAS = ("dev", "django", "flask", "rust-clients", "integrations")
+TEST_EXTRAS = ("dev", "django", "flask", "rust-clients", "integrations", "deploy")
+LOAD_EXTRAS = ("django", "flask", "deploy", "redis")
 DEMO_EXTRAS = ("django", "flask", "msgpack")
 
 MIN_PYTHON = (3, 10)
@@ -238,7 +241,59 @@ def task_bench(args: Sequence[str]) -> int:
 def task_reliability(args: Sequence[str]) -> int:
     """The fault scenarios with their figures (exits non-zero if an outcome is violated)."""
     python = ensure_venv(TEST_EXTRAS)
+    ensure_debian_tools({"wrk": "wrk"})  # the kill-under-HTTP-load scenario
     return run([python, ROOT / "benchmarks" / "reliability.py", *args])
+
+
+def ensure_debian_tools(tools: dict[str, str]) -> list[str]:
+    """Install the missing ``{command: Debian package}`` with apt-get; return what is still missing.
+
+    As root, or through ``sudo -n`` (never a password prompt); otherwise, and
+    on a system without apt-get, one line says what to install by hand.
+    """
+    missing = {cmd: pkg for cmd, pkg in tools.items() if shutil.which(cmd) is None}
+    if not missing:
+        return []
+    packages = sorted(set(missing.values()))
+    apt = shutil.which("apt-get")
+    prefix: list[str] | None = None
+    if apt is not None and hasattr(os, "geteuid") and os.geteuid() == 0:
+        prefix = []
+    elif (
+        apt is not None
+        and shutil.which("sudo") is not None
+        and subprocess.call(["sudo", "-n", "true"], stderr=subprocess.DEVNULL) == 0
+    ):
+        prefix = ["sudo", "-n"]
+    if prefix is None:
+        say(
+            f"{', '.join(packages)} not installed and cannot be installed here (needs apt-get "
+            f"as root or password-less sudo): install {' '.join(packages)} by hand"
+        )
+        return sorted(missing)
+    say(f"installing {' '.join(packages)} from Debian's packages (apt-get, once)")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    quiet = subprocess.DEVNULL if not os.environ.get("TASKS_VERBOSE") else None
+    install = [*prefix, apt, "install", "-y", "-q", "--no-install-recommends", *packages]
+    if subprocess.call(install, env=env, stdout=quiet) != 0:
+        # a fresh machine's package lists may be empty or stale: update once, then retry
+        subprocess.call([*prefix, apt, "update", "-q"], env=env, stdout=quiet)
+        subprocess.call(install, env=env, stdout=quiet)
+    still = sorted(cmd for cmd in missing if shutil.which(cmd) is None)
+    if still:
+        say(f"apt-get could not install {' '.join(missing[c] for c in still)}")
+    return still
+
+
+def task_load(args: Sequence[str]) -> int:
+    """HTTP load on the example sites (benchmarks/http_load.py): wrk, gunicorn/uvicorn, Redis."""
+    python = ensure_venv(LOAD_EXTRAS)
+    missing = ensure_debian_tools({"wrk": "wrk", "redis-server": "redis-server"})
+    if "wrk" in missing:
+        return fail("wrk is needed to drive the load (Debian package wrk)")
+    if "redis-server" in missing:
+        say("redis-server missing: the Redis rows are skipped")
+    return run([python, ROOT / "benchmarks" / "http_load.py", *args])
 
 
 def task_upstream(args: Sequence[str]) -> int:
@@ -439,6 +494,7 @@ TASKS = {
     "tox": task_tox,
     "bench": task_bench,
     "reliability": task_reliability,
+    "load": task_load,
     "upstream": task_upstream,
 }
 

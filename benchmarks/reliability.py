@@ -22,6 +22,7 @@ import logging
 import os
 import platform
 import re
+import shutil
 import statistics
 import sys
 import threading
@@ -35,6 +36,7 @@ from datetime import datetime, timezone
 from importlib import metadata
 from typing import Any
 
+import http_faults
 import node_loss
 
 from aerospike_cache.connection import registry
@@ -70,12 +72,17 @@ class Sizes:
     threads: int = 8
     node_loss_seconds: float = 6.0  # after the kill: the take-over, and writes working again
     full_seconds: float = 5.0  # writing past stop-writes: a few nsup cycles
+    # (k): seconds of HTTP load before the kill, with the server down, after its return
+    http_phases: tuple[float, float, float] = (2.5, 3.0, 6.0)
+    http_workers: int = 4
 
     @classmethod
     def quick(cls) -> Sizes:
         return cls(
             node_loss_seconds=3.5,
             full_seconds=2.5,
+            http_phases=(2.0, 2.0, 4.0),
+            http_workers=2,
             outage_calls=200,
             outage_seconds=1.2,
             slow_calls=40,
@@ -734,6 +741,7 @@ def main(argv: list[str] | None = None) -> int:
     bench = Bench(server, sizes, capture)
     rows: list[Row] = []
     codes: list[CodeRow] = []
+    timelines: list[str] = []
     started = time.monotonic()
     try:
         steps: list[tuple[str, Callable[[], list[Row]]]] = [
@@ -747,6 +755,7 @@ def main(argv: list[str] | None = None) -> int:
             ("(g) fork after first use", lambda: [bench.fork()]),
             ("(h) node lost", lambda: [node_lost(sizes, w) for w in (0.1, 0.5)]),
             ("(j) namespace full", lambda: [namespace_full(sizes, f) for f in FRONTENDS]),
+            ("(k) killed under HTTP load", lambda: killed_under_http_load(sizes, timelines)),
         ]
         for name, step in steps:
             try:
@@ -767,6 +776,8 @@ def main(argv: list[str] | None = None) -> int:
         log.propagate = True
 
     report = render(rows, codes, environment(server, args.quick))
+    if timelines:
+        report += "\n\n" + "\n\n".join(timelines)
     print(report)
     if args.markdown:
         write_markdown(args.markdown, report)
@@ -945,6 +956,33 @@ def _namespace(server: EmbeddedServer) -> dict[str, str]:
     finally:
         client.close()
     return dict(item.split("=", 1) for item in value.split(";") if "=" in item)
+def killed_under_http_load(sizes: Sizes, timelines: list[str]) -> list[Row]:
+    """(k): the embedded server killed, or a node of a cluster lost, under wrk's HTTP load."""
+    registry.close_all()
+    rows = []
+    for node in (False, True):
+        for fail_open in (True, False):
+            mode = "fail-open" if fail_open else "strict"
+            lost = "1 of 3 nodes (replication factor 2) lost" if node else "server killed"
+            row = Row(
+                f"(k) {lost} under HTTP load, gunicorn {sizes.http_workers} workers "
+                f"--preload, {mode}"
+            )
+            if shutil.which("wrk") is None:
+                row.check(False, "wrk is not installed (python3 tasks.py reliability installs it)")
+                rows.append(row)
+                continue
+            before, down, after = sizes.http_phases
+            out = http_faults.run(fail_open, before, down, after, sizes.http_workers, node)
+            row.calls = out.result.requests
+            row.leaked = out.failed
+            row.worst_ms = out.result.max_ms
+            row.recovery_ms = None if out.recovery_s is None else out.recovery_s * 1000
+            row.outcome = http_faults.summary(out)
+            row.problems.extend(out.problems)
+            rows.append(row)
+            timelines.append(http_faults.timeline(out))
+    return rows
 
 
 def _codes(bench: Bench, codes: list[CodeRow]) -> list[Row]:

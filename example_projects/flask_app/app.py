@@ -1,6 +1,7 @@
 """A small Flask shop whose cache is Aerospike (Flask-Caching backend of aerospike_cache).
 
     python app.py [--host 127.0.0.1] [--port 8000]
+    gunicorn -c ../gunicorn.conf.py 'app:create_app()'     (see docs/deployment.md)
 
 Without ``AEROSPIKE_HOSTS`` it starts the embedded, Aerospike-compatible
 server in-process; with ``AEROSPIKE_HOSTS=host:port[,host:port]`` (and
@@ -14,6 +15,13 @@ Caching features, one each:
 
 Every page says whether it came from the cache: an ``X-Cache: hit|miss``
 response header and a footer line.
+
+``CACHE_BACKEND`` picks the cache for the load task's comparisons:
+``aerospike`` (the default), ``redis`` (Flask-Caching's ``RedisCache`` on
+``REDIS_URL``) or ``none`` (``NullCache``: every page rendered).
+``AEROSPIKE_FAIL_OPEN=1`` turns an outage into misses and no-op writes;
+``CACHE_WARM_UP=1`` reads one key at start-up (under ``gunicorn --preload``
+the master connects before forking its workers).
 """
 
 from __future__ import annotations
@@ -130,30 +138,58 @@ def similar_products(slug: str) -> list[str]:
     return [p.slug for p in sorted(same, key=lambda p: abs(p.price - product.price))[:3]]
 
 
+# stats() costs about eight cache reads (it summarizes latency histograms): the footer
+# recomputes it at most once a second, so that it does not weigh on every page.
+_footer: tuple[float, str] = (0.0, "")
+
+
 def hit_ratio() -> str:
     """This process's hit ratio, from the backend's stats."""
+    global _footer
+    if not hasattr(cache.cache, "stats"):  # another backend (the load task's comparisons)
+        return ""
+    if time.monotonic() < _footer[0]:
+        return _footer[1]
     stats = cache.cache.stats()
     if stats["hit_ratio"] is None:
         return ""
-    return f" · hit ratio {stats['hit_ratio']:.0%} ({stats['hits']} hits, {stats['misses']} misses)"
+    text = f" · hit ratio {stats['hit_ratio']:.0%} ({stats['hits']} hits, {stats['misses']} misses)"
+    _footer = (time.monotonic() + 1.0, text)
+    return text
+
+
+def cache_config() -> dict[str, Any]:
+    """The cache settings for ``CACHE_BACKEND`` (aerospike, redis or none)."""
+    backend = os.environ.get("CACHE_BACKEND", "aerospike")
+    common = {"CACHE_DEFAULT_TIMEOUT": 300, "CACHE_KEY_PREFIX": "shop:"}
+    if backend == "redis":
+        redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+        return {**common, "CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": redis_url}
+    if backend == "none":
+        return {**common, "CACHE_TYPE": "NullCache"}
+    if backend != "aerospike":
+        raise ValueError(f"CACHE_BACKEND={backend!r}: aerospike, redis or none")
+    hosts, namespace = aerospike_location()
+    return {
+        **common,
+        "CACHE_TYPE": "aerospike_cache.flask.AerospikeCache",
+        # "host:port[,host:port]", or [("10.0.0.5", 3000, None), ...] as in aerospike-flask-cache
+        "CACHE_AEROSPIKE_HOSTS": hosts,
+        "CACHE_AEROSPIKE_NAMESPACE": namespace,
+        "CACHE_AEROSPIKE_SET": os.environ.get("AEROSPIKE_SET") or "flask_app",
+        "CACHE_AEROSPIKE_FAIL_OPEN": os.environ.get("AEROSPIKE_FAIL_OPEN", "0") == "1",
+        # a @cache.memoize miss waits for the request already computing it
+        "CACHE_AEROSPIKE_STAMPEDE": {"decorators": True},
+    }
 
 
 def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
-    hosts, namespace = aerospike_location()
-    app.config.update(
-        CACHE_TYPE="aerospike_cache.flask.AerospikeCache",
-        # "host:port[,host:port]", or [("10.0.0.5", 3000, None), ...] as in aerospike-flask-cache
-        CACHE_AEROSPIKE_HOSTS=hosts,
-        CACHE_AEROSPIKE_NAMESPACE=namespace,
-        CACHE_AEROSPIKE_SET=os.environ.get("AEROSPIKE_SET") or "flask_app",
-        CACHE_DEFAULT_TIMEOUT=300,
-        CACHE_KEY_PREFIX="shop:",
-        # a @cache.memoize miss waits for the request already computing it
-        CACHE_AEROSPIKE_STAMPEDE={"decorators": True},
-    )
+    app.config.update(cache_config())
     app.config.update(config or {})
     cache.init_app(app)
+    if os.environ.get("CACHE_WARM_UP") == "1":
+        cache.get("warm-up")  # connect now: fail at start-up if the cache is unreachable
     app.jinja_env.globals["cache_miss"] = miss
 
     @app.before_request
