@@ -956,6 +956,8 @@ def _namespace(server: EmbeddedServer) -> dict[str, str]:
     finally:
         client.close()
     return dict(item.split("=", 1) for item in value.split(";") if "=" in item)
+
+
 def killed_under_http_load(sizes: Sizes, timelines: list[str]) -> list[Row]:
     """(k): the embedded server killed, or a node of a cluster lost, under wrk's HTTP load."""
     registry.close_all()
