@@ -205,6 +205,7 @@ NAMESPACE_FIELDS: Final = (
     "nsup-period",
     "default-ttl",
     "allow-ttl-without-nsup",
+    "storage-engine.evict-used-pct",
     "evict-used-pct",
 )
 SET_FIELDS: Final = ("objects", "data_used_bytes", "memory_data_bytes", "device_data_bytes")
@@ -220,15 +221,19 @@ def parse_pairs(text: str, sep: str = ";") -> dict[str, str]:
     return out
 
 
-def merge_nodes(answers: Mapping[str, str], fields: tuple[str, ...]) -> dict[str, Any]:
+def merge_nodes(
+    answers: Mapping[str, str], fields: tuple[str, ...], sep: str = ";"
+) -> dict[str, Any]:
     """One figure per field from every node's answer: counts summed, settings as one node says.
 
     ``answers`` maps a node name to the value of its info answer (already
-    stripped of the command name).
+    stripped of the command name); ``sep`` separates its pairs: ``;`` in
+    ``namespace/<ns>``, ``:`` in ``sets/<ns>/<set>`` (a real node answers that
+    one as ``objects=5:tombstones=0:...;``, without an ``ns=``/``set=`` prefix).
     """
     out: dict[str, Any] = {}
     for answer in answers.values():
-        pairs = parse_pairs(answer, ":" if answer.startswith("ns=") else ";")
+        pairs = parse_pairs(answer, sep)
         for field in fields:
             if field not in pairs:
                 continue
@@ -260,7 +265,7 @@ def server_figures(client: Any, namespace: str, set_name: str | None) -> dict[st
     figures["namespace_stats"] = merge_nodes(answers, NAMESPACE_FIELDS)
     if set_name:
         sets = _info_values(client.info_all(f"sets/{namespace}/{set_name}"))
-        figures["set_stats"] = merge_nodes(sets, SET_FIELDS)
+        figures["set_stats"] = merge_nodes(sets, SET_FIELDS, ":")
     return figures
 
 
