@@ -74,7 +74,7 @@ def compile_cdt(
     code = node[0]
     if code in (_LIST_SIZE, _MAP_SIZE):
         want = dict if code == _MAP_SIZE else list
-        return lambda c, _s: len(c) if type(c) is want else UNKNOWN
+        return lambda c, _s: len(c) if isinstance(c, want) else UNKNOWN
     spec = _READS.get(code)
     if spec is None:
         raise UnsupportedError(f"CDT op {code} in an expression")
@@ -87,7 +87,7 @@ def compile_cdt(
     want = dict if is_map else list
 
     def run(container: Any, s: Subject) -> Any:
-        if type(container) is not want:
+        if not isinstance(container, want):  # a map: a dict, flagged key-ordered or not
             return UNKNOWN
         values = [a(s) for a in args]
         if any(v is UNKNOWN for v in values):
@@ -108,7 +108,7 @@ def _descend(container: Any, path: list[tuple[Any, Any]]) -> Any:
             return UNKNOWN
         kind = ctx_type & 0x3F  # without the create flags
         want = list if kind < _CTX_MAP_INDEX else dict
-        if type(container) is not want:
+        if not isinstance(container, want):
             return UNKNOWN
         entries = _entries(container)
         if kind in (_CTX_LIST_INDEX, _CTX_MAP_INDEX):
@@ -139,7 +139,7 @@ Entries = list[tuple[Any, Any]]
 
 
 def _entries(container: Any) -> Entries:
-    if type(container) is dict:
+    if isinstance(container, dict):
         return sorted(container.items(), key=lambda kv: order_key(kv[0]))
     return list(enumerate(container))
 

@@ -28,7 +28,7 @@ from . import _msgpack as mp
 from . import _protocol as p
 from ._cdt import call_cdt, compile_cdt
 from ._protocol import UnsupportedError
-from ._values import UNKNOWN, ExprError, order_key
+from ._values import MAPS, UNKNOWN, ExprError, compare, order_key
 
 __all__ = [
     "UNKNOWN",
@@ -269,7 +269,7 @@ def to_particle(value: Any) -> tuple[int, bytes] | None:
         return p.PT_BLOB, value
     if t is list:
         return p.PT_LIST, mp.pack(value)
-    if t is dict:
+    if t is dict or t is mp.KeyOrderedMap:
         return p.PT_MAP, mp.pack(value)
     raise ExprError(f"an expression cannot produce a {t.__name__}")
 
@@ -320,7 +320,7 @@ def literal(node: Any) -> Any:
     if isinstance(node, list):
         return [literal(v) for v in node]
     if isinstance(node, dict):
-        return {literal(k): literal(v) for k, v in node.items()}
+        return type(node)((literal(k), literal(v)) for k, v in node.items())
     return node
 
 
@@ -367,9 +367,14 @@ def _build_compare(code: int) -> Callable[[list[Any]], Fn]:
             if b is UNKNOWN:
                 return UNKNOWN
             ta, tb = type(a), type(b)
+            if ta is list or ta in MAPS:
+                if ta is not tb and not (ta in MAPS and tb in MAPS):
+                    return UNKNOWN
+                c = compare(a, b)  # unknown when it reaches an unordered map
+                return UNKNOWN if c is UNKNOWN else cmp(c, 0)
             if ta is not tb:
                 return UNKNOWN
-            if ta is list or ta is dict or a is None:
+            if a is None:
                 return cmp(order_key(a), order_key(b))
             return cmp(a, b)
 
@@ -993,7 +998,7 @@ def _build_map_kv(values: bool) -> Callable[[list[Any]], Fn]:
 
         def run(s: Subject) -> Any:
             m = fn(s)
-            if type(m) is not dict:
+            if type(m) not in MAPS:
                 return UNKNOWN
             items = sorted(m.items(), key=lambda kv: order_key(kv[0]))
             return [v if values else k for k, v in items]

@@ -5,7 +5,9 @@ byte: ``0x03`` + UTF-8 for a string, ``0x04`` + bytes for a blob (``0x17`` for
 GeoJSON). :func:`unpack` with ``particles=True`` turns those into ``str`` and
 ``bytes``; with ``particles=False`` every string-family value stays raw
 ``bytes`` (the structure of an expression: bin names, regexes, variable names).
-Map flags (a leading key of extension type) are dropped on decoding.
+Map flags (a leading key of extension type) are dropped on decoding; a map
+flagged key-ordered decodes as a :class:`KeyOrderedMap` (comparisons need to
+know: a real node does not compare a structure holding an unordered map).
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ class Ext:
     def __init__(self, type_: int, data: bytes) -> None:
         self.type = type_
         self.data = data
+
+
+#: AS_PACKED_MAP_FLAG_K_ORDERED: the map's entries are stored in key order
+MAP_K_ORDERED = 0x01
+#: the flags entry of a key-ordered map as a C client packs it: ext8, no data, type 1; nil
+_K_ORDERED_FLAGS = b"\xc7\x00\x01\xc0"
+
+
+class KeyOrderedMap(dict):  # type: ignore[type-arg]
+    """A map flagged key-ordered (``aerospike.KeyOrderedDict``, a map policy's order)."""
+
+    __slots__ = ()
 
 
 class Geo(str):
@@ -142,7 +156,9 @@ class _Reader:
         for _ in range(n):
             key, pos = self.read(pos)
             value, pos = self.read(pos)
-            if isinstance(key, Ext):  # map flags (ordered map)
+            if isinstance(key, Ext):  # map flags
+                if key.type & MAP_K_ORDERED and not out:
+                    out = KeyOrderedMap()
                 continue
             if isinstance(key, (list, dict)):
                 raise MsgpackError("a map key must be a scalar")
@@ -204,7 +220,11 @@ def _pack_into(out: bytearray, value: Any) -> None:
         for item in value:
             _pack_into(out, item)
     elif isinstance(value, dict):
-        _pack_len(out, len(value), 0x80, 0xDE, 0xDF)
+        if type(value) is KeyOrderedMap:
+            _pack_len(out, len(value) + 1, 0x80, 0xDE, 0xDF)
+            out += _K_ORDERED_FLAGS  # entries as decoded: in key order already
+        else:
+            _pack_len(out, len(value), 0x80, 0xDE, 0xDF)
         for k, v in value.items():
             _pack_into(out, k)
             _pack_into(out, v)
