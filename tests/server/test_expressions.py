@@ -269,13 +269,17 @@ FILTERS: dict[str, tuple[Any, bool]] = {
 
 @pytest.mark.parametrize("name", list(FILTERS))
 def test_filter_evaluation(client: Any, stored: Key, name: str) -> None:
-    expression, passes = FILTERS[name]
+    _check_filter(client, stored, *FILTERS[name], BINS)
+
+
+def _check_filter(client: Any, key: Key, expression: Any, passes: bool, bins: Any) -> None:
+    """A get with ``expression`` reads ``bins`` if the record passes, else answers 27."""
     policy = _expr_policy(expression.compile())
     if passes:
-        assert client.get(stored, policy=policy)[2] == BINS
+        assert client.get(key, policy=policy)[2] == bins
     else:
         with pytest.raises(ex.FilteredOut):
-            client.get(stored, policy=policy)
+            client.get(key, policy=policy)
 
 
 K = aerospike.KeyOrderedDict
@@ -310,13 +314,7 @@ MAP_COMPARES: dict[str, tuple[Any, bool]] = {
 @pytest.mark.parametrize("name", list(MAP_COMPARES))
 def test_map_comparison_needs_key_ordered_maps(client: Any, key: Key, name: str) -> None:
     client.put(key, ORDERED_BINS)
-    expression, passes = MAP_COMPARES[name]
-    policy = _expr_policy(expression.compile())
-    if passes:
-        assert client.get(key, policy=policy)[2] == ORDERED_BINS
-    else:
-        with pytest.raises(ex.FilteredOut):
-            client.get(key, policy=policy)
+    _check_filter(client, key, *MAP_COMPARES[name], ORDERED_BINS)
 
 
 def test_digest_modulo(client: Any, stored: Key) -> None:
