@@ -6,7 +6,9 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from . import _figures as fig
 from . import _protocol as p
+from ._ops import record_size
 from ._partitions import REGIME, Peer
 
 if TYPE_CHECKING:
@@ -15,12 +17,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aerospike_cache.server")
 
-BUILD = "8.1.0.0"
+BUILD = "8.1.2.0"
 EDITION = "Aerospike Community Edition"
 _EDITIONS = {False: EDITION, True: "Aerospike Enterprise Edition"}
 #: info commands a Community node refuses with ``ERROR:25`` (``ee_only`` in thr_info.c)
 _ENTERPRISE_COMMANDS = frozenset(
     (
+        "racks",
+        "rack-ids",
+        "revive",
         "peers-tls-std",
         "peers-tls-alt",
         "alumni-tls-std",
@@ -35,6 +40,31 @@ FEATURES = (
 )
 #: answered when the request carries no command at all (like a real server's default list)
 _DEFAULT_COMMANDS = ("node", "build", "edition", "version")
+#: the histograms ``latencies:`` lists for each namespace (none kept: each is empty)
+_HISTOGRAMS = (
+    "read",
+    "write",
+    "udf",
+    "batch-sub-read",
+    "batch-sub-write",
+    "batch-sub-udf",
+    "pi-query",
+    "si-query",
+)
+_ERR_PARAMETER, _ERR_CLUSTER_CHANGE, _ERR_NAMESPACE = 4, 7, 20
+
+
+def _config_pairs(text: str) -> list[tuple[str, str]]:
+    return [(k, v) for k, _, v in (item.partition("=") for item in text.split(";"))]
+
+
+_NAMESPACE_CONFIG = _config_pairs(fig.NAMESPACE_CONFIG)
+_SERVICE_CONFIG = _config_pairs(fig.SERVICE_CONFIG)
+
+
+def _error(code: int, message: str) -> str:
+    """A failed info command's answer (``as_info_respond_error``)."""
+    return f"ERROR:{code}:{message}"
 
 
 _CLUSTER_COMMANDS = frozenset(
@@ -115,21 +145,34 @@ class InfoHandler:
             return self._unsupported(line)
         if name == "get-config":
             return self._get_config(_parse_params(arg))
-        if name in ("query-show", "scan-show", "jobs"):
+        if name == "query-show":
             return self._job_show(_parse_params(arg))
+        if name == "latencies":
+            return self._latencies()
         srv.record_unknown_info(line)
         return "ERROR:4:unrecognized command"
 
     def _job_show(self, params: dict[str, str]) -> str:
-        """``query-show:id=N`` (also ``trid``, and the old ``jobs:...;trid=N``)."""
-        raw = params.get("id", params.get("trid", ""))
+        """``query-show:id=N`` (also ``trid``); without an id, every job (``;``-separated)."""
+        jobs = self.node.jobs
+        raw = params.get("id", params.get("trid"))
+        if raw is None:
+            return "" if jobs is None else jobs.show_all()
         try:
             trid = int(raw, 0)
         except ValueError:
-            return "ERROR:4:bad id"
-        jobs = self.node.jobs
-        shown = jobs.show(trid) if jobs is not None and trid else None
-        return "ERROR:2:job not found" if shown is None else shown
+            trid = 0
+        if not trid:
+            return _error(_ERR_PARAMETER, "bad id")
+        shown = jobs.show(trid) if jobs is not None else None
+        return _error(2, "job not found") if shown is None else shown
+
+    def _latencies(self) -> str:
+        """``latencies:``: the canonical histograms, each empty (``name:``), as a fresh node's."""
+        names = ["batch-index"]
+        for ns in self.node.storage:
+            names += [f"{{{ns}}}-{hist}" for hist in _HISTOGRAMS]
+        return ";".join(f"{name}:" for name in names)
 
     def _unsupported(self, line: str) -> str:
         self.node.record_unknown_info(line)
@@ -166,6 +209,10 @@ class InfoHandler:
             return FEATURES
         if name == "status":
             return "ok"
+        if name == "best-practices":
+            return "failed_best_practices=none"
+        if name == "health-stats":
+            return ""  # no outliers
         if name == "statistics":
             return self._statistics()
         if name == "sets":
@@ -207,13 +254,14 @@ class InfoHandler:
         size = params.get("size")
         if size is not None:
             if not size.isdigit():
-                return "ERROR::bad-size"
+                return _error(_ERR_PARAMETER, "bad size")
             if int(size) != node.cluster.size():
-                return "ERROR::cluster-not-specified-size"
+                return _error(_ERR_CLUSTER_CHANGE, "cluster not specified size")
         namespace = params.get("namespace")
-        if namespace is not None and namespace not in node.storage:
-            return "ERROR::unknown-namespace"
-        return node.cluster.key  # migrations are instant: never "unstable-cluster"
+        ignore_migrations = params.get("ignore-migrations") == "true"
+        if namespace is not None and not ignore_migrations and namespace not in node.storage:
+            return _error(_ERR_NAMESPACE, "namespace not found on node")
+        return node.cluster.key  # migrations are instant: never "unstable cluster"
 
     def _slash(self, name: str, arg: str, line: str) -> str:
         srv = self.node
@@ -238,39 +286,36 @@ class InfoHandler:
         return "ERROR:4:unrecognized command"
 
     def _namespace(self, name: str) -> str:
+        """``namespace/<ns>``: a real node's statistics, then the namespace's configuration."""
         srv = self.node
         ns = srv.storage[name]
-        cfg = ns.config
         now_s = p.now_ms() // 1000
         view = srv.cluster
         objects, master = self._held(ns, now_s)
-        stats = [
+        stats: list[tuple[str, object]] = [
             ("ns_cluster_size", view.size()),
             ("effective_replication_factor", view.replication_factor()),
             ("objects", objects),
-            ("tombstones", 0),
-            ("expired_objects", ns.expired_objects),
             ("master_objects", master),
             ("prole_objects", objects - master),
-            ("unavailable_partitions", 0),
-            ("dead_partitions", 0),
-            ("stop_writes", "false"),
-            ("hwm_breached", "false"),
             ("current_time", now_s),
+            ("expired_objects", ns.expired_objects),
             ("truncate_lut", ns.truncate_lut),
-            ("nsup-period", cfg.nsup_period),
-            ("default-ttl", cfg.default_ttl),
-            ("allow-ttl-without-nsup", str(cfg.allow_ttl_without_nsup).lower()),
-            ("max-record-size", cfg.max_record_size),
-            ("conflict-resolve-writes", str(cfg.conflict_resolve_writes).lower()),
-            ("default-read-touch-ttl-pct", 0),
-            ("replication-factor", view.replication_factor()),
-            ("strong-consistency", "false"),
-            ("storage-engine", "memory"),
-            ("max-ttl", p.MAX_TTL),
-            ("disallow-null-setname", "false"),
         ]
-        return ";".join(f"{k}={v}" for k, v in stats)
+        return _in_order(stats, self._namespace_config(ns))
+
+    def _namespace_config(self, ns: Namespace) -> list[tuple[str, object]]:
+        """The namespace's configuration: a memory namespace's defaults, its own settings."""
+        cfg = ns.config
+        own: dict[str, object] = {
+            "nsup-period": cfg.nsup_period,
+            "default-ttl": cfg.default_ttl,
+            "allow-ttl-without-nsup": str(cfg.allow_ttl_without_nsup).lower(),
+            "max-record-size": cfg.max_record_size,
+            "conflict-resolve-writes": str(cfg.conflict_resolve_writes).lower(),
+            "replication-factor": self.node.cluster.replication_factor(),
+        }
+        return [(k, own.get(k, v)) for k, v in _NAMESPACE_CONFIG]
 
     def _held(self, ns: Namespace, now_s: int) -> tuple[int, int]:
         """(records this node holds, records it masters) of a namespace."""
@@ -279,6 +324,8 @@ class InfoHandler:
         return sum(1 for r in roles if r >= 0), roles.count(0)
 
     def _sets(self, ns_name: str | None, only: str | None = None) -> str:
+        """``sets``, ``sets/<ns>`` (each set ``ns=...:set=...:`` first) and ``sets/<ns>/<set>``
+        (its figures alone); ``:``-separated figures, each set ended by ``;``."""
         srv = self.node
         role = srv.cluster.role
         now_s = p.now_ms() // 1000
@@ -286,22 +333,26 @@ class InfoHandler:
         for name, ns in srv.storage.items():
             if ns_name is not None and name != ns_name:
                 continue
-            counts: dict[bytes, int] = {}
+            counts: dict[bytes, list[int]] = {}
             for d, r in ns.live_records(now_s):
                 if role(p.partition_id(d)) >= 0:  # a cluster node counts what it holds
-                    counts[r.set_name] = counts.get(r.set_name, 0) + 1
+                    held = counts.setdefault(r.set_name, [0, 0])
+                    held[0] += 1
+                    held[1] += -(-record_size(r.bins, r.key) // 16) * 16  # 16-byte blocks
             for set_name in sorted(set(counts) | set(ns.set_truncate_lut)):
                 if not set_name:
                     continue
                 sname = set_name.decode("utf-8", "replace")
                 if only is not None and sname != only:
                     continue
+                objects, used = counts.get(set_name, (0, 0))
+                prefix = "" if only is not None else f"ns={name}:set={sname}:"
                 parts.append(
-                    f"ns={name}:set={sname}:objects={counts.get(set_name, 0)}:tombstones=0:"
+                    f"{prefix}objects={objects}:tombstones=0:data_used_bytes={used}:"
                     f"truncate_lut={ns.set_truncate_lut.get(set_name, 0)}:sindexes=0:"
-                    "index_populating=false:truncating=false:default-ttl=0:"
-                    "disable-eviction=false:enable-index=false:stop-writes-count=0:"
-                    "stop-writes-size=0;"
+                    "index_populating=false:truncating=false:default-read-touch-ttl-pct=0:"
+                    "default-ttl=0:disable-eviction=false:enable-index=false:"
+                    "stop-writes-count=0:stop-writes-size=0;"
                 )
         return "".join(parts)
 
@@ -309,35 +360,32 @@ class InfoHandler:
         srv = self.node
         now_s = p.now_ms() // 1000
         objects = sum(self._held(ns, now_s)[0] for ns in srv.storage.values())
-        stats = [
-            ("cluster_size", srv.cluster.size()),
-            ("cluster_key", srv.cluster.key),
-            ("cluster_integrity", "true"),
-            ("cluster_is_member", "true"),
-            ("uptime", int(time.monotonic() - srv.started_at)),
-            ("objects", objects),
-            ("client_connections", srv.connections()),
-            ("reaped_fds", 0),
-        ]
-        return ";".join(f"{k}={v}" for k, v in stats)
+        uptime = int(time.monotonic() - srv.started_at)
+        live = {
+            "cluster_size": srv.cluster.size(),
+            "cluster_key": srv.cluster.key,
+            "cluster_principal": srv.name,
+            "uptime": uptime,
+            "objects": objects,
+            "client_connections": srv.connections(),
+            "paxos_principal": srv.name,
+            "time_since_rebalance": uptime,
+        }
+        return ";".join(
+            f"{k}={live.get(k, fig.STATISTICS_RESTING.get(k, 0))}" for k in fig.STATISTICS
+        )
 
     def _get_config(self, params: dict[str, str]) -> str:
         context = params.get("context", "")
         if context == "namespace":
             ns = self.node.storage.get(params.get("id", params.get("namespace", "")))
             if ns is None:
-                return "ERROR:2:namespace not found"
-            cfg = ns.config
-            return (
-                f"nsup-period={cfg.nsup_period};default-ttl={cfg.default_ttl};"
-                f"allow-ttl-without-nsup={str(cfg.allow_ttl_without_nsup).lower()};"
-                f"max-record-size={cfg.max_record_size};"
-                f"replication-factor={self.node.cluster.replication_factor()};"
-                "strong-consistency=false;default-read-touch-ttl-pct=0"
-            )
+                return _error(_ERR_NAMESPACE, "namespace not found")
+            return ";".join(f"{k}={v}" for k, v in self._namespace_config(ns))
         if context == "service" or not context:
-            return f"cluster-name={self.node.cluster_name or 'null'};proto-fd-max=15000"
-        return "ERROR:4:unknown context"
+            own = {"cluster-name": self.node.cluster_name or "null", "node-id": self.node.name}
+            return ";".join(f"{k}={own.get(k, v)}" for k, v in _SERVICE_CONFIG)
+        return _error(_ERR_PARAMETER, "invalid context")
 
     def _truncate(self, params: dict[str, str], whole_namespace: bool) -> str:
         srv = self.node
@@ -345,8 +393,8 @@ class InfoHandler:
         if not ns_name:
             return "ERROR:4:namespace required"
         ns = srv.storage.get(ns_name)
-        if ns is None:
-            return "ERROR:4:namespace not found"
+        if ns is None:  # a real node answers ok to truncate-namespace of an absent namespace
+            return "ok" if whole_namespace else "ERROR:4:namespace not found"
         set_name = None if whole_namespace else params.get("set")
         if not whole_namespace and not set_name:
             return "ERROR:4:set required"
@@ -365,3 +413,26 @@ class InfoHandler:
         srv.counters.add("truncate")
         ns.truncate(set_name.encode("utf-8") if set_name is not None else None, threshold)
         return "ok"
+
+
+def _in_order(live: list[tuple[str, object]], config: list[tuple[str, object]]) -> str:
+    """A namespace answer: a real node's statistics in its order, then ``config``.
+
+    ``live`` holds the figures this server keeps; every other statistic shows
+    its resting value. A live figure named like a configuration item replaces
+    that item; one a real node does not show comes after the statistics.
+    """
+    values = dict(live)
+    config = [(k, values.pop(k, v)) for k, v in config]
+    out: list[tuple[str, object]] = []
+    for field in fig.NAMESPACE_STATS:
+        if field == "storage-engine.stripe[*]":
+            out += [
+                (f"storage-engine.stripe[{i}].{name}", 0)
+                for i in range(fig.STRIPES)
+                for name in fig.STRIPE_STATS
+            ]
+        else:
+            out.append((field, values.pop(field, fig.NAMESPACE_RESTING.get(field, 0))))
+    out += values.items()
+    return ";".join(f"{k}={v}" for k, v in out + config)

@@ -115,9 +115,7 @@ def _announced_size(client: Any, ns: str) -> int:
 
 
 @contextlib.contextmanager
-def _connected(
-    hosts: list[tuple[str, int]], nodes: int | str, **policies: Any
-) -> Iterator[Any]:
+def _connected(hosts: list[tuple[str, int]], nodes: int | str, **policies: Any) -> Iterator[Any]:
     """A client seeded with the first of ``hosts``, once it knows ``nodes`` nodes
     (a namespace name: as many as the cluster announces for it)."""
     client = _client(hosts[:1], **policies)
