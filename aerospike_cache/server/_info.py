@@ -380,7 +380,7 @@ class InfoHandler:
         if context == "namespace":
             ns = self.node.storage.get(params.get("id", params.get("namespace", "")))
             if ns is None:
-                return _error(_ERR_NAMESPACE, "namespace not found")
+                return _error(_ERR_NAMESPACE, "namespace not found on node")
             return ";".join(f"{k}={v}" for k, v in self._namespace_config(ns))
         if context == "service" or not context:
             own = {"cluster-name": self.node.cluster_name or "null", "node-id": self.node.name}
@@ -388,30 +388,37 @@ class InfoHandler:
         return _error(_ERR_PARAMETER, "invalid context")
 
     def _truncate(self, params: dict[str, str], whole_namespace: bool) -> str:
+        """``truncate`` / ``truncate-namespace``, checked as ``cmd_truncate*`` (thr_info.c) do.
+
+        A real node broadcasts the truncate without looking the namespace up:
+        an absent namespace answers ``ok``.
+        """
         srv = self.node
         ns_name = params.get("namespace")
         if not ns_name:
-            return "ERROR:4:namespace required"
-        ns = srv.storage.get(ns_name)
-        if ns is None:  # a real node answers ok to truncate-namespace of an absent namespace
-            return "ok" if whole_namespace else "ERROR:4:namespace not found"
-        set_name = None if whole_namespace else params.get("set")
+            return _error(_ERR_NAMESPACE, "missing 'namespace'")
+        set_name = params.get("set")
+        if whole_namespace and set_name is not None:
+            return _error(_ERR_PARAMETER, "unexpected set name")
         if not whole_namespace and not set_name:
-            return "ERROR:4:set required"
+            return _error(_ERR_PARAMETER, "missing 'set'")
         now = p.now_ms()
         threshold = now
         if "lut" in params:
             try:
-                lut_ns = int(params["lut"])
+                lut_ns = int(params["lut"], 0)
             except ValueError:
-                return "ERROR:4:bad lut"
-            threshold = lut_ns // 1_000_000 - p.CITRUSLEAF_EPOCH_MS
+                lut_ns = 0
+            threshold = max(0, lut_ns // 1_000_000 - p.CITRUSLEAF_EPOCH_MS)
+            if threshold == 0:
+                return _error(_ERR_PARAMETER, "would truncate to 0")
             if threshold > now:
-                return "ERROR:4:lut is in the future"
-            if threshold < 0:
-                return "ERROR:4:bad lut"
+                return _error(_ERR_PARAMETER, "would truncate in the future")
+        ns = srv.storage.get(ns_name)
+        if ns is None:
+            return "ok"
         srv.counters.add("truncate")
-        ns.truncate(set_name.encode("utf-8") if set_name is not None else None, threshold)
+        ns.truncate(set_name.encode("utf-8") if set_name else None, threshold)
         return "ok"
 
 

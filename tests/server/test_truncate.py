@@ -99,6 +99,25 @@ def test_truncate_unknown_set_is_ok(client: Any, ns: str, aerospike_set: str) ->
     client.truncate(ns, aerospike_set + "_never_written", 0)
 
 
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        # the truncate is broadcast without looking the namespace up
+        ("truncate:namespace=no_such_ns;set=s", "ok"),
+        ("truncate-namespace:namespace=no_such_ns", "ok"),
+        ("truncate:namespace=no_such_ns", "ERROR:4:missing 'set'"),
+        ("truncate-namespace:namespace=no_such_ns;set=s", "ERROR:4:unexpected set name"),
+        ("truncate:set=s", "ERROR:20:missing 'namespace'"),
+    ],
+)
+def test_truncate_commands_are_checked_as_a_real_node_checks_them(
+    aerospike_server: Any, command: str, answer: str
+) -> None:
+    assert _wire.info(aerospike_server.host, aerospike_server.port, command) == (
+        f"{command}\t{answer}\n"
+    )
+
+
 def test_truncate_namespace(embedded_server: EmbeddedServer) -> None:
     import aerospike
 
