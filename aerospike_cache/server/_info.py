@@ -34,9 +34,11 @@ _ENTERPRISE_COMMANDS = frozenset(
         "service-tls-alt",
     )
 )
+#: what a real 8.1 node announces, less what this server does not do (CDT operations,
+#: secondary indexes and their queries, geo, UDFs; the legacy replicas-max flag)
 FEATURES = (
-    "batch-any;batch-index;blob-bits;float;peers;pipelining;pscans;"
-    "query-show;relaxed-sc;replicas;truncate-namespace"
+    "batch-any;batch-index;blob-bits;cluster-stable;float;peers;pipelining;pscans;"
+    "query-show;relaxed-sc;replicas;replicas-all;replicas-master;truncate-namespace"
 )
 #: answered when the request carries no command at all (like a real server's default list)
 _DEFAULT_COMMANDS = ("node", "build", "edition", "version")

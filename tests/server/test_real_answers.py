@@ -33,13 +33,10 @@ WITHHELD_FEATURES = {
     "cdt-index": "no secondary indexes",
     "cdt-list": "no list operations outside expressions",
     "cdt-map": "no map operations outside expressions",
-    "cluster-stable": "announced by 8.1 for the command; clients do not depend on it",
     "geo": "no geospatial queries",
     "sindex-exists": "no secondary indexes",
     "pquery": "no partition queries with a filter index",
-    "replicas-all": "answered, but clients use replicas",
-    "replicas-master": "answered, but clients use replicas",
-    "replicas-max": "answered, but clients use replicas",
+    "replicas-max": "a legacy flag of the replicas command: not claimed",
     "udf": "no UDFs",
 }
 #: commands a real node answers that the embedded server refuses with 4 (unrecognized)
