@@ -238,16 +238,14 @@ def test_nsup_purges_expired_records() -> None:
     assert ns.expired_objects == 1
 
 
-@pytest.mark.embedded_only
-def test_malformed_message_is_a_parameter_error() -> None:
+def test_malformed_message_is_a_parameter_error(raw_target: tuple[str, int]) -> None:
     import struct
 
     from . import _wire
 
-    with EmbeddedServer() as server:
-        # header claims 3 fields but carries none
-        body = _wire.HEADER.pack(22, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0)
-        frame = struct.pack(">Q", (2 << 56) | (3 << 48) | len(body)) + body
-        _t, rc, _b = _wire.roundtrip(server.host, server.port, frame)
-        assert rc == 4
-        assert _wire.info(server.host, server.port, "build").startswith("build\t")
+    # header claims 3 fields but carries none
+    body = _wire.HEADER.pack(22, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0)
+    frame = struct.pack(">Q", (2 << 56) | (3 << 48) | len(body)) + body
+    _t, rc, _b = _wire.roundtrip(*raw_target, frame)
+    assert rc == 4
+    assert _wire.info(*raw_target, "build").startswith("build\t")
