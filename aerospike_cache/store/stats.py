@@ -338,8 +338,8 @@ def _render_server(server: Mapping[str, Any] | None) -> list[str]:
     if "error" in server:
         return [f"{'server':<12} unavailable: {server['error']}"]
     lines = [f"{'server':<12} namespace {server['namespace']!r}, {server['nodes']} node(s)"]
-    lines += [f"  {k:<24} {v}" for k, v in server["namespace_stats"].items()]
+    lines += [f"  {k:<30} {v}" for k, v in server["namespace_stats"].items()]
     if server["set"]:
         lines.append(f"{'set':<12} {server['set']!r}")
-        lines += [f"  {k:<24} {v}" for k, v in server["set_stats"].items()]
+        lines += [f"  {k:<30} {v}" for k, v in server["set_stats"].items()]
     return lines
