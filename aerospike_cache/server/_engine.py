@@ -111,6 +111,11 @@ class Record:
         self.set_name = set_name
 
 
+#: set names a namespace can hold (AS_SET_MAX_COUNT): a name stays, records or not, until
+#: the node restarts; a write that would add one more answers 4
+MAX_SETS = 4095
+
+
 class Namespace:
     """One namespace: its records, truncate thresholds and a lock."""
 
@@ -381,6 +386,8 @@ class Namespace:
             return p.RC_OK, 0, 0, out
         if _ops.record_size(bins, stored_key) > self.config.max_record_size:
             return p.RC_RECORD_TOO_BIG, 0, 0, None
+        if set_name and set_name not in self.set_names and self._set_count() >= MAX_SETS:
+            return p.RC_PARAMETER, 0, 0, None  # "at set names limit, can't add set"
         gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
         void_time = self._void_time(ttl, rec, now // 1000)
         if rec is None:
@@ -393,6 +400,9 @@ class Namespace:
         set_name = self.set_names.setdefault(set_name, set_name)
         self.records[digest] = Record(bins, gen, void_time, now, stored_key, set_name)
         return p.RC_OK, gen, void_time, out
+
+    def _set_count(self) -> int:
+        return len(self.set_names) - (b"" in self.set_names)
 
     # -- truncate ------------------------------------------------------------
 

@@ -11,7 +11,11 @@ Fixtures:
 ``aerospike_client`` (session)
     A connected official ``aerospike`` client, closed at session end.
 ``aerospike_set`` (function)
-    A unique set name, truncated after the test.
+    A set name no other running test uses, truncated after the test. Names
+    come from a small pool per session (``t_<6 hex>_<n>``) and are used again
+    by later tests: a real node never forgets a set name (until restarted)
+    and refuses a write that would create a namespace's 4096th set (code 4),
+    so a name per test would use that up in a few runs of a large suite.
 ``embedded_server`` (function)
     A fresh private :class:`EmbeddedServer` (for fault tests); skipped on a
     real cluster.
@@ -35,8 +39,9 @@ Environment: ``AEROSPIKE_HOSTS``, ``AEROSPIKE_NAMESPACE`` (default ``test``),
 
 from __future__ import annotations
 
-import contextlib
+import collections
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -180,13 +185,48 @@ def aerospike_client(aerospike_server: AerospikeTestServer) -> Iterator[Any]:
         client.close()
 
 
+class SetNames:
+    """Set names for tests: taken, then given back once the test's records are gone.
+
+    A name given back is taken again only after ``depth`` other tests: work a
+    test left running on the server (a background job) is long over by then.
+    """
+
+    def __init__(self, depth: int = 8) -> None:
+        self.prefix = "t_" + uuid.uuid4().hex[:6]
+        self.depth = depth
+        self._free: collections.deque[str] = collections.deque()
+        self._made = 0
+
+    def take(self) -> str:
+        """A name no running test holds: the least recently used one, or a new one."""
+        if len(self._free) >= self.depth:
+            return self._free.popleft()
+        self._made += 1
+        return f"{self.prefix}_{self._made}"
+
+    def give_back(self, name: str) -> None:
+        self._free.append(name)
+
+
+@pytest.fixture(scope="session")
+def aerospike_set_names() -> SetNames:
+    return SetNames()
+
+
 @pytest.fixture
-def aerospike_set(aerospike_server: AerospikeTestServer, aerospike_client: Any) -> Iterator[str]:
-    name = "t_" + uuid.uuid4().hex[:10]
+def aerospike_set(
+    aerospike_server: AerospikeTestServer, aerospike_client: Any, aerospike_set_names: SetNames
+) -> Iterator[str]:
+    name = aerospike_set_names.take()
     yield name
-    # the test may have broken the connection; nothing to clean then
-    with contextlib.suppress(Exception):
+    # a truncate spares records written in its own millisecond: start it in a later one
+    time.sleep(0.002)
+    try:
         aerospike_client.truncate(aerospike_server.namespace, name, 0)
+    except Exception:  # the test broke the connection: the name is not clean, drop it
+        return
+    aerospike_set_names.give_back(name)
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Record size limit (13), key mismatch (19), bin name length (21)."""
+"""Record size limit (13), key mismatch (19), bin name length (21), set names per namespace (4)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any
 import aerospike
 import pytest
 from aerospike import exception as ex
+
+from aerospike_cache.server import EmbeddedServer
+from aerospike_cache.server._engine import MAX_SETS
 
 from . import _wire
 from .conftest import Key
@@ -82,3 +85,21 @@ def test_bin_name_over_15_bytes_is_error_21(
     _t, rc, _b = _wire.roundtrip(*raw_target, frame)
     assert rc == 0
     assert client.get((ns, aerospike_set, "bn"))[2] == {"b" * 15: 1}
+
+
+def test_a_namespace_holds_4095_set_names(embedded_server: EmbeddedServer) -> None:
+    # a private server: a real node never forgets a set name until it restarts
+    client = aerospike.client(embedded_server.config).connect()
+    try:
+        for i in range(MAX_SETS):
+            client.put(("test", f"s{i}", 1), {"v": 1})
+        with pytest.raises(ex.InvalidRequest):  # "at set names limit, can't add set"
+            client.put(("test", "one_more", 1), {"v": 1})
+        client.truncate("test", "s0", 0)
+        with pytest.raises(ex.InvalidRequest):  # an emptied set keeps its name
+            client.put(("test", "one_more", 1), {"v": 1})
+        client.put(("test", "s0", 2), {"v": 1})  # known names and no set are fine
+        client.put(("test", "", 3), {"v": 1})
+        client.put(("cache", "one_more", 1), {"v": 1})  # each namespace has its own names
+    finally:
+        client.close()

@@ -16,7 +16,7 @@ from aerospike import exception as ex
 
 from aerospike_cache.server import EmbeddedServer, NamespaceConfig
 from aerospike_cache.server._engine import Namespace
-from aerospike_cache.server.pytest_plugin import parse_hosts
+from aerospike_cache.server.pytest_plugin import SetNames, parse_hosts
 
 from .conftest import Key
 
@@ -249,3 +249,14 @@ def test_malformed_message_is_a_parameter_error(raw_target: tuple[str, int]) -> 
     _t, rc, _b = _wire.roundtrip(*raw_target, frame)
     assert rc == 4
     assert _wire.info(*raw_target, "build").startswith("build\t")
+
+
+def test_set_names_are_used_again_only_after_depth_other_tests() -> None:
+    names = SetNames(depth=2)
+    first, second = names.take(), names.take()
+    assert first != second and first.startswith(names.prefix)
+    names.give_back(first)
+    third = names.take()  # one name free, fewer than depth: a new one
+    assert third not in (first, second)
+    names.give_back(second)
+    assert names.take() == first  # two free: the least recently used
