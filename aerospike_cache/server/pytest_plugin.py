@@ -30,8 +30,8 @@ Fixtures:
     :class:`EmbeddedCluster` (closed after the test; for node-loss tests);
     skipped on a real cluster.
 
-Marker ``embedded_only``: the test needs the embedded server (skipped on a
-real cluster).
+Marker ``embedded_only`` (optionally ``embedded_only("why")``): the test needs
+the embedded server (skipped on a real cluster, with the reason).
 
 Environment: ``AEROSPIKE_HOSTS``, ``AEROSPIKE_NAMESPACE`` (default ``test``),
 ``AEROSPIKE_NONSUP_NAMESPACE`` (real cluster only), ``AEROSPIKE_CLUSTER_NAME``.
@@ -136,13 +136,18 @@ def real_cluster_hosts() -> list[tuple[str, int]] | None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "embedded_only: the test needs the embedded server (skipped when AEROSPIKE_HOSTS is set)",
+        "embedded_only(reason=None): the test needs the embedded server (skipped, with the "
+        "reason, when AEROSPIKE_HOSTS is set)",
     )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("embedded_only") is not None and real_cluster_hosts():
-        pytest.skip(EMBEDDED_ONLY_REASON)
+    marker = item.get_closest_marker("embedded_only")
+    if marker is not None and real_cluster_hosts():
+        # embedded_only("why"): what only the embedded server can do for the test
+        pytest.skip(
+            f"{EMBEDDED_ONLY_REASON}: {marker.args[0]}" if marker.args else EMBEDDED_ONLY_REASON
+        )
 
 
 def _target_names() -> tuple[str, str | None]:

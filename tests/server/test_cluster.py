@@ -237,7 +237,7 @@ def test_truncate_reaches_every_node(cclient: Any, cns: str, cset: str) -> None:
 # -- routing (embedded: per-node counters) ------------------------------------------------
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("per-node counters")
 def test_each_node_serves_the_keys_it_masters(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -255,7 +255,7 @@ def test_each_node_serves_the_keys_it_masters(
             assert counters.get("proxied", 0) == 0
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("a private cluster of several nodes and its counters")
 def test_a_node_asked_for_a_partition_it_does_not_hold_proxies(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -290,7 +290,7 @@ def _key_where(
     raise AssertionError("no such key")
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_before_take_over_writes_needing_the_lost_node_fail_and_reads_succeed(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -316,7 +316,7 @@ def test_before_take_over_writes_needing_the_lost_node_fail_and_reads_succeed(
         assert lost in _node_info(client, n0, "peers-clear-std")
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_node_loss_under_load_keeps_reads_and_acknowledged_writes(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -367,7 +367,7 @@ def test_node_loss_under_load_keeps_reads_and_acknowledged_writes(
             client.put(key, {"v": -1})  # writes work again after the take-over
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss and return (kill, restart)")
 def test_without_replicas_a_lost_nodes_records_become_misses(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -401,7 +401,7 @@ def _settled(read: Callable[[], dict[Any, Any]]) -> dict[Any, Any] | None:
         return None
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss and return (kill, restart)")
 def test_a_returning_node_gets_its_partitions_and_records_back(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -432,7 +432,7 @@ def test_a_returning_node_gets_its_partitions_and_records_back(
         _until(routed, what="the client to route to the returned node")
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the whole cluster down and back (kill, restart)")
 def test_whole_cluster_down_and_back(embedded_cluster: Callable[..., EmbeddedCluster]) -> None:
     cluster = embedded_cluster(3, 2)
     key = (NS, "down", 1)
@@ -452,7 +452,7 @@ def test_whole_cluster_down_and_back(embedded_cluster: Callable[..., EmbeddedClu
         assert client.get(key)[2] == {"v": 2}
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("fault controls")
 def test_fault_controls_act_on_one_node(embedded_cluster: Callable[..., EmbeddedCluster]) -> None:
     cluster = embedded_cluster(3, 2)
     with _connected(cluster.hosts, 3) as client:
@@ -467,7 +467,7 @@ def test_fault_controls_act_on_one_node(embedded_cluster: Callable[..., Embedded
         assert target.counters["failed"] == 1
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the embedded cluster itself (isolated mode)")
 def test_isolated_cluster_kill_and_restart() -> None:
     cluster = EmbeddedCluster(2, 2, heartbeat_timeout=0.3, isolated=True)
     with cluster, _connected(cluster.hosts[1:], 2) as client:
@@ -518,7 +518,7 @@ def test_a_background_job_visits_each_record_once(cclient: Any, cns: str, cset: 
     assert values == [i + 1000 for i in range(60)]
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the embedded cluster's own options")
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -533,7 +533,7 @@ def test_bad_cluster_options_are_refused_clearly(options: dict[str, Any], messag
         EmbeddedCluster(**options)
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the embedded cluster's own controls")
 def test_unknown_node_is_refused_clearly(embedded_cluster: Callable[..., EmbeddedCluster]) -> None:
     cluster = embedded_cluster(2, 1)
     with pytest.raises(ValueError, match=r"no node 5 in this cluster \(0\.\.1\)"):

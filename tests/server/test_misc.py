@@ -41,7 +41,7 @@ def test_compressed_requests_as_the_servers_edition_answers(
     _check_compressed_requests(client, key, edition)
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("a server of each edition, and its counters")
 @pytest.mark.parametrize("edition", ["community", "enterprise"])
 def test_compressed_requests_by_edition(edition: str) -> None:
     with EmbeddedServer(edition=edition) as server:
@@ -53,7 +53,7 @@ def test_compressed_requests_by_edition(edition: str) -> None:
         assert server.counters.get("compressed", 0) >= 1
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("a server of each edition")
 @pytest.mark.parametrize("edition", ["community", "enterprise"])
 def test_durable_delete_by_edition(edition: str) -> None:
     with EmbeddedServer(edition=edition) as server:
@@ -93,7 +93,7 @@ def test_concurrent_increments(client: Any, key: Key) -> None:
     assert client.get(key)[2] == {"n": 400}
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("sets a record's generation directly (65535 writes would take too long)")
 def test_generation_wraps_to_one() -> None:
     """16-bit generation: 65535 + 1 -> 1 (65535 real writes would take too long)."""
     with EmbeddedServer() as server:
@@ -207,7 +207,7 @@ def test_marker():
 """
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("runs the plugin in a child pytest")
 def test_plugin_against_a_real_cluster_address(tmp_path: Path) -> None:
     """With AEROSPIKE_HOSTS set the plugin starts nothing and skips embedded-only tests."""
     with EmbeddedServer() as server:

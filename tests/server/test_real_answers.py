@@ -25,7 +25,7 @@ from aerospike_cache.server import EmbeddedCluster, EmbeddedServer, NamespaceCon
 
 from ..real_node import CLUSTER, SINGLE, Recorded
 
-pytestmark = pytest.mark.embedded_only
+pytestmark = pytest.mark.embedded_only("compares the embedded server with the recorded answers")
 COMPLETED = aerospike.JOB_STATUS_COMPLETED
 
 #: features a real node announces that the embedded server does not (it does not do them)
