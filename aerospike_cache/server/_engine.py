@@ -170,6 +170,11 @@ TRUNCATE_LAG_MS = 1000
 """How long a remove still finds a truncated record (a real node's index reduction)."""
 
 
+#: set names a namespace can hold (AS_SET_MAX_COUNT): a name stays, records or not, until
+#: the node restarts; a write that would add one more answers 4
+MAX_SETS = 4095
+
+
 class Namespace:
     """One namespace: its records, truncate thresholds and a lock."""
 
@@ -474,6 +479,8 @@ class Namespace:
             return p.RC_OK, 0, 0, out
         if _ops.record_size(bins, stored_key) > self.config.max_record_size:
             return p.RC_RECORD_TOO_BIG, 0, 0, None
+        if set_name and set_name not in self.set_names and self._set_count() >= MAX_SETS:
+            return p.RC_PARAMETER, 0, 0, None  # "at set names limit, can't add set"
         gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
         void_time = self._void_time(ttl, rec, now // 1000)
         if rec is None:
@@ -490,6 +497,9 @@ class Namespace:
         self.data_used_bytes += new.size - (rec.size if rec is not None else 0)
         self.records[digest] = new
         return p.RC_OK, gen, void_time, out
+
+    def _set_count(self) -> int:
+        return len(self.set_names) - (b"" in self.set_names)
 
     # -- truncate ------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from . import _figures as fig
 from . import _protocol as p
 from ._partitions import REGIME, Peer
 
@@ -15,12 +16,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("aerospike_cache.server")
 
-BUILD = "8.1.0.0"
+BUILD = "8.1.2.0"
 EDITION = "Aerospike Community Edition"
 _EDITIONS = {False: EDITION, True: "Aerospike Enterprise Edition"}
 #: info commands a Community node refuses with ``ERROR:25`` (``ee_only`` in thr_info.c)
 _ENTERPRISE_COMMANDS = frozenset(
     (
+        "racks",
+        "rack-ids",
+        "revive",
         "peers-tls-std",
         "peers-tls-alt",
         "alumni-tls-std",
@@ -29,12 +33,39 @@ _ENTERPRISE_COMMANDS = frozenset(
         "service-tls-alt",
     )
 )
+#: what a real 8.1 node announces, less what this server does not do (CDT operations,
+#: secondary indexes and their queries, geo, UDFs; the legacy replicas-max flag)
 FEATURES = (
-    "batch-any;batch-index;blob-bits;float;peers;pipelining;pscans;"
-    "query-show;relaxed-sc;replicas;truncate-namespace"
+    "batch-any;batch-index;blob-bits;cluster-stable;float;peers;pipelining;pscans;"
+    "query-show;relaxed-sc;replicas;replicas-all;replicas-master;truncate-namespace"
 )
 #: answered when the request carries no command at all (like a real server's default list)
 _DEFAULT_COMMANDS = ("node", "build", "edition", "version")
+#: the histograms ``latencies:`` lists for each namespace (none kept: each is empty)
+_HISTOGRAMS = (
+    "read",
+    "write",
+    "udf",
+    "batch-sub-read",
+    "batch-sub-write",
+    "batch-sub-udf",
+    "pi-query",
+    "si-query",
+)
+_ERR_PARAMETER, _ERR_CLUSTER_CHANGE, _ERR_NAMESPACE = 4, 7, 20
+
+
+def _config_pairs(text: str) -> list[tuple[str, str]]:
+    return [(k, v) for k, _, v in (item.partition("=") for item in text.split(";"))]
+
+
+_NAMESPACE_CONFIG = _config_pairs(fig.NAMESPACE_CONFIG)
+_SERVICE_CONFIG = _config_pairs(fig.SERVICE_CONFIG)
+
+
+def _error(code: int, message: str) -> str:
+    """A failed info command's answer (``as_info_respond_error``)."""
+    return f"ERROR:{code}:{message}"
 
 
 _CLUSTER_COMMANDS = frozenset(
@@ -115,21 +146,34 @@ class InfoHandler:
             return self._unsupported(line)
         if name == "get-config":
             return self._get_config(_parse_params(arg))
-        if name in ("query-show", "scan-show", "jobs"):
+        if name == "query-show":
             return self._job_show(_parse_params(arg))
+        if name == "latencies":
+            return self._latencies()
         srv.record_unknown_info(line)
         return "ERROR:4:unrecognized command"
 
     def _job_show(self, params: dict[str, str]) -> str:
-        """``query-show:id=N`` (also ``trid``, and the old ``jobs:...;trid=N``)."""
-        raw = params.get("id", params.get("trid", ""))
+        """``query-show:id=N`` (also ``trid``); without an id, every job (``;``-separated)."""
+        jobs = self.node.jobs
+        raw = params.get("id", params.get("trid"))
+        if raw is None:
+            return "" if jobs is None else jobs.show_all()
         try:
             trid = int(raw, 0)
         except ValueError:
-            return "ERROR:4:bad id"
-        jobs = self.node.jobs
-        shown = jobs.show(trid) if jobs is not None and trid else None
-        return "ERROR:2:job not found" if shown is None else shown
+            trid = 0
+        if not trid:
+            return _error(_ERR_PARAMETER, "bad id")
+        shown = jobs.show(trid) if jobs is not None else None
+        return _error(2, "job not found") if shown is None else shown
+
+    def _latencies(self) -> str:
+        """``latencies:``: the canonical histograms, each empty (``name:``), as a fresh node's."""
+        names = ["batch-index"]
+        for ns in self.node.storage:
+            names += [f"{{{ns}}}-{hist}" for hist in _HISTOGRAMS]
+        return ";".join(f"{name}:" for name in names)
 
     def _unsupported(self, line: str) -> str:
         self.node.record_unknown_info(line)
@@ -166,6 +210,10 @@ class InfoHandler:
             return FEATURES
         if name == "status":
             return "ok"
+        if name == "best-practices":
+            return "failed_best_practices=none"
+        if name == "health-stats":
+            return ""  # no outliers
         if name == "statistics":
             return self._statistics()
         if name == "sets":
@@ -207,13 +255,14 @@ class InfoHandler:
         size = params.get("size")
         if size is not None:
             if not size.isdigit():
-                return "ERROR::bad-size"
+                return _error(_ERR_PARAMETER, "bad size")
             if int(size) != node.cluster.size():
-                return "ERROR::cluster-not-specified-size"
+                return _error(_ERR_CLUSTER_CHANGE, "cluster not specified size")
         namespace = params.get("namespace")
-        if namespace is not None and namespace not in node.storage:
-            return "ERROR::unknown-namespace"
-        return node.cluster.key  # migrations are instant: never "unstable-cluster"
+        ignore_migrations = params.get("ignore-migrations") == "true"
+        if namespace is not None and not ignore_migrations and namespace not in node.storage:
+            return _error(_ERR_NAMESPACE, "namespace not found on node")
+        return node.cluster.key  # migrations are instant: never "unstable cluster"
 
     def _slash(self, name: str, arg: str, line: str) -> str:
         srv = self.node
@@ -238,22 +287,19 @@ class InfoHandler:
         return "ERROR:4:unrecognized command"
 
     def _namespace(self, name: str) -> str:
+        """``namespace/<ns>``: a real node's statistics, then the namespace's configuration."""
         srv = self.node
         ns = srv.storage[name]
-        cfg = ns.config
         now_s = p.now_ms() // 1000
         view = srv.cluster
         objects, master = self._held(ns, now_s)
-        stats = [
+        cfg = ns.config
+        stats: list[tuple[str, object]] = [
             ("ns_cluster_size", view.size()),
             ("effective_replication_factor", view.replication_factor()),
             ("objects", objects),
-            ("tombstones", 0),
-            ("expired_objects", ns.expired_objects),
             ("master_objects", master),
             ("prole_objects", objects - master),
-            ("unavailable_partitions", 0),
-            ("dead_partitions", 0),
             ("stop_writes", str(ns.stop_writes).lower()),
             ("hwm_breached", str(ns.hwm_breached).lower()),
             ("evicted_objects", ns.evicted_objects),
@@ -261,26 +307,31 @@ class InfoHandler:
             ("data_total_bytes", cfg.data_size),
             ("data_used_bytes", ns.data_used_bytes),
             ("data_used_pct", ns.data_used_pct),
+            # memory storage here has no wblocks to fragment: what is not used is available
+            ("data_avail_pct", 100 - ns.data_used_pct),
             ("current_time", now_s),
+            ("expired_objects", ns.expired_objects),
             ("truncate_lut", ns.truncate_lut),
-            ("nsup-period", cfg.nsup_period),
-            ("default-ttl", cfg.default_ttl),
-            ("allow-ttl-without-nsup", str(cfg.allow_ttl_without_nsup).lower()),
-            ("max-record-size", cfg.max_record_size),
-            ("conflict-resolve-writes", str(cfg.conflict_resolve_writes).lower()),
-            ("default-read-touch-ttl-pct", 0),
-            ("replication-factor", view.replication_factor()),
-            ("strong-consistency", "false"),
-            ("storage-engine", "memory"),
-            ("evict-tenths-pct", cfg.evict_tenths_pct),
-            ("evict-hist-buckets", cfg.evict_hist_buckets),
-            ("storage-engine.data-size", cfg.data_size),
-            ("storage-engine.evict-used-pct", cfg.evict_used_pct),
-            ("storage-engine.stop-writes-used-pct", cfg.stop_writes_used_pct),
-            ("max-ttl", p.MAX_TTL),
-            ("disallow-null-setname", "false"),
         ]
-        return ";".join(f"{k}={v}" for k, v in stats)
+        return _in_order(stats, self._namespace_config(ns))
+
+    def _namespace_config(self, ns: Namespace) -> list[tuple[str, object]]:
+        """The namespace's configuration: a memory namespace's defaults, its own settings."""
+        cfg = ns.config
+        own: dict[str, object] = {
+            "nsup-period": cfg.nsup_period,
+            "default-ttl": cfg.default_ttl,
+            "allow-ttl-without-nsup": str(cfg.allow_ttl_without_nsup).lower(),
+            "max-record-size": cfg.max_record_size,
+            "conflict-resolve-writes": str(cfg.conflict_resolve_writes).lower(),
+            "replication-factor": self.node.cluster.replication_factor(),
+            "evict-tenths-pct": cfg.evict_tenths_pct,
+            "evict-hist-buckets": cfg.evict_hist_buckets,
+            "storage-engine.data-size": cfg.data_size,
+            "storage-engine.evict-used-pct": cfg.evict_used_pct,
+            "storage-engine.stop-writes-used-pct": cfg.stop_writes_used_pct,
+        }
+        return [(k, own.get(k, v)) for k, v in _NAMESPACE_CONFIG]
 
     def _held(self, ns: Namespace, now_s: int) -> tuple[int, int]:
         """(records this node holds, records it masters) of a namespace."""
@@ -289,6 +340,8 @@ class InfoHandler:
         return sum(1 for r in roles if r >= 0), roles.count(0)
 
     def _sets(self, ns_name: str | None, only: str | None = None) -> str:
+        """``sets``, ``sets/<ns>`` (each set ``ns=...:set=...:`` first) and ``sets/<ns>/<set>``
+        (its figures alone); ``:``-separated figures, each set ended by ``;``."""
         srv = self.node
         role = srv.cluster.role
         now_s = p.now_ms() // 1000
@@ -296,22 +349,26 @@ class InfoHandler:
         for name, ns in srv.storage.items():
             if ns_name is not None and name != ns_name:
                 continue
-            counts: dict[bytes, int] = {}
+            counts: dict[bytes, list[int]] = {}
             for d, r in ns.live_records(now_s):
                 if role(p.partition_id(d)) >= 0:  # a cluster node counts what it holds
-                    counts[r.set_name] = counts.get(r.set_name, 0) + 1
+                    held = counts.setdefault(r.set_name, [0, 0])
+                    held[0] += 1
+                    held[1] += r.size  # as the namespace's data_used_bytes counts it
             for set_name in sorted(set(counts) | set(ns.set_truncate_lut)):
                 if not set_name:
                     continue
                 sname = set_name.decode("utf-8", "replace")
                 if only is not None and sname != only:
                     continue
+                objects, used = counts.get(set_name, (0, 0))
+                prefix = "" if only is not None else f"ns={name}:set={sname}:"
                 parts.append(
-                    f"ns={name}:set={sname}:objects={counts.get(set_name, 0)}:tombstones=0:"
+                    f"{prefix}objects={objects}:tombstones=0:data_used_bytes={used}:"
                     f"truncate_lut={ns.set_truncate_lut.get(set_name, 0)}:sindexes=0:"
-                    "index_populating=false:truncating=false:default-ttl=0:"
-                    "disable-eviction=false:enable-index=false:stop-writes-count=0:"
-                    "stop-writes-size=0;"
+                    "index_populating=false:truncating=false:default-read-touch-ttl-pct=0:"
+                    "default-ttl=0:disable-eviction=false:enable-index=false:"
+                    "stop-writes-count=0:stop-writes-size=0;"
                 )
         return "".join(parts)
 
@@ -319,64 +376,86 @@ class InfoHandler:
         srv = self.node
         now_s = p.now_ms() // 1000
         objects = sum(self._held(ns, now_s)[0] for ns in srv.storage.values())
-        stats = [
-            ("cluster_size", srv.cluster.size()),
-            ("cluster_key", srv.cluster.key),
-            ("cluster_integrity", "true"),
-            ("cluster_is_member", "true"),
-            ("uptime", int(time.monotonic() - srv.started_at)),
-            ("objects", objects),
-            ("client_connections", srv.connections()),
-            ("reaped_fds", 0),
-        ]
-        return ";".join(f"{k}={v}" for k, v in stats)
+        uptime = int(time.monotonic() - srv.started_at)
+        live = {
+            "cluster_size": srv.cluster.size(),
+            "cluster_key": srv.cluster.key,
+            "cluster_principal": srv.name,
+            "uptime": uptime,
+            "objects": objects,
+            "client_connections": srv.connections(),
+            "paxos_principal": srv.name,
+            "time_since_rebalance": uptime,
+        }
+        return ";".join(
+            f"{k}={live.get(k, fig.STATISTICS_RESTING.get(k, 0))}" for k in fig.STATISTICS
+        )
 
     def _get_config(self, params: dict[str, str]) -> str:
         context = params.get("context", "")
         if context == "namespace":
             ns = self.node.storage.get(params.get("id", params.get("namespace", "")))
             if ns is None:
-                return "ERROR:2:namespace not found"
-            cfg = ns.config
-            return (
-                f"nsup-period={cfg.nsup_period};default-ttl={cfg.default_ttl};"
-                f"allow-ttl-without-nsup={str(cfg.allow_ttl_without_nsup).lower()};"
-                f"max-record-size={cfg.max_record_size};"
-                f"replication-factor={self.node.cluster.replication_factor()};"
-                "strong-consistency=false;default-read-touch-ttl-pct=0;"
-                f"evict-tenths-pct={cfg.evict_tenths_pct};"
-                f"evict-hist-buckets={cfg.evict_hist_buckets};storage-engine=memory;"
-                f"storage-engine.data-size={cfg.data_size};"
-                f"storage-engine.evict-used-pct={cfg.evict_used_pct};"
-                f"storage-engine.stop-writes-used-pct={cfg.stop_writes_used_pct}"
-            )
+                return _error(_ERR_NAMESPACE, "namespace not found on node")
+            return ";".join(f"{k}={v}" for k, v in self._namespace_config(ns))
         if context == "service" or not context:
-            return f"cluster-name={self.node.cluster_name or 'null'};proto-fd-max=15000"
-        return "ERROR:4:unknown context"
+            own = {"cluster-name": self.node.cluster_name or "null", "node-id": self.node.name}
+            return ";".join(f"{k}={own.get(k, v)}" for k, v in _SERVICE_CONFIG)
+        return _error(_ERR_PARAMETER, "invalid context")
 
     def _truncate(self, params: dict[str, str], whole_namespace: bool) -> str:
+        """``truncate`` / ``truncate-namespace``, checked as ``cmd_truncate*`` (thr_info.c) do.
+
+        A real node broadcasts the truncate without looking the namespace up:
+        an absent namespace answers ``ok``.
+        """
         srv = self.node
         ns_name = params.get("namespace")
         if not ns_name:
-            return "ERROR:4:namespace required"
-        ns = srv.storage.get(ns_name)
-        if ns is None:
-            return "ERROR:4:namespace not found"
-        set_name = None if whole_namespace else params.get("set")
+            return _error(_ERR_NAMESPACE, "missing 'namespace'")
+        set_name = params.get("set")
+        if whole_namespace and set_name is not None:
+            return _error(_ERR_PARAMETER, "unexpected set name")
         if not whole_namespace and not set_name:
-            return "ERROR:4:set required"
+            return _error(_ERR_PARAMETER, "missing 'set'")
         now = p.now_ms()
         threshold = now
         if "lut" in params:
             try:
-                lut_ns = int(params["lut"])
+                lut_ns = int(params["lut"], 0)
             except ValueError:
-                return "ERROR:4:bad lut"
-            threshold = lut_ns // 1_000_000 - p.CITRUSLEAF_EPOCH_MS
+                lut_ns = 0
+            threshold = max(0, lut_ns // 1_000_000 - p.CITRUSLEAF_EPOCH_MS)
+            if threshold == 0:
+                return _error(_ERR_PARAMETER, "would truncate to 0")
             if threshold > now:
-                return "ERROR:4:lut is in the future"
-            if threshold < 0:
-                return "ERROR:4:bad lut"
+                return _error(_ERR_PARAMETER, "would truncate in the future")
+        ns = srv.storage.get(ns_name)
+        if ns is None:
+            return "ok"
         srv.counters.add("truncate")
-        ns.truncate(set_name.encode("utf-8") if set_name is not None else None, threshold)
+        ns.truncate(set_name.encode("utf-8") if set_name else None, threshold)
         return "ok"
+
+
+def _in_order(live: list[tuple[str, object]], config: list[tuple[str, object]]) -> str:
+    """A namespace answer: a real node's statistics in its order, then ``config``.
+
+    ``live`` holds the figures this server keeps; every other statistic shows
+    its resting value. A live figure named like a configuration item replaces
+    that item; one a real node does not show comes after the statistics.
+    """
+    values = dict(live)
+    config = [(k, values.pop(k, v)) for k, v in config]
+    out: list[tuple[str, object]] = []
+    for field in fig.NAMESPACE_STATS:
+        if field == "storage-engine.stripe[*]":
+            out += [
+                (f"storage-engine.stripe[{i}].{name}", 0)
+                for i in range(fig.STRIPES)
+                for name in fig.STRIPE_STATS
+            ]
+        else:
+            out.append((field, values.pop(field, fig.NAMESPACE_RESTING.get(field, 0))))
+    out += values.items()
+    return ";".join(f"{k}={v}" for k, v in out + config)

@@ -54,8 +54,12 @@ _JOB_FIELDS = (
 class Job:
     """One background job's progress, as ``query-show`` reports it."""
 
-    def __init__(self, trid: int, ns: str, set_name: str, total: int, rps: int) -> None:
+    def __init__(
+        self, trid: int, ns: str, set_name: str, total: int, rps: int, pids: int = 0, keyds: int = 0
+    ) -> None:
         self.trid = trid
+        self.pids = pids  # the partitions the request names (0: none)
+        self.keyds = keyds
         self.ns = ns
         self.set_name = set_name
         self.total = total
@@ -75,6 +79,8 @@ class Job:
         fields = [f"trid={self.trid}", f"ns={self.ns}"]
         if self.set_name:
             fields.append(f"set={self.set_name}")
+        if self.pids:
+            fields += [f"n-pids-requested={self.pids}", f"n-keyds-requested={self.keyds}"]
         fields += [
             f"rps={self.rps}",
             f"active-threads={0 if self.finish_ns else 1}",
@@ -87,6 +93,11 @@ class Job:
             f"recs-filtered-bins={self.filtered}",
             f"recs-succeeded={self.succeeded}",
             f"recs-failed={self.failed}",
+            "from=unknown",  # a real node names the client (host+port): not known here
+            "job-type=background-ops",
+            "net-io-bytes=30",  # the synchronous answer: one message header
+            "socket-timeout=10000",
+            f"ops-active={0 if self.finish_ns else 1}",
         ]
         return ":".join(fields)
 
@@ -112,7 +123,9 @@ class JobRegistry:
         trid = _trid(msg) or next(self._ids)
         rps = p.U32.unpack(msg.fields[p.FIELD_RPS][:4])[0] if p.FIELD_RPS in msg.fields else 0
         set_name = msg.set_name.decode("utf-8", "replace")
-        job = Job(trid, ns.name, set_name, len(digests), rps)
+        pids = len(msg.fields.get(p.FIELD_PID_ARRAY, b"")) // 2
+        keyds = len(msg.fields.get(p.FIELD_DIGEST_ARRAY, b"")) // 20
+        job = Job(trid, ns.name, set_name, len(digests), rps, pids, keyds)
         with self._lock:
             self._jobs[trid] = job
             self._jobs.move_to_end(trid)
@@ -133,6 +146,12 @@ class JobRegistry:
         with self._lock:
             job = self._jobs.get(trid)
         return None if job is None else job.show()
+
+    def show_all(self) -> str:
+        """Every job's line, newest first, ``;``-separated (``query-show`` without an id)."""
+        with self._lock:
+            jobs = list(self._jobs.values())
+        return ";".join(job.show() for job in reversed(jobs))
 
 
 def _check(msg: ParsedMsg) -> list[Op]:

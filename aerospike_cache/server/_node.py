@@ -55,6 +55,9 @@ class Jobs(Protocol):
     def show(self, trid: int) -> str | None:
         """A job's ``query-show`` line; None when this node does not know the job."""
 
+    def show_all(self) -> str:
+        """Every job's ``query-show`` line, ``;``-separated (``query-show`` without an id)."""
+
 
 def _no_connections() -> int:
     return 0

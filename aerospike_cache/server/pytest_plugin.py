@@ -11,7 +11,13 @@ Fixtures:
 ``aerospike_client`` (session)
     A connected official ``aerospike`` client, closed at session end.
 ``aerospike_set`` (function)
-    A unique set name, truncated after the test.
+    A set name no other running test uses, truncated after the test. On a
+    real cluster names come from a bounded pool (``t_<slice>_<n>``, see
+    :func:`pooled_set_name`) and are used again by later tests: a real node
+    never forgets a set name (until restarted) and refuses a write that would
+    create a namespace's 4096th set (code 4), so a name per test would use
+    that up in a few runs of a large suite. On the embedded server each test
+    gets a fresh name.
 ``embedded_server`` (function)
     A fresh private :class:`EmbeddedServer` (for fault tests); skipped on a
     real cluster.
@@ -32,8 +38,8 @@ Fixtures:
     :class:`EmbeddedCluster` (closed after the test; for node-loss tests);
     skipped on a real cluster.
 
-Marker ``embedded_only``: the test needs the embedded server (skipped on a
-real cluster).
+Marker ``embedded_only`` (optionally ``embedded_only("why")``): the test needs
+the embedded server (skipped on a real cluster, with the reason).
 
 Environment: ``AEROSPIKE_HOSTS``, ``AEROSPIKE_NAMESPACE`` (default ``test``),
 ``AEROSPIKE_NONSUP_NAMESPACE`` (real cluster only), ``AEROSPIKE_CLUSTER_NAME``.
@@ -41,9 +47,9 @@ Environment: ``AEROSPIKE_HOSTS``, ``AEROSPIKE_NAMESPACE`` (default ``test``),
 
 from __future__ import annotations
 
-import contextlib
 import itertools
 import os
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -138,13 +144,18 @@ def real_cluster_hosts() -> list[tuple[str, int]] | None:
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
-        "embedded_only: the test needs the embedded server (skipped when AEROSPIKE_HOSTS is set)",
+        "embedded_only(reason=None): the test needs the embedded server (skipped, with the "
+        "reason, when AEROSPIKE_HOSTS is set)",
     )
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("embedded_only") is not None and real_cluster_hosts():
-        pytest.skip(EMBEDDED_ONLY_REASON)
+    marker = item.get_closest_marker("embedded_only")
+    if marker is not None and real_cluster_hosts():
+        # embedded_only("why"): what only the embedded server can do for the test
+        pytest.skip(
+            f"{EMBEDDED_ONLY_REASON}: {marker.args[0]}" if marker.args else EMBEDDED_ONLY_REASON
+        )
 
 
 def _target_names() -> tuple[str, str | None]:
@@ -193,28 +204,44 @@ def aerospike_client(aerospike_server: AerospikeTestServer) -> Iterator[Any]:
 # So on a real cluster tests draw their sets from a bounded pool, each name
 # truncated after its test and handed out again only after every other name of
 # the pool; concurrent test sessions take different slices of it (by process id).
+# A name whose truncate failed is not clean and is never handed out again.
 # The embedded server has no such limit, and tests there move its clock (a
 # truncate spares records written "later"), so there each test's set is fresh.
 SET_POOL_SIZE = 64
 SET_POOL_SLICES = 16
 _set_numbers = itertools.count()
+_unclean_set_names: set[str] = set()
 
 
 def pooled_set_name(prefix: str = "t") -> str:
     """A set name for one test: fresh on the embedded server, from a bounded pool
     (see above) on a real cluster."""
-    if not real_cluster_hosts():
-        return f"{prefix}_{uuid.uuid4().hex[:10]}"
-    return f"{prefix}_{os.getpid() % SET_POOL_SLICES:x}_{next(_set_numbers) % SET_POOL_SIZE}"
+    if real_cluster_hosts():
+        for _ in range(SET_POOL_SIZE):
+            number = next(_set_numbers) % SET_POOL_SIZE
+            name = f"{prefix}_{os.getpid() % SET_POOL_SLICES:x}_{number}"
+            if name not in _unclean_set_names:
+                return name
+    return f"{prefix}_{uuid.uuid4().hex[:10]}"  # (or every pooled name is unclean)
+
+
+def set_name_unclean(name: str) -> None:
+    """Never hand ``name`` out again: its records may still be there."""
+    _unclean_set_names.add(name)
 
 
 @pytest.fixture
 def aerospike_set(aerospike_server: AerospikeTestServer, aerospike_client: Any) -> Iterator[str]:
     name = pooled_set_name()
     yield name
-    # the test may have broken the connection; nothing to clean then
-    with contextlib.suppress(Exception):
+    if aerospike_server.embedded is None:
+        # the name is used again: a truncate spares records written in its own
+        # millisecond, so start it in a later one
+        time.sleep(0.002)
+    try:
         aerospike_client.truncate(aerospike_server.namespace, name, 0)
+    except Exception:  # the test broke the connection: the name is not clean, drop it
+        set_name_unclean(name)
 
 
 @pytest.fixture

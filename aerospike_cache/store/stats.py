@@ -235,18 +235,19 @@ def parse_pairs(text: str, sep: str = ";") -> dict[str, str]:
     return out
 
 
-def merge_nodes(answers: Mapping[str, str], fields: tuple[str, ...]) -> dict[str, Any]:
+def merge_nodes(
+    answers: Mapping[str, str], fields: tuple[str, ...], sep: str = ";"
+) -> dict[str, Any]:
     """One figure per field from every node's answer: counts summed, settings as one node says.
 
     ``answers`` maps a node name to the value of its info answer (already
-    stripped of the command name).
+    stripped of the command name); ``sep`` separates its pairs: ``;`` in
+    ``namespace/<ns>``, ``:`` in ``sets/<ns>/<set>`` (a real node answers that
+    one as ``objects=5:tombstones=0:...;``, without an ``ns=``/``set=`` prefix).
     """
     out: dict[str, Any] = {}
     for answer in answers.values():
-        # a set's answer is colon-separated (``ns=..:set=..:objects=..;``, or a
-        # real node's ``objects=..:tombstones=..;`` for one set); a namespace's is not
-        colons = answer.startswith("ns=") or ";" not in answer.strip().rstrip(";")
-        pairs = parse_pairs(answer, ":" if colons else ";")
+        pairs = parse_pairs(answer, sep)
         for field in fields:
             if field not in pairs:
                 continue
@@ -282,7 +283,7 @@ def server_figures(client: Any, namespace: str, set_name: str | None) -> dict[st
     figures["namespace_stats"] = merge_nodes(answers, NAMESPACE_FIELDS)
     if set_name:
         sets = info_values(client.info_all(f"sets/{namespace}/{set_name}"))
-        figures["set_stats"] = merge_nodes(sets, SET_FIELDS)
+        figures["set_stats"] = merge_nodes(sets, SET_FIELDS, ":")
     return figures
 
 
@@ -356,8 +357,8 @@ def _render_server(server: Mapping[str, Any] | None) -> list[str]:
     if "error" in server:
         return [f"{'server':<12} unavailable: {server['error']}"]
     lines = [f"{'server':<12} namespace {server['namespace']!r}, {server['nodes']} node(s)"]
-    lines += [f"  {k:<24} {v}" for k, v in server["namespace_stats"].items()]
+    lines += [f"  {k:<30} {v}" for k, v in server["namespace_stats"].items()]
     if server["set"]:
         lines.append(f"{'set':<12} {server['set']!r}")
-        lines += [f"  {k:<24} {v}" for k, v in server["set_stats"].items()]
+        lines += [f"  {k:<30} {v}" for k, v in server["set_stats"].items()]
     return lines

@@ -1,8 +1,9 @@
 """A tiny raw-protocol client for tests that need bytes the official client never sends.
 
 The helpers speak the reference's wire format and assume nothing about our
-server. Tests sending AS_MSG frames with them are ``embedded_only`` (a raw socket
-skips the client's partition routing and login); info frames run everywhere.
+server. Tests sending AS_MSG frames with them take the ``raw_target`` fixture:
+a raw socket skips the client's partition routing and login, so they run on the
+embedded server or a single-node real cluster; info frames run everywhere.
 """
 
 from __future__ import annotations

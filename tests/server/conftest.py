@@ -43,3 +43,15 @@ def make_key(ns: str, aerospike_set: str) -> Callable[[Any], Key]:
 @pytest.fixture
 def key(make_key: Callable[[Any], Key]) -> Key:
     return make_key("k1")
+
+
+@pytest.fixture
+def raw_target(aerospike_server: Any, client: Any) -> tuple[str, int]:
+    """Where raw AS_MSG frames go: the seed node, which must hold every partition.
+
+    A raw socket skips the client's partition routing (and login), so the test
+    runs on the embedded server or a single-node real cluster only.
+    """
+    if not aerospike_server.is_embedded and len(client.get_node_names()) > 1:
+        pytest.skip("raw AS_MSG frames reach the seed node only: needs a single-node target")
+    return aerospike_server.host, aerospike_server.port

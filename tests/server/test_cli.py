@@ -12,7 +12,7 @@ import aerospike
 import pytest
 from aerospike import exception as ex
 
-pytestmark = pytest.mark.embedded_only
+pytestmark = pytest.mark.embedded_only("the embedded server's command line")
 
 
 def _start(*args: str) -> tuple[subprocess.Popen[str], str, int]:

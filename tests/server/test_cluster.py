@@ -26,7 +26,7 @@ from aerospike_cache.server.pytest_plugin import pooled_set_name
 
 from . import _wire
 
-NS = "test"
+NS = "test"  # the namespace of the embedded clusters the node-loss tests start
 # fast tending so that the client sees a re-formed cluster soon
 FAST = {"tend_interval": 250}  # the client's minimum
 READ = {"total_timeout": 2000, "max_retries": 2}
@@ -109,19 +109,20 @@ def _sees(client: Any, nodes: int, what: str) -> None:
     _until(lambda: _node_count(client) == nodes, what=what)
 
 
-def _announced_size(client: Any) -> int:
-    answer = client.info_random_node(f"namespace/{NS}").partition("\t")[2]
+def _announced_size(client: Any, ns: str) -> int:
+    answer = client.info_random_node(f"namespace/{ns}").partition("\t")[2]
     return int(_pairs(answer.strip())["ns_cluster_size"])
 
 
 @contextlib.contextmanager
-def _connected(hosts: list[tuple[str, int]], nodes: int | None, **policies: Any) -> Iterator[Any]:
+def _connected(hosts: list[tuple[str, int]], nodes: int | str, **policies: Any) -> Iterator[Any]:
     """A client seeded with the first of ``hosts``, once it knows ``nodes`` nodes
-    (``None``: as many as the cluster announces)."""
+    (a namespace name: as many as the cluster announces for it)."""
     client = _client(hosts[:1], **policies)
     try:
-        if nodes is None:
-            _until(lambda: _node_count(client) == _announced_size(client), what="every node")
+        if isinstance(nodes, str):
+            ns = nodes
+            _until(lambda: _node_count(client) == _announced_size(client, ns), what="every node")
         else:
             _sees(client, nodes, f"{nodes} nodes")
         yield client
@@ -129,24 +130,30 @@ def _connected(hosts: list[tuple[str, int]], nodes: int | None, **policies: Any)
         client.close()
 
 
+# the tests on ``aerospike_cluster`` use its namespace (AEROSPIKE_NAMESPACE on a real one)
 @pytest.fixture(scope="module")
-def cclient(aerospike_cluster: Any) -> Iterator[Any]:
-    with _connected(aerospike_cluster.hosts, None) as client:
+def cns(aerospike_cluster: Any) -> str:
+    return str(aerospike_cluster.namespace)
+
+
+@pytest.fixture(scope="module")
+def cclient(aerospike_cluster: Any, cns: str) -> Iterator[Any]:
+    with _connected(aerospike_cluster.hosts, cns) as client:
         yield client
 
 
 @pytest.fixture
-def cset(cclient: Any) -> Iterator[str]:
+def cset(cclient: Any, cns: str) -> Iterator[str]:
     name = pooled_set_name("c")
     yield name
-    cclient.truncate(NS, name, 0)
+    cclient.truncate(cns, name, 0)
 
 
 # -- discovery and ownership (also on a real cluster) ---------------------------------
 
 
-def test_one_seed_discovers_every_node(aerospike_cluster: Any, cclient: Any) -> None:
-    size = {int(_pairs(v)["ns_cluster_size"]) for v in _info(cclient, f"namespace/{NS}").values()}
+def test_one_seed_discovers_every_node(cclient: Any, cns: str) -> None:
+    size = {int(_pairs(v)["ns_cluster_size"]) for v in _info(cclient, f"namespace/{cns}").values()}
     assert size == {_node_count(cclient)}
     names = {n["node_name"] for n in cclient.get_node_names()}
     for node, value in _info(cclient, "peers-clear-std").items():
@@ -156,20 +163,20 @@ def test_one_seed_discovers_every_node(aerospike_cluster: Any, cclient: Any) -> 
         assert peers == names - {node}
 
 
-def test_every_partition_has_one_master_and_its_replicas(cclient: Any) -> None:
+def test_every_partition_has_one_master_and_its_replicas(cclient: Any, cns: str) -> None:
     answers = {
         _pairs(v)["effective_replication_factor"]
-        for v in _info(cclient, f"namespace/{NS}").values()
+        for v in _info(cclient, f"namespace/{cns}").values()
     }
     (factor,) = answers
-    owners = _owners(cclient)
+    owners = _owners(cclient, cns)
     assert sorted(owners) == list(range(4096))
     assert all(len(set(nodes)) == len(nodes) == int(factor) for nodes in owners.values())
     masters = {nodes[0] for nodes in owners.values()}
     assert masters == {n["node_name"] for n in cclient.get_node_names()}
 
 
-def test_cluster_info_fields(aerospike_cluster: Any, cclient: Any) -> None:
+def test_cluster_info_fields(aerospike_cluster: Any, cclient: Any, cns: str) -> None:
     keys = set(_info(cclient, "cluster-stable").values())
     assert len(keys) == 1 and re.fullmatch(r"[0-9A-Fa-f]+", next(iter(keys)))
     size = _node_count(cclient)
@@ -177,8 +184,8 @@ def test_cluster_info_fields(aerospike_cluster: Any, cclient: Any) -> None:
         set(_info(cclient, f"cluster-stable:size={size};ignore-migrations=true").values()) == keys
     )
     wrong = _wire.info(*aerospike_cluster.hosts[0], f"cluster-stable:size={size + 1}")
-    assert wrong.split("\t")[1].strip() == "ERROR::cluster-not-specified-size"
-    for value in _info(cclient, f"namespace/{NS}").values():
+    assert wrong.split("\t")[1].strip() == "ERROR:7:cluster not specified size"
+    for value in _info(cclient, f"namespace/{cns}").values():
         pairs = _pairs(value)
         for field in (
             "ns_cluster_size",
@@ -194,33 +201,43 @@ def test_cluster_info_fields(aerospike_cluster: Any, cclient: Any) -> None:
         assert all(int(v) >= 0 for v in _info(cclient, gen).values())
 
 
-def test_records_are_counted_by_their_master_and_replicas(cclient: Any, cset: str) -> None:
-    before = _info(cclient, f"namespace/{NS}")
+def test_records_are_counted_by_their_master_and_replicas(
+    aerospike_cluster: Any, cclient: Any, cns: str, cset: str
+) -> None:
+    before = _info(cclient, f"namespace/{cns}")
     for i in range(60):
-        cclient.put((NS, cset, i), {"v": i})
-    after = _info(cclient, f"namespace/{NS}")
+        cclient.put((cns, cset, i), {"v": i})
+    after = _info(cclient, f"namespace/{cns}")
+    factor = int(_pairs(next(iter(after.values())))["effective_replication_factor"])
+    # sets/<ns>/<set>: "objects=N:tombstones=0:...;", every copy this node holds
+    copies = sum(
+        int(dict(p.split("=", 1) for p in v.strip(";").split(":"))["objects"])
+        for v in _info(cclient, f"sets/{cns}/{cset}").values()
+    )
+    assert copies == 60 * factor
+    if not aerospike_cluster.is_embedded:
+        return  # a shared real node: others write to the namespace meanwhile
 
     def grown(field: str) -> int:
         return sum(int(_pairs(after[n])[field]) - int(_pairs(before[n])[field]) for n in after)
 
-    factor = int(_pairs(next(iter(after.values())))["effective_replication_factor"])
     assert grown("master_objects") == 60
     assert grown("prole_objects") == 60 * (factor - 1)
 
 
-def test_truncate_reaches_every_node(cclient: Any, cset: str) -> None:
-    keys = [(NS, cset, i) for i in range(30)]
+def test_truncate_reaches_every_node(cclient: Any, cns: str, cset: str) -> None:
+    keys = [(cns, cset, i) for i in range(30)]
     for key in keys:
         cclient.put(key, {"v": 1})
     time.sleep(0.01)  # truncate drops what was written strictly before its millisecond
-    cclient.truncate(NS, cset, 0)
+    cclient.truncate(cns, cset, 0)
     _until(lambda: all(cclient.exists(k)[1] is None for k in keys), what="truncate")
 
 
 # -- routing (embedded: per-node counters) ------------------------------------------------
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("per-node counters")
 def test_each_node_serves_the_keys_it_masters(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -238,7 +255,7 @@ def test_each_node_serves_the_keys_it_masters(
             assert counters.get("proxied", 0) == 0
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("a private cluster of several nodes and its counters")
 def test_a_node_asked_for_a_partition_it_does_not_hold_proxies(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -273,7 +290,7 @@ def _key_where(
     raise AssertionError("no such key")
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_before_take_over_writes_needing_the_lost_node_fail_and_reads_succeed(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -299,7 +316,7 @@ def test_before_take_over_writes_needing_the_lost_node_fail_and_reads_succeed(
         assert lost in _node_info(client, n0, "peers-clear-std")
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_node_loss_under_load_keeps_reads_and_acknowledged_writes(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -350,7 +367,7 @@ def test_node_loss_under_load_keeps_reads_and_acknowledged_writes(
             client.put(key, {"v": -1})  # writes work again after the take-over
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss and return (kill, restart)")
 def test_without_replicas_a_lost_nodes_records_become_misses(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -384,7 +401,7 @@ def _settled(read: Callable[[], dict[Any, Any]]) -> dict[Any, Any] | None:
         return None
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss and return (kill, restart)")
 def test_a_returning_node_gets_its_partitions_and_records_back(
     embedded_cluster: Callable[..., EmbeddedCluster],
 ) -> None:
@@ -415,7 +432,7 @@ def test_a_returning_node_gets_its_partitions_and_records_back(
         _until(routed, what="the client to route to the returned node")
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the whole cluster down and back (kill, restart)")
 def test_whole_cluster_down_and_back(embedded_cluster: Callable[..., EmbeddedCluster]) -> None:
     cluster = embedded_cluster(3, 2)
     key = (NS, "down", 1)
@@ -435,7 +452,7 @@ def test_whole_cluster_down_and_back(embedded_cluster: Callable[..., EmbeddedClu
         assert client.get(key)[2] == {"v": 2}
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("fault controls")
 def test_fault_controls_act_on_one_node(embedded_cluster: Callable[..., EmbeddedCluster]) -> None:
     cluster = embedded_cluster(3, 2)
     with _connected(cluster.hosts, 3) as client:
@@ -450,7 +467,7 @@ def test_fault_controls_act_on_one_node(embedded_cluster: Callable[..., Embedded
         assert target.counters["failed"] == 1
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the embedded cluster itself (isolated mode)")
 def test_isolated_cluster_kill_and_restart() -> None:
     cluster = EmbeddedCluster(2, 2, heartbeat_timeout=0.3, isolated=True)
     with cluster, _connected(cluster.hosts[1:], 2) as client:
@@ -468,8 +485,8 @@ def test_isolated_cluster_kill_and_restart() -> None:
 # -- batches and scans span the nodes (also on a real cluster) -----------------------------
 
 
-def test_a_batch_spanning_every_node_answers_every_row(cclient: Any, cset: str) -> None:
-    keys = [(NS, cset, i) for i in range(50)]
+def test_a_batch_spanning_every_node_answers_every_row(cclient: Any, cns: str, cset: str) -> None:
+    keys = [(cns, cset, i) for i in range(50)]
     for key in keys[::2]:
         cclient.put(key, {"v": key[2]})
     rows = cclient.batch_read(keys).batch_records
@@ -477,18 +494,18 @@ def test_a_batch_spanning_every_node_answers_every_row(cclient: Any, cset: str) 
     assert [r.record[2] for r in rows[::2]] == [{"v": i} for i in range(0, 50, 2)]
 
 
-def test_a_scan_returns_each_record_once(cclient: Any, cset: str) -> None:
+def test_a_scan_returns_each_record_once(cclient: Any, cns: str, cset: str) -> None:
     for i in range(80):
-        cclient.put((NS, cset, i), {"v": i}, policy={"key": aerospike.POLICY_KEY_SEND})
-    found = [key[2] for key, _meta, _bins in cclient.scan(NS, cset).results()]
+        cclient.put((cns, cset, i), {"v": i}, policy={"key": aerospike.POLICY_KEY_SEND})
+    found = [key[2] for key, _meta, _bins in cclient.scan(cns, cset).results()]
     assert sorted(found) == list(range(80))
 
 
-def test_a_background_job_visits_each_record_once(cclient: Any, cset: str) -> None:
+def test_a_background_job_visits_each_record_once(cclient: Any, cns: str, cset: str) -> None:
     # the client sends the job to every node; each runs it on the partitions it masters
     for i in range(60):
-        cclient.put((NS, cset, i), {"v": i})
-    query = cclient.query(NS, cset)
+        cclient.put((cns, cset, i), {"v": i})
+    query = cclient.query(cns, cset)
     query.add_ops([op.increment("v", 1000)])
     job = query.execute_background()
     _until(
@@ -497,11 +514,11 @@ def test_a_background_job_visits_each_record_once(cclient: Any, cset: str) -> No
         ),
         what="the background job to complete",
     )
-    values = [cclient.get((NS, cset, i))[2]["v"] for i in range(60)]
+    values = [cclient.get((cns, cset, i))[2]["v"] for i in range(60)]
     assert values == [i + 1000 for i in range(60)]
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the embedded cluster's own options")
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -516,7 +533,7 @@ def test_bad_cluster_options_are_refused_clearly(options: dict[str, Any], messag
         EmbeddedCluster(**options)
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the embedded cluster's own controls")
 def test_unknown_node_is_refused_clearly(embedded_cluster: Callable[..., EmbeddedCluster]) -> None:
     cluster = embedded_cluster(2, 1)
     with pytest.raises(ValueError, match=r"no node 5 in this cluster \(0\.\.1\)"):

@@ -112,7 +112,7 @@ FILTERS: dict[str, tuple[Any, bool]] = {
     "blob": (exp.Eq(exp.BlobBin("b"), b"xy"), True),
     "bool": (exp.Eq(exp.BoolBin("o"), True), True),
     "list": (exp.Eq(exp.ListBin("t"), ["red", "blue", "red"]), True),
-    # an unordered map has no order to compare by: unknown, so the record is filtered out
+    # the bin holds an unordered map (a plain dict): a real node answers unknown (map cases below)
     "map": (exp.Eq(exp.MapBin("m"), {"a": 1, "b": 2}), False),
     "wrong-type": (exp.Eq(exp.StrBin("i"), "5"), False),
     "bin-exists": (exp.BinExists("i"), True),
@@ -269,13 +269,52 @@ FILTERS: dict[str, tuple[Any, bool]] = {
 
 @pytest.mark.parametrize("name", list(FILTERS))
 def test_filter_evaluation(client: Any, stored: Key, name: str) -> None:
-    expression, passes = FILTERS[name]
+    _check_filter(client, stored, *FILTERS[name], BINS)
+
+
+def _check_filter(client: Any, key: Key, expression: Any, passes: bool, bins: Any) -> None:
+    """A get with ``expression`` reads ``bins`` if the record passes, else answers 27."""
     policy = _expr_policy(expression.compile())
     if passes:
-        assert client.get(stored, policy=policy)[2] == BINS
+        assert client.get(key, policy=policy)[2] == bins
     else:
         with pytest.raises(ex.FilteredOut):
-            client.get(stored, policy=policy)
+            client.get(key, policy=policy)
+
+
+K = aerospike.KeyOrderedDict
+ORDERED_BINS: dict[str, Any] = {
+    "m": {"a": 1, "b": 2},
+    "k": K({"b": 2, "a": 1}),
+    "e": {},
+    "l": [1, {"a": 1}],
+    "kl": [1, K({"a": 1})],
+}
+# (expression, whether the record passes): msgpack_cmp marks every non-empty map it reaches
+# without the key-ordered flag, and a comparison that reached one is unknown (exp.c
+# cmp_msgpack); a plain dict is unordered, in a bin and in an expression alike
+MAP_COMPARES: dict[str, tuple[Any, bool]] = {
+    "unordered-eq": (exp.Eq(exp.MapBin("m"), {"a": 1, "b": 2}), False),
+    "unordered-ne": (exp.NE(exp.MapBin("m"), {"a": 1, "b": 2}), False),
+    "unordered-ne-other": (exp.NE(exp.MapBin("m"), {"a": 9}), False),
+    "unordered-bin-ordered-literal": (exp.Eq(exp.MapBin("m"), K({"a": 1, "b": 2})), False),
+    "ordered-bin-unordered-literal": (exp.Eq(exp.MapBin("k"), {"a": 1, "b": 2}), False),
+    "ordered-eq": (exp.Eq(exp.MapBin("k"), K({"a": 1, "b": 2})), True),
+    "ordered-ne": (exp.NE(exp.MapBin("k"), K({"a": 1, "b": 2})), False),
+    "ordered-fewer-entries": (exp.GT(exp.MapBin("k"), K({"z": 1})), True),
+    "ordered-lower-key": (exp.GT(exp.MapBin("k"), K({"a": 1, "a0": 0})), True),
+    "ordered-vs-empty": (exp.GT(exp.MapBin("k"), {}), True),
+    "empty-eq-empty": (exp.Eq(exp.MapBin("e"), {}), True),
+    "list-with-unordered-map": (exp.Eq(exp.ListBin("l"), [1, {"a": 1}]), False),
+    "differs-before-the-map": (exp.LT(exp.ListBin("l"), [2, {"a": 1}]), True),
+    "list-with-ordered-map": (exp.Eq(exp.ListBin("kl"), [1, K({"a": 1})]), True),
+}
+
+
+@pytest.mark.parametrize("name", list(MAP_COMPARES))
+def test_map_comparison_needs_key_ordered_maps(client: Any, key: Key, name: str) -> None:
+    client.put(key, ORDERED_BINS)
+    _check_filter(client, key, *MAP_COMPARES[name], ORDERED_BINS)
 
 
 def test_digest_modulo(client: Any, stored: Key) -> None:

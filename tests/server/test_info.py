@@ -120,7 +120,7 @@ def test_tls_peers_by_edition(client: Any, edition: str, command: str) -> None:
         assert re.fullmatch(r"\d+,\d*,\[.*\]", _value(client, command))
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("an Enterprise edition server")
 def test_an_enterprise_server_lists_tls_peers() -> None:
     with EmbeddedServer(edition="enterprise") as server:
         answer = _wire.info(server.host, server.port, "peers-tls-std", "edition")
@@ -128,7 +128,7 @@ def test_an_enterprise_server_lists_tls_peers() -> None:
     assert "Enterprise" in answer
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("it answers the address the client used; a real node its access-address")
 def test_service_is_the_address_the_client_used(client: Any, aerospike_server: Any) -> None:
     assert _value(client, "service-clear-std") == (
         f"{aerospike_server.host}:{aerospike_server.port}"
@@ -158,7 +158,7 @@ def test_unknown_command_is_an_error_not_silence(aerospike_server: Any) -> None:
     assert answer.endswith("\n")
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the embedded server's log")
 def test_unknown_command_is_logged(caplog: Any) -> None:
     with (
         caplog.at_level(logging.WARNING, logger="aerospike_cache.server"),

@@ -1,4 +1,4 @@
-"""Record size limit (13), key mismatch (19), bin name length (21)."""
+"""Record size limit (13), key mismatch (19), bin name length (21), set names per namespace (4)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ from typing import Any
 import aerospike
 import pytest
 from aerospike import exception as ex
+
+from aerospike_cache.server import EmbeddedServer
+from aerospike_cache.server._engine import MAX_SETS
 
 from . import _wire
 from .conftest import Key
@@ -44,8 +47,9 @@ def test_too_big_update_leaves_the_old_record(client: Any, key: Key, ns: str) ->
     assert client.get(key)[2] == {"v": b"old"}
 
 
-@pytest.mark.embedded_only  # raw AS_MSG frames to the seed node
-def test_key_mismatch(aerospike_server: Any, client: Any, ns: str, aerospike_set: str) -> None:
+def test_key_mismatch(
+    raw_target: tuple[str, int], client: Any, ns: str, aerospike_set: str
+) -> None:
     # store key "k1", then send the digest of "k1" with KEY field "other"
     key = (ns, aerospike_set, "k1")
     client.put(key, {"a": 1}, policy={"key": aerospike.POLICY_KEY_SEND})
@@ -56,29 +60,46 @@ def test_key_mismatch(aerospike_server: Any, client: Any, ns: str, aerospike_set
         _wire.field(4, _wire.digest(aerospike_set, "k1")),
     ]
     frame = _wire.message(0, 0x01, 0, fields, [_wire.op(2, 1, b"a", (2).to_bytes(8, "big"))])
-    _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
+    _t, rc, _b = _wire.roundtrip(*raw_target, frame)
     assert rc == 19
     assert client.get(key)[2] == {"a": 1}
     # the right key is fine
     fields[2] = _wire.field(2, b"\x03k1")
     frame = _wire.message(0, 0x01, 0, fields, [_wire.op(2, 1, b"a", (2).to_bytes(8, "big"))])
-    _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
+    _t, rc, _b = _wire.roundtrip(*raw_target, frame)
     assert rc == 0
     assert client.get(key)[2] == {"a": 2}
 
 
-@pytest.mark.embedded_only  # raw AS_MSG frames to the seed node
 def test_bin_name_over_15_bytes_is_error_21(
-    aerospike_server: Any, client: Any, ns: str, aerospike_set: str
+    raw_target: tuple[str, int], client: Any, ns: str, aerospike_set: str
 ) -> None:
     # the client refuses such names itself (BinNameError): raw frames reach the server
     fields = _wire.key_fields(ns, aerospike_set, "bn")
     value = (1).to_bytes(8, "big")
     frame = _wire.message(0, 0x01, 0, fields, [_wire.op(2, 1, b"b" * 16, value)])
-    _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
+    _t, rc, _b = _wire.roundtrip(*raw_target, frame)
     assert rc == 21
     assert client.exists((ns, aerospike_set, "bn"))[1] is None
     frame = _wire.message(0, 0x01, 0, fields, [_wire.op(2, 1, b"b" * 15, value)])
-    _t, rc, _b = _wire.roundtrip(aerospike_server.host, aerospike_server.port, frame)
+    _t, rc, _b = _wire.roundtrip(*raw_target, frame)
     assert rc == 0
     assert client.get((ns, aerospike_set, "bn"))[2] == {"b" * 15: 1}
+
+
+def test_a_namespace_holds_4095_set_names(embedded_server: EmbeddedServer) -> None:
+    # a private server: a real node never forgets a set name until it restarts
+    client = aerospike.client(embedded_server.config).connect()
+    try:
+        for i in range(MAX_SETS):
+            client.put(("test", f"s{i}", 1), {"v": 1})
+        with pytest.raises(ex.InvalidRequest):  # "at set names limit, can't add set"
+            client.put(("test", "one_more", 1), {"v": 1})
+        client.truncate("test", "s0", 0)
+        with pytest.raises(ex.InvalidRequest):  # an emptied set keeps its name
+            client.put(("test", "one_more", 1), {"v": 1})
+        client.put(("test", "s0", 2), {"v": 1})  # known names and no set are fine
+        client.put(("test", "", 3), {"v": 1})
+        client.put(("cache", "one_more", 1), {"v": 1})  # each namespace has its own names
+    finally:
+        client.close()

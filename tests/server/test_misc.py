@@ -16,7 +16,12 @@ from aerospike import exception as ex
 
 from aerospike_cache.server import EmbeddedServer, NamespaceConfig
 from aerospike_cache.server._engine import Namespace
-from aerospike_cache.server.pytest_plugin import parse_hosts
+from aerospike_cache.server.pytest_plugin import (
+    SET_POOL_SIZE,
+    parse_hosts,
+    pooled_set_name,
+    set_name_unclean,
+)
 
 from .conftest import Key
 
@@ -41,7 +46,7 @@ def test_compressed_requests_as_the_servers_edition_answers(
     _check_compressed_requests(client, key, edition)
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("a server of each edition, and its counters")
 @pytest.mark.parametrize("edition", ["community", "enterprise"])
 def test_compressed_requests_by_edition(edition: str) -> None:
     with EmbeddedServer(edition=edition) as server:
@@ -53,7 +58,7 @@ def test_compressed_requests_by_edition(edition: str) -> None:
         assert server.counters.get("compressed", 0) >= 1
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("a server of each edition")
 @pytest.mark.parametrize("edition", ["community", "enterprise"])
 def test_durable_delete_by_edition(edition: str) -> None:
     with EmbeddedServer(edition=edition) as server:
@@ -93,7 +98,7 @@ def test_concurrent_increments(client: Any, key: Key) -> None:
     assert client.get(key)[2] == {"n": 400}
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("sets a record's generation directly (65535 writes would take too long)")
 def test_generation_wraps_to_one() -> None:
     """16-bit generation: 65535 + 1 -> 1 (65535 real writes would take too long)."""
     with EmbeddedServer() as server:
@@ -207,7 +212,7 @@ def test_marker():
 """
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("runs the plugin in a child pytest")
 def test_plugin_against_a_real_cluster_address(tmp_path: Path) -> None:
     """With AEROSPIKE_HOSTS set the plugin starts nothing and skips embedded-only tests."""
     with EmbeddedServer() as server:
@@ -238,16 +243,28 @@ def test_nsup_purges_expired_records() -> None:
     assert ns.expired_objects == 1
 
 
-@pytest.mark.embedded_only
-def test_malformed_message_is_a_parameter_error() -> None:
+def test_malformed_message_is_a_parameter_error(raw_target: tuple[str, int]) -> None:
     import struct
 
     from . import _wire
 
-    with EmbeddedServer() as server:
-        # header claims 3 fields but carries none
-        body = _wire.HEADER.pack(22, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0)
-        frame = struct.pack(">Q", (2 << 56) | (3 << 48) | len(body)) + body
-        _t, rc, _b = _wire.roundtrip(server.host, server.port, frame)
-        assert rc == 4
-        assert _wire.info(server.host, server.port, "build").startswith("build\t")
+    # header claims 3 fields but carries none
+    body = _wire.HEADER.pack(22, 1, 0, 0, 0, 0, 0, 0, 0, 3, 0)
+    frame = struct.pack(">Q", (2 << 56) | (3 << 48) | len(body)) + body
+    _t, rc, _b = _wire.roundtrip(*raw_target, frame)
+    assert rc == 4
+    assert _wire.info(*raw_target, "build").startswith("build\t")
+
+
+def test_set_names_come_from_a_bounded_pool_on_a_real_cluster_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("AEROSPIKE_HOSTS", raising=False)
+    assert pooled_set_name("p") != pooled_set_name("p")  # embedded: fresh every time
+    monkeypatch.setenv("AEROSPIKE_HOSTS", "127.0.0.1:1")
+    drawn = [pooled_set_name("p") for _ in range(2 * SET_POOL_SIZE)]
+    assert len(set(drawn)) == SET_POOL_SIZE
+    assert drawn[:SET_POOL_SIZE] == drawn[SET_POOL_SIZE:]  # each again after all others
+    set_name_unclean(drawn[0])
+    again = [pooled_set_name("p") for _ in range(SET_POOL_SIZE - 1)]
+    assert drawn[0] not in again and set(again) == set(drawn[1:SET_POOL_SIZE])

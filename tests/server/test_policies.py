@@ -58,7 +58,7 @@ def test_a_replace_carries_no_bin_deletes(client: Any, key: Key, policy: dict[st
     assert client.get(key)[2] == {"a": 1, "b": 1}
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("conflict-resolve-writes is an Enterprise (XDR) namespace option")
 def test_a_namespace_resolving_write_conflicts_refuses_replaces() -> None:
     from aerospike_cache.server import EmbeddedServer
 

@@ -180,7 +180,7 @@ def test_a_paged_filtered_query_returns_each_match_once(
     assert sorted(seen) == list(range(selected))
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("the server's filter-evaluation counter")
 def test_a_page_evaluates_the_filter_only_on_the_records_it_visits(
     aerospike_server: Any,
     client: Any,

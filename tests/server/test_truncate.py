@@ -87,16 +87,38 @@ def test_truncate_info_command_answers_ok(
 
 
 def test_set_truncate_lut_is_in_ms_since_2010(client: Any, ns: str, aerospike_set: str) -> None:
-    client.put((ns, aerospike_set, "x"), {"v": 1})
+    set_name = aerospike_set + "_lut"  # never truncated before: a set's truncate_lut only grows
+    client.put((ns, set_name, "x"), {"v": 1})
     lut_ns = time.time_ns() - 10**9
-    client.truncate(ns, aerospike_set, lut_ns)
-    value = client.info_random_node(f"sets/{ns}/{aerospike_set}").split("\t")[-1]
+    client.truncate(ns, set_name, lut_ns)
+    value = client.info_random_node(f"sets/{ns}/{set_name}").split("\t")[-1]
     fields = dict(f.split("=", 1) for f in value.strip().rstrip(";").split(":") if "=" in f)
     assert int(fields["truncate_lut"]) == lut_ns // 10**6 - CITRUSLEAF_EPOCH_MS
+    time.sleep(0.002)
+    client.truncate(ns, set_name, 0)
 
 
 def test_truncate_unknown_set_is_ok(client: Any, ns: str, aerospike_set: str) -> None:
     client.truncate(ns, aerospike_set + "_never_written", 0)
+
+
+@pytest.mark.parametrize(
+    ("command", "answer"),
+    [
+        # the truncate is broadcast without looking the namespace up
+        ("truncate:namespace=no_such_ns;set=s", "ok"),
+        ("truncate-namespace:namespace=no_such_ns", "ok"),
+        ("truncate:namespace=no_such_ns", "ERROR:4:missing 'set'"),
+        ("truncate-namespace:namespace=no_such_ns;set=s", "ERROR:4:unexpected set name"),
+        ("truncate:set=s", "ERROR:20:missing 'namespace'"),
+    ],
+)
+def test_truncate_commands_are_checked_as_a_real_node_checks_them(
+    aerospike_server: Any, command: str, answer: str
+) -> None:
+    assert _wire.info(aerospike_server.host, aerospike_server.port, command) == (
+        f"{command}\t{answer}\n"
+    )
 
 
 def test_truncate_namespace(embedded_server: EmbeddedServer) -> None:

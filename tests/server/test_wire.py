@@ -1,10 +1,11 @@
 """Raw frames (reference sections 1, 4, 5, 6 and 10): what the answers look like on the wire.
 
-The assertions are the reference's facts about a real server, but the tests that
-send AS_MSG frames are ``embedded_only``: a raw socket goes to the seed node
+The assertions are the reference's facts about a real server. The tests that
+send AS_MSG frames take ``raw_target``: a raw socket goes to the seed node
 whatever partition the digest belongs to and skips the client's routing, retries
-and login, so against a real cluster they would test the set-up, not the server.
-Info frames (answered by any node) run everywhere.
+and login, so they run on the embedded server and on a single-node real cluster
+(on a larger one they would test the set-up, not the server). Info frames
+(answered by any node) run everywhere.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pytest
 from . import _wire
 
 #: sends AS_MSG frames straight to the seed node (see the module docstring)
-RAW_MSG = pytest.mark.embedded_only
+RAW_MSG = pytest.mark.usefixtures("raw_target")
 
 
 def _now_2010() -> int:

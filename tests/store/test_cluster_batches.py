@@ -122,7 +122,7 @@ def _failure(call: Callable[[], Any]) -> str:
     return str(info.value)
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 @pytest.mark.parametrize("frontend", ["store", "django", "flask"])
 def test_a_batch_spanning_a_lost_node_answers_for_the_live_nodes_and_names_the_lost_one(
     embedded_cluster: Factory, forms: Callable[..., Batches], frontend: str
@@ -155,7 +155,7 @@ def test_a_batch_spanning_a_lost_node_answers_for_the_live_nodes_and_names_the_l
     assert fail_open.get(KEYS) == {}
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 @pytest.mark.parametrize("replication_factor", [1, 2])
 def test_after_take_over_every_row_answers_and_every_partition_is_scanned(
     embedded_cluster: Factory, make_cluster_store: Stores, replication_factor: int
@@ -181,7 +181,7 @@ def test_after_take_over_every_row_answers_and_every_partition_is_scanned(
     assert list(store.keys("k*")) == []
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_before_take_over_reads_answer_from_the_replicas(
     embedded_cluster: Factory, make_cluster_store: Stores
 ) -> None:

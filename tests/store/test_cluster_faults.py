@@ -66,7 +66,7 @@ class _Load:
             thread.join()
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 @pytest.mark.parametrize("writes", [0.1, 0.5])
 def test_a_lost_node_is_not_an_outage(
     embedded_cluster: Factory, make_cluster_store: Stores, writes: float
@@ -95,7 +95,7 @@ def _get_raising(store: AerospikeStore, key: str) -> Any:
         return exc
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_the_whole_cluster_down_still_opens_the_breaker(
     embedded_cluster: Factory, make_cluster_store: Stores
 ) -> None:
@@ -120,7 +120,7 @@ def test_the_whole_cluster_down_still_opens_the_breaker(
     assert isinstance(answer, CacheUnavailable) and "circuit open" in str(answer)
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_a_node_incident_is_logged_once_naming_the_node_and_once_when_over(
     embedded_cluster: Factory, make_cluster_store: Stores, caplog: Any, monkeypatch: Any
 ) -> None:

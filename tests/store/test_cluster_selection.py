@@ -62,7 +62,7 @@ def _filled(
     return cluster, strict, fail_open
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_before_take_over_without_replicas_a_scan_fails_strict_and_ends_early_fail_open(
     embedded_cluster: Factory, make_cluster_store: Stores
 ) -> None:
@@ -83,7 +83,7 @@ def test_before_take_over_without_replicas_a_scan_fails_strict_and_ends_early_fa
     assert len(fail_open.get_many(live)) == len(live) - removed  # the count is exact
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("node loss (kill)")
 def test_before_take_over_replicas_cover_the_lost_nodes_partitions(
     embedded_cluster: Factory, make_cluster_store: Stores
 ) -> None:

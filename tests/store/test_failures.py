@@ -35,7 +35,7 @@ def test_observers_see_successes_and_answers(plain_store: AerospikeStore) -> Non
     assert (op3, code3) == ("add", 5)
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("fault controls")
 def test_observers_see_failures_with_their_code_and_node(
     embedded_server: Any, make_faulty: Callable[..., AerospikeStore]
 ) -> None:
@@ -50,7 +50,7 @@ def test_observers_see_failures_with_their_code_and_node(
     assert node == f"{embedded_server.host}:{embedded_server.port}"
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("stops the server")
 def test_an_open_circuit_fails_without_a_code(
     embedded_server: Any, make_faulty: Callable[..., AerospikeStore]
 ) -> None:

@@ -202,7 +202,14 @@ def merging_server() -> Any:
         yield server
 
 
-@pytest.fixture(params=["replace", pytest.param("merge", marks=pytest.mark.embedded_only)])
+@pytest.fixture(
+    params=[
+        "replace",
+        pytest.param(
+            "merge", marks=pytest.mark.embedded_only("conflict-resolve-writes is Enterprise (XDR)")
+        ),
+    ]
+)
 def written(request: pytest.FixtureRequest, make_plain: Callable[..., AerospikeStore]) -> Any:
     """A store of each write mode, and its clock (moved by hand)."""
     from tests.clock import FakeClock

@@ -155,7 +155,7 @@ def test_claim_waits_for_the_filler(store: AerospikeStore) -> None:
     assert not store.has(LOCK_PREFIX + "view")
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("stops the server")
 def test_fail_open_with_the_cluster_down_every_caller_computes(
     embedded_server: Any, aerospike_set: str
 ) -> None:

@@ -76,7 +76,7 @@ def test_reset_stats_starts_from_zero(plain_store: AerospikeStore) -> None:
     assert (stats["misses"], stats["latency"]) == (0, {})
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("fault controls")
 def test_errors_by_result_code_and_breaker_openings(embedded_server: Any) -> None:
     store = AerospikeStore(
         embedded_server.hosts,
@@ -102,7 +102,7 @@ def test_errors_by_result_code_and_breaker_openings(embedded_server: Any) -> Non
     assert outages == 4
 
 
-@pytest.mark.embedded_only
+@pytest.mark.embedded_only("fault controls")
 def test_errors_are_counted_when_they_raise(embedded_server: Any) -> None:
     store = AerospikeStore(embedded_server.hosts, namespace="test", set_name="stats")
     embedded_server.fail_next(1, 14)  # key busy

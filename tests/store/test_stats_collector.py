@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import threading
 
-from aerospike_cache.store.stats import Histogram, Stats, merge_nodes
+import pytest
+
+from aerospike_cache.store.stats import SET_FIELDS, Histogram, Stats, merge_nodes, server_figures
+
+from ..real_node import NODES, Recorded
 
 
 class Breaker:
@@ -95,11 +99,6 @@ def test_node_answers_merge_counts_and_keep_settings() -> None:
         "nsup-period": "120",
         "evicted_objects": 1,
     }
-    sets = {"A": "ns=cache:set=s:objects=3:data_used_bytes=300;"}
-    assert merge_nodes(sets, ("objects", "data_used_bytes")) == {
-        "objects": 3,
-        "data_used_bytes": 300,
-    }
 
 
 def test_a_nodes_own_state_merges_as_the_highest() -> None:
@@ -116,13 +115,45 @@ def test_a_nodes_own_state_merges_as_the_highest() -> None:
     }
 
 
-def test_a_real_nodes_set_answer_merges() -> None:
-    recorded = (  # sets/cache/infoset of a real 8.1.2 node: no ns=/set= prefix
-        "objects=1:tombstones=0:data_used_bytes=64:truncate_lut=0:sindexes=0:"
-        "index_populating=false:truncating=false:default-read-touch-ttl-pct=0:default-ttl=0:"
-        "disable-eviction=false:enable-index=false:stop-writes-count=0:stop-writes-size=0;"
-    )
-    assert merge_nodes({"A": recorded}, ("objects", "data_used_bytes")) == {
-        "objects": 1,
-        "data_used_bytes": 64,
-    }
+class Replay:
+    """Answers ``info_all`` with a real node's recorded answer, as client 19 returns it."""
+
+    def __init__(self, node: Recorded, strip_name: bool) -> None:
+        self.node = node
+        self.strip_name = strip_name
+
+    def info_all(self, command: str) -> dict[str, tuple[None, str]]:
+        raw = self.node.answers[command]
+        return {"BB9": (None, self.node.value(command) if self.strip_name else raw)}
+
+
+@pytest.mark.parametrize("strip_name", [False, True])
+@pytest.mark.parametrize("node", NODES, ids=lambda n: n.name)
+def test_server_figures_of_a_real_nodes_answers(node: Recorded, strip_name: bool) -> None:
+    ns = node.namespace
+    figures = server_figures(Replay(node, strip_name), ns, "infoset")
+    stats = figures["namespace_stats"]
+    pairs = dict(p.split("=", 1) for p in node.value(f"namespace/{ns}").split(";"))
+    assert figures["nodes"] == 1
+    for name in ("objects", "master_objects", "data_used_bytes", "data_total_bytes"):
+        assert stats[name] == int(pairs[name]), name
+    assert stats["nsup-period"] == pairs["nsup-period"]
+    assert stats["stop_writes"] == "false"
+    assert stats["storage-engine.evict-used-pct"] == "0"
+    # sets/<ns>/<set>: "objects=1:tombstones=0:data_used_bytes=64:...;", no ns=/set= prefix
+    assert figures["set_stats"] == {"objects": 1, "data_used_bytes": 64}
+
+
+@pytest.mark.parametrize("node", NODES, ids=lambda n: n.name)
+def test_an_absent_set_has_no_figures(node: Recorded) -> None:
+    answers = {"A": node.value(f"sets/{node.namespace}/nosuchset")}
+    assert answers == {"A": ""}
+    assert merge_nodes(answers, SET_FIELDS, ":") == {}
+
+
+@pytest.mark.parametrize("node", NODES, ids=lambda n: n.name)
+def test_a_real_nodes_set_answer_merges_with_colons(node: Recorded) -> None:
+    answer = node.value(f"sets/{node.namespace}/infoset")
+    assert not answer.startswith("ns=")
+    merged = merge_nodes({"A": answer, "B": answer}, SET_FIELDS, ":")
+    assert merged == {"objects": 2, "data_used_bytes": 128}
