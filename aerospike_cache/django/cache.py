@@ -1,16 +1,16 @@
 """Django's cache contract onto :class:`~aerospike_cache.store.AerospikeStore`.
 
 Each method below is one row of a table: Django semantics in (key making and
-validation, timeouts, defaults, exceptions), one store call out.
+validation, timeouts, defaults, exceptions), one store call out. The rest of the
+backend is mixed in: the async contract (``aio.py``), django-redis's extras
+(``extras.py``) and collections (``collections.py``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import datetime
-import functools
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -24,14 +24,14 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .. import options
 from ..errors import ConfigurationError, NamespaceFullError
-from ..jobs import Job
-from ..lock import Lock
 from ..store import MISSING, AerospikeStore
 from ..store.shared import shared_store
 from ..store.stampede import Tags
 from ..tags import validate as validate_tags
 from . import redis_compat
+from .aio import DjangoAsync
 from .collections import DjangoCollections
+from .extras import DjangoExtras
 from .redis_compat import no_client
 
 DEFAULT_SET = "django"
@@ -67,7 +67,7 @@ def _store_for(location: Any, opts: Mapping[str, Any]) -> AerospikeStore:
         raise ImproperlyConfigured(f"aerospike_cache: {exc}") from exc
 
 
-class AerospikeCache(DjangoCollections, BaseCache):
+class AerospikeCache(DjangoExtras, DjangoAsync, DjangoCollections, BaseCache):
     """Django cache backend on Aerospike.
 
     ``LOCATION``: seed hosts, ``"host:port[,host:port]"`` or a list.
@@ -142,6 +142,11 @@ class AerospikeCache(DjangoCollections, BaseCache):
             for m in made:
                 self.validate_key(m)
         return made
+
+    @property
+    def _tag_prefix(self) -> str:
+        """Tags are namespaced by KEY_PREFIX (not by version): ``"<prefix>:<tag>"``."""
+        return f"{self.key_prefix}:" if self.key_prefix else ""
 
     # -- the contract -------------------------------------------------------
 
@@ -369,319 +374,3 @@ class AerospikeCache(DjangoCollections, BaseCache):
     def reset_stats(self) -> None:
         """Start :meth:`stats` from zero."""
         self._store.reset_stats()
-
-    # -- extras in the spirit of django-redis -------------------------------
-
-    def ttl(self, key: Any, version: int | None = None, client: None = None) -> int | None:
-        """Seconds until ``key`` expires; ``None`` if it never does; ``0`` if it is absent."""
-        if client is not None:
-            no_client(client)
-        left = self._store.ttl(self.make_and_validate_key(key, version=version))
-        return 0 if left is MISSING else left
-
-    def pttl(self, key: Any, version: int | None = None, client: None = None) -> int | None:
-        """Milliseconds until ``key`` expires; ``None`` if it never does; ``0`` if absent."""
-        if client is not None:
-            no_client(client)
-        left = self._store.pttl(self.make_and_validate_key(key, version=version))
-        return 0 if left is MISSING else left
-
-    def expire(
-        self, key: Any, timeout: Any, version: int | None = None, client: None = None
-    ) -> bool:
-        """Set a new timeout on ``key`` (same rules as ``set``); ``False`` if absent."""
-        return self.touch(key, timeout, version, client)
-
-    def pexpire(
-        self, key: Any, timeout: Any, version: int | None = None, client: None = None
-    ) -> bool:
-        """:meth:`expire` in milliseconds (``DEFAULT_TIMEOUT``: the cache's default timeout)."""
-        if timeout is not DEFAULT_TIMEOUT and timeout is not None:
-            timeout = timeout / 1000
-        return self.touch(key, timeout, version, client)
-
-    def expire_at(
-        self,
-        key: Any,
-        when: datetime.datetime | float,
-        version: int | None = None,
-        client: None = None,
-    ) -> bool:
-        """Expire ``key`` at ``when`` (a datetime, naive = local time, or Unix seconds);
-        a time past deletes it. ``False`` if absent."""
-        return self._expire_at(key, redis_compat.unix_seconds(when, 1), version, client)
-
-    def pexpire_at(
-        self,
-        key: Any,
-        when: datetime.datetime | float,
-        version: int | None = None,
-        client: None = None,
-    ) -> bool:
-        """:meth:`expire_at` with a Unix time in milliseconds (or a datetime)."""
-        return self._expire_at(key, redis_compat.unix_seconds(when, 1000), version, client)
-
-    def _expire_at(self, key: Any, when: float, version: int | None, client: None) -> bool:
-        if client is not None:
-            no_client(client)
-        made = self.make_and_validate_key(key, version=version)
-        return self._store.touch(made, max(0.0, when - self._store.clock()))
-
-    def persist(self, key: Any, version: int | None = None, client: None = None) -> bool:
-        """Make ``key`` never expire; ``False`` if absent."""
-        return self.touch(key, None, version, client)
-
-    # -- tags and patterns, matched by the server ----------------------------
-
-    @property
-    def _tag_prefix(self) -> str:
-        """Tags are namespaced by KEY_PREFIX (not by version): ``"<prefix>:<tag>"``."""
-        return f"{self.key_prefix}:" if self.key_prefix else ""
-
-    def _pattern_args(
-        self, pattern: str, version: int | None, prefix: str | None = None
-    ) -> tuple[str, str]:
-        """``(glob, literal prefix)`` of a pattern over this cache's keys."""
-        key_prefix = self.key_prefix if prefix is None else prefix
-        made_version = self.version if version is None else version
-        if self.key_func is default_key_func:
-            return pattern, str(self.key_func("", key_prefix, made_version))
-        # A KEY_FUNCTION of its own: its output for the pattern is the glob.
-        return str(self.key_func(pattern, key_prefix, made_version)), ""
-
-    def iter_keys(
-        self,
-        search: str = "*",
-        itersize: int | None = None,
-        client: None = None,
-        version: int | None = None,
-        *,
-        pattern: str | None = None,
-    ) -> Iterator[str]:
-        """Cache keys (as given to ``set``) matching a glob, streamed (default KEY_FUNCTION).
-
-        django-redis's signature; ``itersize`` is accepted and unused (the
-        server streams the matches; there is no SCAN page size). ``pattern=``
-        is the older keyword of ``search``. While a cluster node is lost: see
-        :meth:`AerospikeStore.keys <aerospike_cache.store.AerospikeStore.keys>`
-        (what is missed, what raises).
-        """
-        if client is not None:
-            no_client(client)
-        glob, literal = self._pattern_args(search if pattern is None else pattern, version)
-        prefix = self.make_key("", version=version)
-        for made in self._store.keys(glob, literal):
-            if made.startswith(prefix):
-                yield made[len(prefix) :]
-
-    def keys(
-        self,
-        search: str = "*",
-        version: int | None = None,
-        client: None = None,
-        *,
-        pattern: str | None = None,
-    ) -> list[str]:
-        """:meth:`iter_keys` as a list."""
-        return list(self.iter_keys(search, None, client, version, pattern=pattern))
-
-    def delete_pattern(
-        self,
-        pattern: str,
-        version: int | None = None,
-        prefix: str | None = None,
-        client: None = None,
-        itersize: int | None = None,
-        *,
-        wait: bool = True,
-    ) -> int | Job:
-        """Delete every key matching a glob; returns how many were deleted.
-
-        ``prefix``: another KEY_PREFIX than the cache's; ``itersize`` is
-        accepted and unused (django-redis). ``wait=False``: a background job
-        on the server; returns its :class:`~aerospike_cache.jobs.Job`.
-        """
-        if client is not None:
-            no_client(client)
-        glob, literal = self._pattern_args(pattern, version, prefix)
-        return self._store.delete_pattern(glob, literal, wait=wait)
-
-    def touch_pattern(
-        self,
-        pattern: str,
-        timeout: Any = DEFAULT_TIMEOUT,
-        version: int | None = None,
-        *,
-        wait: bool = True,
-    ) -> int | Job:
-        """Give every key matching a glob a new timeout; how many were touched (or a Job)."""
-        glob, literal = self._pattern_args(pattern, version)
-        ttl = self.get_backend_timeout(timeout)
-        return self._store.touch_pattern(glob, ttl, literal, wait=wait)
-
-    def invalidate_tags(self, *tags: str, wait: bool = True) -> int | Job:
-        """Delete every entry (any version) carrying any of ``tags``; returns how many."""
-        return self._store.invalidate_tags(tags, self._tag_prefix, wait=wait)
-
-    def lock(
-        self,
-        key: Any,
-        version: int | None = None,
-        timeout: float | None = None,
-        sleep: float = 0.1,
-        blocking: bool = True,
-        blocking_timeout: float | None = None,
-        client: None = None,
-        thread_local: bool = True,
-    ) -> Lock:
-        """A lock named ``key`` (context manager; ``acquire()``/``release()``), with
-        django-redis's signature.
-
-        ``timeout``: seconds after which a lock whose holder died expires (``None``:
-        never); ``blocking``/``blocking_timeout``: ``acquire()``'s defaults;
-        ``thread_local``: the token is the acquiring thread's (``False``: any
-        thread may release it).
-        """
-        if client is not None:
-            no_client(client)
-        made = self.make_and_validate_key(key, version=version)
-        return Lock(
-            self._store,
-            made,
-            timeout,
-            sleep,
-            blocking_timeout,
-            blocking=blocking,
-            thread_local=thread_local,
-        )
-
-    # -- async: real concurrency, reads coalesced into batches ---------------
-
-    async def aget(self, key: Any, default: Any = None, version: int | None = None) -> Any:
-        value = await self._store.aget(self.make_and_validate_key(key, version=version))
-        return default if value is MISSING else value
-
-    async def aget_or_set(
-        self,
-        key: Any,
-        default: Any,
-        timeout: Any = DEFAULT_TIMEOUT,
-        version: int | None = None,
-        *,
-        tags: Iterable[str] | None = None,
-    ) -> Any:
-        """:meth:`get_or_set` for async code: waits sleep on the event loop.
-
-        Written out for every path, never through Django's ``aget_or_set``
-        (6.1's runs an overridden ``get_or_set`` in its one thread-sensitive
-        executor): ``default()`` runs on the event loop, store calls on the I/O pool.
-        """
-        if tags:
-            validate_tags(tags)  # bad tags fail before anything is computed
-        if self._store.stampede is None:
-            return await self._aget_or_add(key, default, timeout, version, tags)
-        fill = self._fill(key, default, timeout, version, tags)
-        return await self._store.stampede.aget_or_set(*fill)
-
-    async def _aget_or_add(
-        self, key: Any, default: Any, timeout: Any, version: int | None, tags: Any
-    ) -> Any:
-        """:meth:`_get_or_add` for async code (Django's own ``aget_or_set`` algorithm)."""
-        value = await self.aget(key, _MISS, version=version)
-        if value is _MISS:
-            if callable(default):
-                default = default()
-            with contextlib.suppress(NamespaceFullError):
-                await self.aadd(key, default, timeout=timeout, version=version, tags=tags)
-            return await self.aget(key, default, version=version)
-        return value
-
-    async def aget_many(self, keys: Iterable[Any], version: int | None = None) -> dict[Any, Any]:
-        made = self._made_keys(keys, version)
-        found = await self._store.run(self._store.get_many, made)
-        return {made[k]: v for k, v in found.items()}
-
-    async def aadd(
-        self,
-        key: Any,
-        value: Any,
-        timeout: Any = DEFAULT_TIMEOUT,
-        version: int | None = None,
-        *,
-        tags: Iterable[str] | None = None,
-    ) -> bool:
-        key = self.make_and_validate_key(key, version=version)
-        ttl = self.get_backend_timeout(timeout)
-        return await self._store.run(self._store.add, key, value, ttl, tags, self._tag_prefix)
-
-    async def aset(
-        self,
-        key: Any,
-        value: Any,
-        timeout: Any = DEFAULT_TIMEOUT,
-        version: int | None = None,
-        *,
-        tags: Iterable[str] | None = None,
-    ) -> None:
-        key = self.make_and_validate_key(key, version=version)
-        ttl = self.get_backend_timeout(timeout)
-        await self._store.run(self._store.set, key, value, ttl, tags, self._tag_prefix)
-
-    async def atouch(
-        self, key: Any, timeout: Any = DEFAULT_TIMEOUT, version: int | None = None
-    ) -> bool:
-        key = self.make_and_validate_key(key, version=version)
-        return await self._store.run(self._store.touch, key, self.get_backend_timeout(timeout))
-
-    async def adelete(self, key: Any, version: int | None = None) -> bool:
-        key = self.make_and_validate_key(key, version=version)
-        return await self._store.run(self._store.delete, key)
-
-    async def ahas_key(self, key: Any, version: int | None = None) -> bool:
-        key = self.make_and_validate_key(key, version=version)
-        return await self._store.run(self._store.has, key)
-
-    async def aincr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
-        self.make_and_validate_key(key, version=version)  # warn in the caller's context
-        return await self._store.run(self.incr, key, delta, version)
-
-    async def aset_many(
-        self,
-        data: Mapping[Any, Any],
-        timeout: Any = DEFAULT_TIMEOUT,
-        version: int | None = None,
-        *,
-        tags: Iterable[str] | None = None,
-    ) -> list[Any]:
-        made = self._made_keys(data, version)
-        items = {m: data[k] for m, k in made.items()}
-        ttl = self.get_backend_timeout(timeout)
-        failed = await self._store.run(self._store.set_many, items, ttl, tags, self._tag_prefix)
-        return [made[m] for m in failed]
-
-    async def ainvalidate_tags(self, *tags: str, wait: bool = True) -> int | Job:
-        """:meth:`invalidate_tags` on the shared I/O pool."""
-        return await self._store.run(functools.partial(self.invalidate_tags, wait=wait), *tags)
-
-    async def adelete_pattern(
-        self, pattern: str, version: int | None = None, *, wait: bool = True
-    ) -> int | Job:
-        """:meth:`delete_pattern` on the shared I/O pool."""
-        return await self._store.run(
-            functools.partial(self.delete_pattern, wait=wait), pattern, version
-        )
-
-    async def adelete_many(  # type: ignore[override]
-        self, keys: Iterable[Any], version: int | None = None
-    ) -> int | None:
-        made = list(self._made_keys(keys, version))
-        return len(await self._store.run(self._store.delete_many, made)) if made else None
-
-    async def aclear(self) -> None:
-        await self._store.run(self._store.clear)
-
-    async def aincr_version(self, key: Any, delta: int = 1, version: int | None = None) -> int:
-        return await self._store.run(self.incr_version, key, delta, version)
-
-    async def aclose(self, **kwargs: Any) -> None:
-        """Nothing to do per request (see :meth:`close`)."""

@@ -27,6 +27,9 @@ cachelib                      store
 Timeouts: ``None`` -> ``default_timeout``; ``0`` -> never expires; a
 ``timedelta`` is rounded up to whole seconds; a negative timeout means the
 entry is gone at once (a write deletes it), as in cachelib's SimpleCache.
+
+The extras (``ttl``, the client calls, tags and patterns) are mixed in from
+``extras.py``, the collections from ``collections.py``.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ from __future__ import annotations
 import datetime as dt
 import inspect
 import math
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from cachelib import BaseCache as CachelibBaseCache
@@ -43,14 +46,14 @@ from flask_caching.backends.base import BaseCache
 
 from .. import options
 from ..errors import ConfigurationError
-from ..jobs import Job
-from ..store import MISSING, AerospikeStore, introspection
+from ..store import MISSING, AerospikeStore
 from ..store.shared import shared_store
 from ..tags import validate as validate_tags
 from . import cli
 from .collections import FlaskCollections
 from .config import backend_kwargs, blame
 from .decorators import called_by_decorator, memoize_versioning
+from .extras import FlaskExtras
 
 DEFAULT_SET = "flask"
 """The set the cache lives in unless ``CACHE_AEROSPIKE_SET`` says otherwise."""
@@ -81,7 +84,7 @@ def _looks_like_client(obj: Any) -> bool:
     )
 
 
-class AerospikeCache(FlaskCollections, BaseCache):
+class AerospikeCache(FlaskExtras, FlaskCollections, BaseCache):
     """Flask-Caching backend on Aerospike.
 
     Configure it with ``CACHE_TYPE = "aerospike_cache.flask.AerospikeCache"``
@@ -422,80 +425,3 @@ class AerospikeCache(FlaskCollections, BaseCache):
     def reset_stats(self) -> None:
         """Start :meth:`stats` from zero."""
         self._store.reset_stats()
-
-    # -- extras -------------------------------------------------------------
-
-    def ttl(self, key: str) -> int | None:
-        """Seconds until ``key`` expires; ``None`` if it never does; ``0`` if it is absent."""
-        left = self._store.ttl(self._key(key))
-        return 0 if left is MISSING else left
-
-    # -- aerospike-flask-cache's extras --------------------------------------
-
-    _client_closed = False  # set by close_client() until this cache connects again
-
-    def get_metadata(self, key: str) -> dict[str, int] | None:
-        """``{"ttl": ..., "gen": ...}`` of the entry's record, or ``None`` if absent.
-
-        As in ``aerospike-flask-cache``: ``ttl`` in seconds as the client reports
-        it (``4294967295``: never expires), ``gen`` the record's generation.
-        One metadata-only read.
-        """
-        return introspection.record_metadata(self._store, self._key(key))
-
-    def is_connected(self) -> bool:
-        """Whether this cache has a connected client.
-
-        Connects first if it has not yet (clients are built on first use; the
-        predecessor connected in its constructor), unless :meth:`close_client`
-        closed it since: then ``False`` until an operation reconnects it.
-        ``False`` also when the cluster cannot be reached. Never raises.
-        """
-        connect = not self._client_closed
-        connected = introspection.current_client(self._store, connect) is not None
-        if connected:
-            self._client_closed = False
-        return connected
-
-    def close_client(self) -> bool:
-        """Close the client this cache built; ``True`` if it closed one, ``False`` the second time.
-
-        The next operation reconnects. The client is shared by every cache of
-        the process with the same hosts and client configuration (they reconnect
-        too). A client you passed in (``CACHE_AEROSPIKE_CLIENT``) is never
-        closed: ``False``.
-        """
-        closed = introspection.close_client(self._store)
-        if closed:
-            self._client_closed = True
-        return closed
-
-    # -- tags and patterns, matched by the server ---------------------------
-
-    def invalidate_tags(self, *tags: str, wait: bool = True) -> int | Job:
-        """Delete every entry carrying any of ``tags`` (namespaced by ``key_prefix``).
-
-        Returns how many were deleted, or with ``wait=False`` the server-side
-        :class:`~aerospike_cache.jobs.Job`. From Flask-Caching: ``cache.cache.invalidate_tags``.
-        """
-        return self._store.invalidate_tags(tags, self._prefix(), wait=wait)
-
-    def iter_keys(self, pattern: str = "*") -> Iterator[str]:
-        """Keys (without ``key_prefix``) matching a glob, streamed.
-
-        While a cluster node is lost: see :meth:`AerospikeStore.keys
-        <aerospike_cache.store.AerospikeStore.keys>` (what is missed, what raises).
-        """
-        prefix = self._prefix()
-        for made in self._store.keys(pattern, prefix):
-            yield made[len(prefix) :]
-
-    def delete_pattern(self, pattern: str, *, wait: bool = True) -> int | Job:
-        """Delete every key matching a glob; how many were deleted (or the Job)."""
-        return self._store.delete_pattern(pattern, self._prefix(), wait=wait)
-
-    def touch_pattern(
-        self, pattern: str, timeout: int | dt.timedelta | None = None, *, wait: bool = True
-    ) -> int | Job:
-        """Give every key matching a glob a new timeout (cachelib rules); how many (or the Job)."""
-        return self._store.touch_pattern(pattern, self._ttl(timeout), self._prefix(), wait=wait)
