@@ -155,7 +155,7 @@ class Atomic(StorePart):
         if fits:
             ops = [{"op": OP_INCR, "bin": VALUE_BIN, "val": delta}, *_READ_BACK]
             job = (key, ops, self._incr_policy(delta))
-        for _attempt in range(_ATTEMPTS):
+        for attempt in range(_ATTEMPTS):
             got = (
                 self.failures.call("incr", None, _INCR_ANSWERS, self._operate, job)
                 if fits
@@ -177,6 +177,10 @@ class Atomic(StorePart):
             done = self._create_counter(key, delta, ttl, None if got is _ABSENT else got[2])
             if done is not _RETRY:
                 return None if done is None else delta
+            # Lost to another writer. Racing creators of an expired counter each bump its
+            # generation with their own increment first, so without a pause they can keep
+            # invalidating one another: a short random one, growing, breaks the tie.
+            time.sleep(random.uniform(0, min(0.005, 0.0001 * 2**attempt)))
         raise CacheOperationError(f"incr of {key!r} kept racing with other writers; try again")
 
     def _add_big(self, key: str, delta: int) -> Any:
