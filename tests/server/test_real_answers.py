@@ -196,7 +196,7 @@ def _record(client: Any, ns: str) -> None:
     client.put((ns, "infoset", "k"), {"b": 1})
     # a finished background job, so that query-show has one to show
     query = client.query(ns, "infoset")
-    query.add_ops([op.touch(100)])
+    query.add_ops([op.write("b", 2)])  # (a touch with a TTL warns: deprecated there)
     job = query.execute_background()
     _until(lambda: client.job_info(job, aerospike.JOB_QUERY)["status"] == COMPLETED)
 
