@@ -6,7 +6,6 @@ that is the facade's (:mod:`.facade`) and the failure path's (:mod:`.failures`).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, Final
 
@@ -27,6 +26,7 @@ from ..errors import CacheUnavailable, ConfigurationError, InvalidKeyError
 from ..log import logger
 from ..tags import TAG_BIN
 from .expiry import DEADLINE_BIN, TTL_KEEP, VALUE_BIN, Deadlines
+from .stats import info_values, parse_pairs
 
 if TYPE_CHECKING:
     from ..serialization import Codec
@@ -317,7 +317,6 @@ class Records:
         ]
 
 
-_TRUNCATE_LUT = re.compile(r"(?:^|[\t;:])truncate_lut=(\d+)")
 _CITRUSLEAF_EPOCH_MS = 1_262_304_000_000  # 2010-01-01, the epoch of the server's times
 
 
@@ -328,13 +327,15 @@ def truncate_threshold(client: Any, namespace: str, set_name: str | None) -> int
     A record last updated before it is truncated, whether or not the server
     has dropped it from its index yet (a real node takes about a second).
     """
-    what = f"sets/{namespace}/{set_name}" if set_name else f"namespace/{namespace}"
+    # a set's answer is colon-separated, a namespace's semicolon-separated (stats.merge_nodes)
+    what, sep = (
+        (f"sets/{namespace}/{set_name}", ":") if set_name else (f"namespace/{namespace}", ";")
+    )
     found = 0
-    for answer in client.info_all(what).values():
-        text = answer[1] if isinstance(answer, tuple) and len(answer) == 2 else None
-        match = _TRUNCATE_LUT.search(text) if isinstance(text, str) else None
-        if match:
-            found = max(found, int(match.group(1)))
+    for value in info_values(client.info_all(what)).values():
+        lut = parse_pairs(value, sep).get("truncate_lut", "")
+        if lut.isdigit():
+            found = max(found, int(lut))
     return (found + _CITRUSLEAF_EPOCH_MS) * 1_000_000 if found else None
 
 
