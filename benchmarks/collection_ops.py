@@ -37,7 +37,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aerospike
 from aerospike_helpers import expressions as exp
 from aerospike_helpers.operations import map_operations as mo
-from run import server_from_env
+from run import _wait_port, pin_one_cpu, server_from_env
 
 ROWS = ("hset", "hget", "sadd", "sismember", "smembers(100)")
 VALUE = {"user": 42, "name": "some value"}
@@ -67,13 +67,7 @@ def redis_server(cpu: int | None) -> Iterator[str | None]:
         preexec_fn=None if cpu is None else lambda: os.sched_setaffinity(0, {cpu}),
     )
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                socket.create_connection(("127.0.0.1", port), 0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        _wait_port("127.0.0.1", port, 10)
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         proc.terminate()
@@ -194,10 +188,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=9)
     parser.add_argument("--n", type=int, default=500, help="calls per way per round")
     args = parser.parse_args(argv)
-    cpu = None
-    if not os.environ.get("AEROSPIKE_HOSTS") and hasattr(os, "sched_setaffinity"):
-        cpu = max(os.sched_getaffinity(0))  # as run.py: client and servers on one CPU
-        os.sched_setaffinity(0, {cpu})
+    cpu = pin_one_cpu()  # client and server(s) on one CPU, as run.py
     with server_from_env(cpu) as server, redis_server(cpu) as redis_url:
         from aerospike_cache.connection import build_client_config
 

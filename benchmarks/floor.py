@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import aerospike
 from aerospike import exception as aex
-from run import TTL, VALUE, server_from_env
+from run import TTL, VALUE, pin_one_cpu, server_from_env
 
 from aerospike_cache.connection import build_client_config
 from aerospike_cache.store import AerospikeStore
@@ -110,10 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=15)
     parser.add_argument("--n", type=int, default=2000, help="calls per way per round")
     args = parser.parse_args(argv)
-    cpu = None
-    if not os.environ.get("AEROSPIKE_HOSTS") and hasattr(os, "sched_setaffinity"):
-        cpu = max(os.sched_getaffinity(0))  # as run.py: client and server on one CPU
-        os.sched_setaffinity(0, {cpu})
+    cpu = pin_one_cpu()  # client and server(s) on one CPU, as run.py
     with server_from_env(cpu) as server:
         set_name = "bench_floor"
         client = aerospike.client(build_client_config(server.hosts)).connect()

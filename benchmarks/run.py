@@ -92,6 +92,21 @@ class Server:
         return ",".join(f"{h[0]}:{h[1]}" for h in self.hosts)
 
 
+def pin_one_cpu() -> int | None:
+    """Pin this process to one CPU and return it, for the embedded server to share;
+    ``None`` (no pinning) against a cluster (``AEROSPIKE_HOSTS``) or where not possible.
+
+    Client and embedded server on one CPU: a request then never waits for
+    another CPU to wake up (tens of µs on a VM, at random), so that rounds
+    compare like with like. Each process still has its own GIL.
+    """
+    if os.environ.get("AEROSPIKE_HOSTS") or not hasattr(os, "sched_setaffinity"):
+        return None
+    cpu = max(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {cpu})
+    return cpu
+
+
 def _wait_port(host: str, port: int, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while True:
@@ -861,13 +876,7 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
 
-    cpu = None
-    if args.pin and not os.environ.get("AEROSPIKE_HOSTS") and hasattr(os, "sched_setaffinity"):
-        # Client and embedded server on one CPU: a request then never waits for
-        # another CPU to wake up (tens of µs on a VM, at random), so that rounds
-        # compare like with like. Each process still has its own GIL.
-        cpu = max(os.sched_getaffinity(0))
-        os.sched_setaffinity(0, {cpu})
+    cpu = pin_one_cpu() if args.pin else None
     with server_from_env(cpu) as server:
         set_name = "bench" if server.embedded else f"bench_{uuid.uuid4().hex[:8]}"
         sides = Sides(server, set_name, with_flask)
