@@ -357,20 +357,15 @@ class ClientRegistry:
         self.clients_created = 0
 
 
-# A forked child's copies of its parent's clients, kept so they are never freed.
-_inherited: list[Any] = []
-
-
 def inherit(entries: Iterable[Any]) -> None:
-    """Keep a parent's client entries alive in a forked child (freeing one crashes the child).
+    """Keep a parent's clients alive in a forked child (freeing one crashes the child).
 
-    A list alone is not enough: the interpreter's exit clears module globals, and
-    the client's deallocation then joins a tend thread that does not exist in the
-    child (a hang) or frees its cluster (SIGSEGV). One reference more than any
-    holder will ever give back keeps each client out of the exit's reach.
+    Holding them in a list is not enough: the interpreter's exit clears module
+    globals, and the client's deallocation then joins a tend thread that does
+    not exist in the child (a hang) or frees its cluster (SIGSEGV). One
+    reference more than any holder will ever give back keeps each client out
+    of everyone's reach, the exit's included.
     """
-    entries = list(entries)
-    _inherited.extend(entries)
     for entry in entries:
         if entry.client is not None:
             ctypes.pythonapi.Py_IncRef(ctypes.py_object(entry.client))

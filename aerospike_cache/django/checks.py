@@ -80,10 +80,11 @@ def check_cluster(app_configs: Any = None, **kwargs: Any) -> list[checks.CheckMe
 def check_django_redis_settings(
     app_configs: Any = None, **kwargs: Any
 ) -> list[checks.CheckMessage]:
-    """W001: a django-redis setting that means something else for an Aerospike cache."""
+    """W005: a django-redis setting that means something else for an Aerospike cache
+    (W001-W004 are the capacity checks above)."""
     if not _our_caches():
         return []
     return [
-        checks.Warning(text, obj="settings", id="aerospike_cache.W001")
+        checks.Warning(text, obj="settings", id="aerospike_cache.W005")
         for text in redis_compat.settings_warnings(settings)
     ]

@@ -71,8 +71,9 @@ REFUSED: dict[str, str] = {
 def translate(opts: Mapping[str, Any]) -> dict[str, Any]:
     """django-redis OPTIONS in ``opts`` as ours; :class:`ConfigurationError` if one has none."""
     out = dict(opts)
-    for name in [n for n in out if n in REFUSED]:
-        raise ConfigurationError(f"OPTIONS[{name!r}] is django-redis's: {REFUSED[name]}")
+    refused = next((name for name in out if name in REFUSED), None)
+    if refused is not None:
+        raise ConfigurationError(f"OPTIONS[{refused!r}] is django-redis's: {REFUSED[refused]}")
     if "LOG_IGNORED_EXCEPTIONS" in out and out.pop("LOG_IGNORED_EXCEPTIONS") is not True:
         raise ConfigurationError(f"OPTIONS['LOG_IGNORED_EXCEPTIONS'] must be True: {_LOGGING}")
     for name, table, ours in _PATHS:

@@ -59,12 +59,15 @@ DEFAULT_SET = "flask"
 """The set the cache lives in unless ``CACHE_AEROSPIKE_SET`` says otherwise."""
 
 
+# cachelib's own conversion (a timedelta rounded up, a deprecated float too);
+# cachelib < 0.17, the newest for Python 3.10, has none
+_CACHELIB_TO_SECONDS = getattr(CachelibBaseCache, "_to_seconds", None)
+
+
 def _to_seconds(timeout: int | float | dt.timedelta) -> int:
-    """A timeout in whole seconds: cachelib's own conversion (a timedelta rounded up,
-    a deprecated float too); cachelib < 0.17, the newest for Python 3.10, has none."""
-    convert = getattr(CachelibBaseCache, "_to_seconds", None)
-    if convert is not None:
-        return convert(timeout)  # type: ignore[no-any-return]
+    """A timeout in whole seconds, as cachelib converts it."""
+    if _CACHELIB_TO_SECONDS is not None:
+        return _CACHELIB_TO_SECONDS(timeout)  # type: ignore[no-any-return]
     if isinstance(timeout, dt.timedelta):
         return math.ceil(timeout.total_seconds())
     if isinstance(timeout, float):

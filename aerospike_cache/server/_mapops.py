@@ -1090,9 +1090,6 @@ def _run_ctx(
     return out
 
 
-_MISSING: Any = object()
-
-
 def _new_container(kind: int, create: int) -> Any:
     order = create & 0xC0
     if kind == 0x10:  # a list

@@ -310,6 +310,6 @@ def test_django_redis_ignore_exceptions_setting(configured: Any) -> None:
 def test_django_redis_logger_settings_warn(configured: Any) -> None:
     configured()
     with override_settings(DJANGO_REDIS_LOGGER="mine", DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS=False):
-        found = [m for m in checks.run_checks() if m.id == "aerospike_cache.W001"]
+        found = [m for m in checks.run_checks() if m.id == "aerospike_cache.W005"]
     assert len(found) == 2
     assert all("'aerospike_cache' logger" in m.msg for m in found)
