@@ -112,16 +112,11 @@ class Atomic(StorePart):
     ) -> Any:
         """One update-only put, filtered on the entry being live: ``True``, ``False``
         (absent or past its deadline), :data:`TOO_BIG`, or ``None`` (fail-open)."""
-        from aerospike_helpers import expressions as exp
-
         bins, wttl = self.deadlines.entry(encoded, ttl)
         if stored_tags:
             bins[TAG_BIN] = stored_tags
         records = self.records
-        now_ms = int(self.deadlines.clock() * 1000)
-        live = exp.Or(
-            exp.Not(exp.BinExists(DEADLINE_BIN)), exp.GT(exp.IntBin(DEADLINE_BIN), now_ms)
-        )
+        live = self.deadlines.live()
         policy = {
             "key": records.key_only["key"],
             "ttl": wttl,

@@ -98,6 +98,16 @@ class Deadlines:
         deadline = int((self.clock() + ttl) * 1000)
         return {VALUE_BIN: value, DEADLINE_BIN: deadline}, _ceil(ttl)
 
+    def live(self) -> Any:
+        """A filter expression (uncompiled): the record has no deadline, or it is still
+        ahead by this clock (an entry past it is absent on every path, the server's too)."""
+        from aerospike_helpers import expressions as exp
+
+        now_ms = int(self.clock() * 1000)
+        return exp.Or(
+            exp.Not(exp.BinExists(DEADLINE_BIN)), exp.GT(exp.IntBin(DEADLINE_BIN), now_ms)
+        )
+
     def expired(self, deadline: Any) -> bool:
         """Whether a record with ``deadline`` (the bin's value, or ``None``) is past it."""
         return deadline is not None and deadline <= self.clock() * 1000

@@ -160,12 +160,8 @@ class Selection(StorePart):
         """
         from aerospike_helpers import expressions as exp
 
-        now_ms = int(self.deadlines.clock() * 1000)
-        live = exp.Or(
-            exp.Not(exp.BinExists(DEADLINE_BIN)), exp.GT(exp.IntBin(DEADLINE_BIN), now_ms)
-        )
         with quiet():
-            return exp.And(expression, live).compile()
+            return exp.And(expression, self.deadlines.live()).compile()
 
     def pages(self, op: str, expression: Any) -> Iterator[list[Any]]:
         """The record keys the compiled ``expression`` selects, a page at a time.

@@ -154,10 +154,7 @@ class CollectionBase(StorePart):
 
     def _live(self) -> Any:
         """A filter: the record has no deadline, or it is still ahead."""
-        now_ms = int(self.deadlines.clock() * 1000)
-        return exp.Or(
-            exp.Not(exp.BinExists(DEADLINE_BIN)), exp.GT(exp.IntBin(DEADLINE_BIN), now_ms)
-        ).compile()
+        return self.deadlines.live().compile()
 
     def _update(self, client: Any, job: tuple[str, list[dict[str, Any]]]) -> Any:
         key, ops = job
