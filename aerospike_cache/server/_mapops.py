@@ -120,7 +120,7 @@ class Map:
     @classmethod
     def of(cls, d: dict[Any, Any]) -> Map:
         items = sorted(d.items(), key=lambda kv: order_key(kv[0]))
-        flags = d.flags if type(d) is mp.FlaggedMap else 0
+        flags = mp.map_flags(d)
         return cls([k for k, _v in items], [v for _k, v in items], flags & ~PERSIST_INDEX)
 
     @classmethod
@@ -799,7 +799,7 @@ def normalize(v: Any) -> Any:
         for k in v:
             _check_key(k)
         items = sorted(((k, normalize(x)) for k, x in v.items()), key=lambda kv: order_key(kv[0]))
-        flags = v.flags & ~PERSIST_INDEX if type(v) is mp.FlaggedMap else 0
+        flags = mp.map_flags(v) & ~PERSIST_INDEX
         return mp.FlaggedMap(flags, items) if flags else dict(items)
     if isinstance(v, list):
         if any(isinstance(x, (list, dict)) for x in v):
@@ -1171,13 +1171,9 @@ def normalize_bin(raw: bytes) -> bytes:
     if not isinstance(value, dict):
         raise _fail(p.RC_PARAMETER)
     fixed = normalize(value)
-    if list(fixed.items()) == list(value.items()) and _flags_of(fixed) == _flags_of(value):
+    if list(fixed.items()) == list(value.items()) and mp.map_flags(fixed) == mp.map_flags(value):
         return raw
     return mp.pack(fixed)
-
-
-def _flags_of(v: Any) -> int:
-    return v.flags if type(v) is mp.FlaggedMap else 0
 
 
 def to_particle(value: Any) -> tuple[int, bytes] | None:

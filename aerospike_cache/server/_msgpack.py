@@ -61,6 +61,11 @@ class FlaggedMap(dict[Any, Any]):
         self.flags = flags
 
 
+def map_flags(value: Any) -> int:
+    """A map's Aerospike flags: a :class:`FlaggedMap`'s own, 0 for a plain dict."""
+    return value.flags if type(value) is FlaggedMap else 0
+
+
 class FlaggedList(list[Any]):
     """A list with its Aerospike flags (1 ordered)."""
 
@@ -346,7 +351,7 @@ def _pack_into(out: bytearray, value: Any) -> None:
             _pack_into(out, item)
     elif isinstance(value, dict):
         # the flags: an empty extension of that type, paired with nil
-        out += map_header(len(value), value.flags if type(value) is FlaggedMap else 0)
+        out += map_header(len(value), map_flags(value))
         for k, v in value.items():
             _pack_into(out, k)
             _pack_into(out, v)

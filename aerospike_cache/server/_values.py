@@ -98,7 +98,7 @@ def _walk(a: Any, b: Any, refuse_unordered: bool) -> int:
         raise _WildcardMet
     if refuse_unordered:
         for v in (a, b):
-            if isinstance(v, dict) and v and not (type(v) is mp.FlaggedMap and v.flags & 1):
+            if isinstance(v, dict) and v and not mp.map_flags(v) & 1:
                 raise UnorderedMapError
     if isinstance(a, list) and isinstance(b, list):
         for x, y in zip(a, b, strict=False):
