@@ -73,7 +73,7 @@ class Sizes:
     node_loss_seconds: float = 6.0  # after the kill: the take-over, and writes working again
     full_seconds: float = 5.0  # writing past stop-writes: a few nsup cycles
     # (k): seconds of HTTP load before the kill, with the server down, after its return
-    http_phases: tuple[float, float, float] = (2.5, 3.0, 6.0)
+    http_phases: tuple[float, float, float] = (2.5, 3.0, 7.0)
     http_workers: int = 4
 
     @classmethod
@@ -81,7 +81,7 @@ class Sizes:
         return cls(
             node_loss_seconds=3.5,
             full_seconds=2.5,
-            http_phases=(2.0, 2.0, 4.0),
+            http_phases=(2.0, 2.0, 7.0),  # after: see http_faults.run
             http_workers=2,
             outage_calls=200,
             outage_seconds=1.2,
