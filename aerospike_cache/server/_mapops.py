@@ -1171,9 +1171,28 @@ def normalize_bin(raw: bytes) -> bytes:
     if not isinstance(value, dict):
         raise _fail(p.RC_PARAMETER)
     fixed = normalize(value)
-    if list(fixed.items()) == list(value.items()) and mp.map_flags(fixed) == mp.map_flags(value):
-        return raw
-    return mp.pack(fixed)
+    return raw if _same_layout(fixed, value) else mp.pack(fixed)
+
+
+def _same_layout(a: Any, b: Any) -> bool:
+    """Equal with maps' key order and flags at every depth (``==`` on dicts ignores both)."""
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and len(a) == len(b)
+            and mp.map_flags(a) == mp.map_flags(b)
+            and all(
+                ka == kb and _same_layout(va, vb)
+                for (ka, va), (kb, vb) in zip(a.items(), b.items(), strict=True)
+            )
+        )
+    if isinstance(a, list):
+        return (
+            isinstance(b, list)
+            and len(a) == len(b)
+            and all(_same_layout(x, y) for x, y in zip(a, b, strict=True))
+        )
+    return bool(a == b)
 
 
 def to_particle(value: Any) -> tuple[int, bytes] | None:

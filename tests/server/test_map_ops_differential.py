@@ -434,6 +434,29 @@ WRITE_CASES: dict[str, list[Step]] = {
             [mo.map_get_by_key_range(B, "b", aerospike.CDTInfinite(), aerospike.MAP_RETURN_KEY)],
         ),
     ],
+    "put_nested_map_unsorted": [  # the top level already in order: only the nested map is not
+        ("put", {B: {"a": {"z": 1, "b": 2}, "b": [{"y": 1, "c": 2}]}}),
+        ("get",),
+        (
+            "ops",
+            [
+                mo.map_get_by_index(
+                    B, 0, aerospike.MAP_RETURN_KEY, ctx=[cdt_ctx.cdt_ctx_map_key("a")]
+                )
+            ],
+        ),
+        (
+            "ops",
+            [
+                mo.map_get_by_index(
+                    B,
+                    0,
+                    aerospike.MAP_RETURN_KEY,
+                    ctx=[cdt_ctx.cdt_ctx_map_key("b"), cdt_ctx.cdt_ctx_list_index(0)],
+                )
+            ],
+        ),
+    ],
     "ctx_nested_maps": [
         ("put", {B: {"outer": {"b": 1, "a": 2}, "list": [{"x": 1}, {"y": 2}]}}),
         ("ops", [mo.map_put(B, "c", 3, ctx=[cdt_ctx.cdt_ctx_map_key("outer")])]),
