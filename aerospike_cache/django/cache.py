@@ -198,8 +198,6 @@ class AerospikeCache(DjangoExtras, DjangoAsync, DjangoCollections, BaseCache):
             if nx:  # a timeout <= 0: stored only if absent, and gone at once (django-redis)
                 return self._store.add(key, value, ttl, tags, self._tag_prefix)
             return self._store.replace(key, value, ttl, tags, self._tag_prefix)
-        if ttl == 0.0:
-            return self._store.delete(key)
         return self._store.set(key, value, ttl, tags, self._tag_prefix)
 
     def touch(

@@ -317,7 +317,9 @@ class AerospikeCache(FlaskExtras, FlaskCollections, BaseCache):
         made = self._key(key)
         # the tags' prefix is made only when there are tags (key_prefix may be a callable)
         prefix = self._prefix() if tags else ""
-        stored = self._store.set(made, value, self._ttl(timeout), tags, prefix)
+        ttl = self._ttl(timeout)
+        # a timeout < 0 removes the entry: cachelib's set() still answers True
+        stored = self._store.set(made, value, ttl, tags, prefix) or ttl == 0.0
         stampede = self._store.stampede
         if stampede is not None and stampede.decorators:
             stampede.filled(made)  # release a claim a decorator's get took (only they claim)

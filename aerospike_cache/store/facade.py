@@ -336,12 +336,12 @@ class AerospikeStore:
 
         ``tags`` (see :mod:`aerospike_cache.tags`) replace the entry's tags;
         ``tag_prefix`` namespaces them. Bad tags raise before anything is written.
+        A ``ttl`` <= 0 removes the entry instead and answers whether it existed.
         """
         try:
             stored_tags = tagging.stored(tags, tag_prefix) if tags else None
             if ttl is not None and ttl <= 0:  # is_gone(), inlined on the hot path
-                self.delete(key)
-                return True
+                return self.delete(key)
             return self._set(key, self.codec.encode(key, value), ttl, stored_tags)
         finally:  # what operation("set") does, inlined on the hot path
             if self.near is not None:

@@ -70,6 +70,11 @@ def test_bad_tags_are_refused_before_anything_is_written(aerospike_cache: Any) -
     with pytest.raises(ValueError, match="at most 32 tags"):
         cache.set_many({"m": 1}, tags=[str(i) for i in range(33)])
     assert calls == [] and cache.get_many(["g", "s", "m"]) == {}
+    cache.set("kept", 1)
+    sets = cache.store.stats()["sets"]
+    with pytest.raises(ValueError, match="non-empty"):  # a timeout of 0 deletes: checked alike
+        cache.set("kept", 2, 0, tags=[""])
+    assert cache.get("kept") == 1 and cache.store.stats()["sets"] == sets + 1
 
 
 def test_touch_pattern_and_background_jobs(aerospike_cache: Any) -> None:
