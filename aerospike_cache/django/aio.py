@@ -31,6 +31,7 @@ class DjangoAsync(BaseCache):
         @property
         def _tag_prefix(self) -> str: ...
         def _made_keys(self, keys: Iterable[Any], version: int | None) -> dict[str, Any]: ...
+        def _incr(self, key: Any, made: str, delta: int, ignore_key_check: bool = ...) -> int: ...
         def _fill(
             self, key: Any, default: Any, timeout: Any, version: int | None, tags: Any
         ) -> tuple[str, Callable[[], Any], float | None, Tags]: ...
@@ -120,8 +121,8 @@ class DjangoAsync(BaseCache):
         return await self._store.run(self._store.has, key)
 
     async def aincr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
-        self.make_and_validate_key(key, version=version)  # warn in the caller's context
-        return await self._store.run(self.incr, key, delta, version)
+        made = self.make_and_validate_key(key, version=version)  # warns in the caller's context
+        return await self._store.run(self._incr, key, made, delta)
 
     async def aset_many(
         self,

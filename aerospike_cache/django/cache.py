@@ -160,8 +160,7 @@ class AerospikeCache(DjangoExtras, DjangoAsync, DjangoCollections, BaseCache):
         *,
         tags: Iterable[str] | None = None,
     ) -> bool:
-        if client is not None:
-            no_client(client)
+        no_client(client)
         key = self.make_and_validate_key(key, version=version)
         ttl = self.get_backend_timeout(timeout)
         return self._store.add(key, value, ttl, tags, self._tag_prefix)
@@ -207,8 +206,7 @@ class AerospikeCache(DjangoExtras, DjangoAsync, DjangoCollections, BaseCache):
         version: int | None = None,
         client: None = None,
     ) -> bool:
-        if client is not None:
-            no_client(client)
+        no_client(client)
         key = self.make_and_validate_key(key, version=version)
         return self._store.touch(key, self.get_backend_timeout(timeout))
 
@@ -235,8 +233,7 @@ class AerospikeCache(DjangoExtras, DjangoAsync, DjangoCollections, BaseCache):
         return {made[k]: v for k, v in found.items()}
 
     def has_key(self, key: Any, version: int | None = None, client: None = None) -> bool:
-        if client is not None:
-            no_client(client)
+        no_client(client)
         return self._store.has(self.make_and_validate_key(key, version=version))
 
     def incr(
@@ -249,9 +246,12 @@ class AerospikeCache(DjangoExtras, DjangoAsync, DjangoCollections, BaseCache):
     ) -> int:
         """Django's ``incr``: atomic, exact beyond 64 bits. ``ignore_key_check``: a missing
         key is created with ``delta`` and the default timeout (django-redis)."""
-        if client is not None:
-            no_client(client)
-        made = self.make_and_validate_key(key, version=version)
+        no_client(client)
+        return self._incr(
+            key, self.make_and_validate_key(key, version=version), delta, ignore_key_check
+        )
+
+    def _incr(self, key: Any, made: str, delta: int, ignore_key_check: bool = False) -> int:
         try:
             if ignore_key_check:
                 ttl = self.get_backend_timeout()
@@ -291,8 +291,7 @@ class AerospikeCache(DjangoExtras, DjangoAsync, DjangoCollections, BaseCache):
     ) -> int | None:
         """Remove the keys in one batch; how many existed (django-redis), ``None`` for
         no keys (Django's own contract for that case)."""
-        if client is not None:
-            no_client(client)
+        no_client(client)
         made = list(self._made_keys(keys, version))
         return len(self._store.delete_many(made)) if made else None
 
@@ -306,8 +305,7 @@ class AerospikeCache(DjangoExtras, DjangoAsync, DjangoCollections, BaseCache):
         self, key: Any, delta: int = 1, version: int | None = None, client: None = None
     ) -> int:
         """Move the value to ``version + delta``, keeping its TTL."""
-        if client is not None:
-            no_client(client)
+        no_client(client)
         if version is None:
             version = self.version
         old = self.make_and_validate_key(key, version=version)

@@ -43,15 +43,13 @@ class DjangoExtras(BaseCache):
 
     def ttl(self, key: Any, version: int | None = None, client: None = None) -> int | None:
         """Seconds until ``key`` expires; ``None`` if it never does; ``0`` if it is absent."""
-        if client is not None:
-            no_client(client)
+        no_client(client)
         left = self._store.ttl(self.make_and_validate_key(key, version=version))
         return 0 if left is MISSING else left
 
     def pttl(self, key: Any, version: int | None = None, client: None = None) -> int | None:
         """Milliseconds until ``key`` expires; ``None`` if it never does; ``0`` if absent."""
-        if client is not None:
-            no_client(client)
+        no_client(client)
         left = self._store.pttl(self.make_and_validate_key(key, version=version))
         return 0 if left is MISSING else left
 
@@ -91,8 +89,7 @@ class DjangoExtras(BaseCache):
         return self._expire_at(key, redis_compat.unix_seconds(when, 1000), version, client)
 
     def _expire_at(self, key: Any, when: float, version: int | None, client: None) -> bool:
-        if client is not None:
-            no_client(client)
+        no_client(client)
         made = self.make_and_validate_key(key, version=version)
         return self._store.touch(made, max(0.0, when - self._store.clock()))
 
@@ -130,8 +127,7 @@ class DjangoExtras(BaseCache):
         :meth:`AerospikeStore.keys <aerospike_cache.store.AerospikeStore.keys>`
         (what is missed, what raises).
         """
-        if client is not None:
-            no_client(client)
+        no_client(client)
         glob, literal = self._pattern_args(search if pattern is None else pattern, version)
         prefix = self.make_key("", version=version)
         for made in self._store.keys(glob, literal):
@@ -165,8 +161,7 @@ class DjangoExtras(BaseCache):
         accepted and unused (django-redis). ``wait=False``: a background job
         on the server; returns its :class:`~aerospike_cache.jobs.Job`.
         """
-        if client is not None:
-            no_client(client)
+        no_client(client)
         glob, literal = self._pattern_args(pattern, version, prefix)
         return self._store.delete_pattern(glob, literal, wait=wait)
 
@@ -206,8 +201,7 @@ class DjangoExtras(BaseCache):
         ``thread_local``: the token is the acquiring thread's (``False``: any
         thread may release it).
         """
-        if client is not None:
-            no_client(client)
+        no_client(client)
         made = self.make_and_validate_key(key, version=version)
         return Lock(
             self._store,
