@@ -91,8 +91,7 @@ class SortedSetMethods(CollectionHooks):
         version: int | None = None,
     ) -> list[Any]:
         """:meth:`zrange` from the highest score down."""
-        pairs = self._coll.zrange(self._k(key, version), start, end, True)
-        return _shaped(pairs, withscores, score_cast_func)
+        return self.zrange(key, start, end, True, withscores, score_cast_func, version)
 
     def zrangebyscore(
         self,

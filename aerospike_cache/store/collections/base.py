@@ -216,6 +216,13 @@ class CollectionBase(StorePart):
             raise wrong_type(key)
         return stored
 
+    def remove_keys(self, op: str, key: str, asked: list[Any]) -> int:
+        """Remove these map keys (fields, members) in one write; how many were there."""
+        if not asked:
+            return 0
+        got = self.write(op, key, [mo.map_remove_by_key_list(_V, asked, RT_COUNT)])
+        return int(got[0]) if got else 0
+
     def size(self, op: str, key: str) -> int:
         got = self.read(op, key, [mo.map_size(_V)])
         return int(got[0] or 0) if got else 0

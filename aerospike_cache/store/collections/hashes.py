@@ -14,7 +14,6 @@ from ..records import MISSING
 from .base import (
     ALL,
     KEYED,
-    RT_COUNT,
     RT_EXISTS,
     RT_KEY,
     RT_KEY_VALUE,
@@ -74,11 +73,7 @@ class Hashes(CollectionBase):
 
     def hdel(self, key: str, fields: Iterable[Any]) -> int:
         """Remove fields; how many existed."""
-        asked = [_field(f) for f in fields]
-        if not asked:
-            return 0
-        got = self.write("hdel", key, [mo.map_remove_by_key_list(_V, asked, RT_COUNT)])
-        return int(got[0]) if got else 0
+        return self.remove_keys("hdel", key, [_field(f) for f in fields])
 
     def hlen(self, key: str) -> int:
         """How many fields."""

@@ -49,11 +49,7 @@ class Sets(CollectionBase):
 
     def srem(self, key: str, values: Iterable[Any]) -> int:
         """Remove members; how many were there."""
-        asked = self.members(key, values)
-        if not asked:
-            return 0
-        got = self.write("srem", key, [mo.map_remove_by_key_list(_V, asked, RT_COUNT)])
-        return int(got[0]) if got else 0
+        return self.remove_keys("srem", key, self.members(key, values))
 
     def smembers(self, key: str) -> set[Any]:
         """Every member."""

@@ -220,11 +220,7 @@ class SortedSets(CollectionBase):
         return int(got[0]), float(got[1])
 
     def zrem(self, key: str, values: Iterable[Any]) -> int:
-        asked = self.members(key, values)
-        if not asked:
-            return 0
-        got = self.write("zrem", key, [mo.map_remove_by_key_list(_V, asked, RT_COUNT)])
-        return int(got[0]) if got else 0
+        return self.remove_keys("zrem", key, self.members(key, values))
 
     def zremrangebyscore(self, key: str, low: Any, high: Any) -> int:
         span = _span(low, high)
