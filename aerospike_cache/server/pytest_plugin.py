@@ -16,8 +16,10 @@ Fixtures:
     :func:`pooled_set_name`) and are used again by later tests: a real node
     never forgets a set name (until restarted) and refuses a write that would
     create a namespace's 4096th set (code 4), so a name per test would use
-    that up in a few runs of a large suite. On the embedded server each test
-    gets a fresh name.
+    that up in a few runs of a large suite. Each test process leases its
+    slice of the pool in the cluster (a record in the set ``t_pool_leases``,
+    given back at exit), so concurrent sessions never share a name. On the
+    embedded server each test gets a fresh name.
 ``embedded_server`` (function)
     A fresh private :class:`EmbeddedServer` (for fault tests); skipped on a
     real cluster.
@@ -47,10 +49,13 @@ Environment: ``AEROSPIKE_HOSTS``, ``AEROSPIKE_NAMESPACE`` (default ``test``),
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import os
+import socket
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -203,26 +208,127 @@ def aerospike_client(aerospike_server: AerospikeTestServer) -> Iterator[Any]:
 # cluster after a few runs of a suite (writes to a new set then answer code 4).
 # So on a real cluster tests draw their sets from a bounded pool, each name
 # truncated after its test and handed out again only after every other name of
-# the pool; concurrent test sessions take different slices of it (by process id).
+# the pool. Concurrent test sessions (CI jobs, xdist workers) must not share
+# names, or one truncates the other's records mid-test: each session leases a
+# slice of the pool in the cluster itself (see lease_pool_slice).
 # A name whose truncate failed is not clean and is never handed out again.
 # The embedded server has no such limit, and tests there move its clock (a
 # truncate spares records written "later"), so there each test's set is fresh.
 SET_POOL_SIZE = 64
 SET_POOL_SLICES = 16
+LEASE_SET = "t_pool_leases"
+LEASE_STALE_S = 6 * 3600  # a lease this old was left by a session that died
 _set_numbers = itertools.count()
 _unclean_set_names: set[str] = set()
+_lease: tuple[int, int | None] | None = None  # (pid, slice) once this process asked
 
 
 def pooled_set_name(prefix: str = "t") -> str:
     """A set name for one test: fresh on the embedded server, from a bounded pool
     (see above) on a real cluster."""
     if real_cluster_hosts():
+        pool_slice = _pool_slice()
         for _ in range(SET_POOL_SIZE):
             number = next(_set_numbers) % SET_POOL_SIZE
-            name = f"{prefix}_{os.getpid() % SET_POOL_SLICES:x}_{number}"
+            name = f"{prefix}_{pool_slice:x}_{number}"
             if name not in _unclean_set_names:
                 return name
     return f"{prefix}_{uuid.uuid4().hex[:10]}"  # (or every pooled name is unclean)
+
+
+def lease_pool_slice(
+    client: Any, namespace: str, owner: str, now: float, lease_set: str = LEASE_SET
+) -> int | None:
+    """Claim a free slice of the set-name pool for ``owner``: one record per slice in
+    ``lease_set``, written only if absent (or if older than :data:`LEASE_STALE_S`,
+    under a generation check). ``None``: every slice is held."""
+    from aerospike import POLICY_EXISTS_CREATE, POLICY_GEN_EQ
+    from aerospike import exception as aex
+
+    start = os.getpid() % SET_POOL_SLICES
+    bins = {"owner": owner, "at": int(now)}
+    for step in range(SET_POOL_SLICES):
+        number = (start + step) % SET_POOL_SLICES
+        key = (namespace, lease_set, f"slice-{number}")
+        try:  # ttl -1: never expires, so a namespace without nsup takes it too
+            client.put(key, bins, policy={"ttl": -1, "exists": POLICY_EXISTS_CREATE})
+            return number
+        except aex.RecordExistsError:
+            pass
+        try:
+            _, meta, held = client.get(key)
+            if now - int(held.get("at", 0)) > LEASE_STALE_S:
+                policy = {"ttl": -1, "gen": POLICY_GEN_EQ}
+                client.put(key, bins, {"gen": meta["gen"]}, policy)
+                return number
+        except (aex.RecordNotFound, aex.RecordGenerationError):
+            continue  # released or taken over meanwhile: try the next slice
+    return None
+
+
+def release_pool_slice(
+    client: Any, namespace: str, number: int, owner: str, lease_set: str = LEASE_SET
+) -> None:
+    """Give a slice back (only if ``owner`` still holds it)."""
+    from aerospike import POLICY_GEN_EQ
+    from aerospike import exception as aex
+
+    key = (namespace, lease_set, f"slice-{number}")
+    try:
+        _, meta, held = client.get(key)
+        if held.get("owner") == owner:
+            client.remove(key, policy={"gen": POLICY_GEN_EQ, "generation": meta["gen"]})
+    except (aex.RecordNotFound, aex.RecordGenerationError):
+        pass
+
+
+def _pool_slice() -> int:
+    """This process's slice: leased at its first set name (a forked child leases its own)."""
+    global _lease
+    if _lease is None or _lease[0] != os.getpid():
+        _lease = (os.getpid(), _lease_for_this_process())
+    leased = _lease[1]
+    return os.getpid() % SET_POOL_SLICES if leased is None else leased
+
+
+def _lease_for_this_process() -> int | None:
+    import aerospike
+    from aerospike import exception as aex
+
+    hosts = real_cluster_hosts()
+    namespace, cluster_name = _target_names()
+    owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    client = aerospike.client(client_config(hosts or [], cluster_name))
+    try:
+        client.connect()
+        number = lease_pool_slice(client, namespace, owner, time.time())
+    except aex.AerospikeError as exc:
+        client.close()
+        warnings.warn(f"{_UNLEASED} (the lease failed: {exc})", stacklevel=3)
+        return None
+    if number is None:
+        client.close()
+        warnings.warn(
+            f"{_UNLEASED}: all {SET_POOL_SLICES} slices are leased (stale leases are taken "
+            f"over after {LEASE_STALE_S // 3600} h, or remove the records of set {LEASE_SET!r})",
+            stacklevel=3,
+        )
+        return None
+    atexit.register(_release_at_exit, client, namespace, number, owner)
+    return number
+
+
+_UNLEASED = (
+    "this test session shares a slice of the set-name pool chosen by process id: a "
+    "concurrent session may truncate its sets"
+)
+
+
+def _release_at_exit(client: Any, namespace: str, number: int, owner: str) -> None:
+    try:
+        release_pool_slice(client, namespace, number, owner)
+    finally:
+        client.close()
 
 
 def set_name_unclean(name: str) -> None:

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +15,16 @@ import aerospike
 import pytest
 from aerospike import exception as ex
 
-from aerospike_cache.server import EmbeddedServer, NamespaceConfig
+from aerospike_cache.server import EmbeddedServer, NamespaceConfig, pytest_plugin
 from aerospike_cache.server._engine import Namespace
 from aerospike_cache.server.pytest_plugin import (
+    LEASE_STALE_S,
     SET_POOL_SIZE,
+    SET_POOL_SLICES,
+    lease_pool_slice,
     parse_hosts,
     pooled_set_name,
+    release_pool_slice,
     set_name_unclean,
 )
 
@@ -262,9 +267,30 @@ def test_set_names_come_from_a_bounded_pool_on_a_real_cluster_only(
     monkeypatch.delenv("AEROSPIKE_HOSTS", raising=False)
     assert pooled_set_name("p") != pooled_set_name("p")  # embedded: fresh every time
     monkeypatch.setenv("AEROSPIKE_HOSTS", "127.0.0.1:1")
+    monkeypatch.setattr(pytest_plugin, "_lease", (os.getpid(), 3))  # leased slice 3
     drawn = [pooled_set_name("p") for _ in range(2 * SET_POOL_SIZE)]
-    assert len(set(drawn)) == SET_POOL_SIZE
+    assert len(set(drawn)) == SET_POOL_SIZE and all(n.startswith("p_3_") for n in drawn)
     assert drawn[:SET_POOL_SIZE] == drawn[SET_POOL_SIZE:]  # each again after all others
     set_name_unclean(drawn[0])
     again = [pooled_set_name("p") for _ in range(SET_POOL_SIZE - 1)]
     assert drawn[0] not in again and set(again) == set(drawn[1:SET_POOL_SIZE])
+
+
+def test_concurrent_sessions_lease_different_slices_of_the_set_pool(
+    aerospike_client: Any, aerospike_server: Any, aerospike_set: str
+) -> None:
+    # the leases in this test's own set (truncated after it): not the running session's
+    ns, now = aerospike_server.namespace, time.time()
+
+    def lease(owner: str, at: float = now) -> int | None:
+        return lease_pool_slice(aerospike_client, ns, owner, at, aerospike_set)
+
+    held = [lease(f"session-{i}") for i in range(SET_POOL_SLICES)]
+    assert sorted(held) == list(range(SET_POOL_SLICES))  # each its own slice
+    assert lease("late") is None  # all held
+    release_pool_slice(aerospike_client, ns, held[0], "not-the-owner", aerospike_set)
+    assert lease("late") is None  # still held: only its owner gives it back
+    release_pool_slice(aerospike_client, ns, held[0], "session-0", aerospike_set)
+    assert lease("late") == held[0]
+    # a session that died without giving its slice back: taken over once stale
+    assert lease("after", now + LEASE_STALE_S + 1) is not None
