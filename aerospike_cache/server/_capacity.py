@@ -47,10 +47,11 @@ def _particle(ptype: int, value: bytes) -> int:
     return 5 + len(value)  # type, 4-byte size, bytes
 
 
-def stored_size(
+def flat_size(
     bins: dict[bytes, tuple[int, bytes]], key: bytes | None, set_name: bytes, void_time: int
 ) -> int:
-    """Bytes a record takes in a real node's memory storage (``as_flat_record_size``)."""
+    """A record's flat size with its end mark (``as_flat_record_size`` + ``END_MARK_SZ``):
+    what a real node holds against ``max-record-size`` (drv_mem.c ``buffer_bins``)."""
     size = FLAT_HEADER
     if void_time:
         size += 4
@@ -62,8 +63,13 @@ def stored_size(
         size += _uintvar(len(bins))
     for name, (ptype, value) in bins.items():
         size += 1 + len(name) + _particle(ptype, value)
-    size += END_MARK
-    return -(-size // RBLOCK) * RBLOCK
+    return size + END_MARK
+
+
+def stored(flat: int) -> int:
+    """Bytes a record of this :func:`flat_size` takes in a node's storage (whole 16-byte
+    blocks): its data use, and the ``record_size`` expression's answer."""
+    return -(-flat // RBLOCK) * RBLOCK
 
 
 def used_pct(used: int, total: int) -> int:

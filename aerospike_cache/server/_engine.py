@@ -155,6 +155,7 @@ class Record:
         lut: int,
         key: bytes | None,
         set_name: bytes,
+        size: int,
     ) -> None:
         self.bins = bins
         self.generation = generation
@@ -162,8 +163,8 @@ class Record:
         self.lut = lut
         self.key = key
         self.set_name = set_name
-        #: bytes of data use (``_capacity.stored_size``)
-        self.size = _capacity.stored_size(bins, key, set_name, void_time)
+        #: bytes of data use (``_capacity.stored``)
+        self.size = size
 
 
 TRUNCATE_LAG_MS = 1000
@@ -477,23 +478,23 @@ class Namespace:
                 return p.RC_NOT_FOUND, 0, 0, None
             self.remove(digest)
             return p.RC_OK, 0, 0, out
-        if _ops.record_size(bins, stored_key) > self.config.max_record_size:
+        if rec is not None and not set_name:  # a background job names no set
+            set_name = rec.set_name
+        void_time = self._void_time(ttl, rec, now // 1000)
+        flat = _capacity.flat_size(bins, stored_key, set_name, void_time)
+        if flat > self.config.max_record_size:
             return p.RC_RECORD_TOO_BIG, 0, 0, None
         if set_name and set_name not in self.set_names and self._set_count() >= MAX_SETS:
             return p.RC_PARAMETER, 0, 0, None  # "at set names limit, can't add set"
         gen = ((rec.generation if rec else 0) + 1) & 0xFFFF or 1
-        void_time = self._void_time(ttl, rec, now // 1000)
         if rec is None:
             self.index.add(digest, stored_key)
             if self.lagging:
                 self.lagging.pop(digest, None)  # a new record, not the truncated one
-        else:
-            if rec.key is None and stored_key is not None:
-                self.index.set_key(digest, stored_key)
-            if not set_name:  # a background job names no set
-                set_name = rec.set_name
+        elif rec.key is None and stored_key is not None:
+            self.index.set_key(digest, stored_key)
         set_name = self.set_names.setdefault(set_name, set_name)
-        new = Record(bins, gen, void_time, now, stored_key, set_name)
+        new = Record(bins, gen, void_time, now, stored_key, set_name, _capacity.stored(flat))
         self.data_used_bytes += new.size - (rec.size if rec is not None else 0)
         self.records[digest] = new
         return p.RC_OK, gen, void_time, out

@@ -82,10 +82,10 @@ class Subject:
         self.vars: dict[bytes, Any] = _NO_VARS  # a let binds on a copy
 
     def size(self) -> int:
-        """The record's stored size (its bins as they are now)."""
-        from ._ops import record_size  # _ops imports this module
+        """The record's stored size, as the ``record_size`` expression answers it."""
+        from ._capacity import flat_size, stored
 
-        return record_size(self.bins, self.key)
+        return stored(flat_size(self.bins, self.key, self.set_name, self.void_time))
 
 
 _NO_VARS: dict[bytes, Any] = {}

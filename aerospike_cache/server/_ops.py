@@ -19,25 +19,12 @@ Bins = dict[bytes, tuple[int, bytes]]
 #: one request op: (op code, particle type, bin name, value)
 Op = tuple[int, int, bytes, bytes]
 
-_RECORD_OVERHEAD = 40  # flat record header + digest, roughly as a real server stores it
-_BIN_OVERHEAD = 8  # name length, flags, particle type, value length
-
 # expression op flags (as_exp_flags)
 _EXP_CREATE_ONLY = 1
 _EXP_UPDATE_ONLY = 2
 _EXP_ALLOW_DELETE = 4
 _EXP_POLICY_NO_FAIL = 8
 _EXP_EVAL_NO_FAIL = 16
-
-
-def record_size(bins: Bins, key: bytes | None) -> int:
-    """The stored size of a record, roughly as a real server counts it."""
-    size = _RECORD_OVERHEAD
-    if key is not None:
-        size += len(key) + 2
-    for name, (_ptype, value) in bins.items():
-        size += _BIN_OVERHEAD + len(name) + len(value)
-    return size
 
 
 def all_bins(bins: Bins) -> list[p.ResponseBin]:

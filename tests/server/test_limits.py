@@ -39,6 +39,18 @@ def test_value_a_little_under_the_limit_fits(client: Any, key: Key, ns: str) -> 
     assert len(client.get(key)[2]["v"]) == limit - 1000
 
 
+def test_the_limit_holds_the_flat_record_with_its_end_mark(client: Any, key: Key, ns: str) -> None:
+    # drv_mem.c buffer_bins: header 35, set name 1 + len, bin count 1, the bin (name 1 + 1,
+    # blob 5 + len), end mark 4; no void time (ttl -1), no stored key
+    limit = _max_record_size(client, ns)
+    room = limit - (35 + 1 + len(key[1]) + 1 + 2 + 5 + 4)
+    never = {"ttl": aerospike.TTL_NEVER_EXPIRE}
+    client.put(key, {"v": b"x" * room}, policy=never)  # exactly the limit
+    with pytest.raises(ex.RecordTooBig):
+        client.put(key, {"v": b"x" * (room + 1)}, policy=never)
+    assert len(client.get(key)[2]["v"]) == room
+
+
 def test_too_big_update_leaves_the_old_record(client: Any, key: Key, ns: str) -> None:
     limit = _max_record_size(client, ns)
     client.put(key, {"v": b"old"})
