@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from . import _msgpack as mp
+from . import _protocol as p
 from ._protocol import UnsupportedError
 from ._values import UNKNOWN, ExprError, order_key
 
@@ -24,11 +25,7 @@ if TYPE_CHECKING:
 #: a compiled CDT read: (container, subject) -> value or UNKNOWN
 CdtOp = Callable[[Any, "Subject"], Any]
 
-_INVERTED = 0x10000
-_RT_NONE, _RT_INDEX, _RT_REVINDEX, _RT_RANK, _RT_REVRANK, _RT_COUNT = 0, 1, 2, 3, 4, 5
-_RT_KEY, _RT_VALUE, _RT_KEY_VALUE, _RT_EXISTS = 6, 7, 8, 13
-_RT_MAPS = (8, 16, 17)
-_RT_ORDERED_MAP = 17
+_RT_MAPS = (p.RT_KEY_VALUE, p.RT_UNORDERED_MAP, p.RT_ORDERED_MAP)
 
 _LIST_SIZE, _MAP_SIZE = 16, 96
 #: op code -> (is a map op, is multi, selector name)
@@ -266,29 +263,29 @@ _SELECTORS: dict[str, Callable[[Entries, list[Any]], list[int] | None]] = {
 
 def _result(entries: Entries, picked: list[int], rtype: int, multi: bool, is_map: bool) -> Any:
     n = len(entries)
-    if rtype & _INVERTED:
+    if rtype & p.INVERTED:
         chosen = set(picked)
         picked = [i for i in range(n) if i not in chosen]
         multi = True
     kind = rtype & 0xFFFF
-    if kind == _RT_NONE:
+    if kind == p.RT_NONE:
         return None
-    if kind == _RT_COUNT:
+    if kind == p.RT_COUNT:
         return len(picked)
-    if kind == _RT_EXISTS:
+    if kind == p.RT_EXISTS:
         return bool(picked)
     if kind in _RT_MAPS and is_map:
         out_map = {entries[i][0]: entries[i][1] for i in picked}
-        return mp.FlaggedMap(1, out_map) if kind == _RT_ORDERED_MAP else out_map
-    if kind == _RT_KEY and is_map:
+        return mp.FlaggedMap(1, out_map) if kind == p.RT_ORDERED_MAP else out_map
+    if kind == p.RT_KEY and is_map:
         out = [entries[i][0] for i in picked]
-    elif kind == _RT_VALUE:
+    elif kind == p.RT_VALUE:
         out = [entries[i][1] for i in picked]
-    elif kind in (_RT_INDEX, _RT_REVINDEX):
-        out = [i if kind == _RT_INDEX else n - 1 - i for i in picked]
-    elif kind in (_RT_RANK, _RT_REVRANK):
+    elif kind in (p.RT_INDEX, p.RT_REVINDEX):
+        out = [i if kind == p.RT_INDEX else n - 1 - i for i in picked]
+    elif kind in (p.RT_RANK, p.RT_REVRANK):
         rank_of = {pos: r for r, pos in enumerate(_ranks(entries))}
-        out = [rank_of[i] if kind == _RT_RANK else n - 1 - rank_of[i] for i in picked]
+        out = [rank_of[i] if kind == p.RT_RANK else n - 1 - rank_of[i] for i in picked]
     else:
         return UNKNOWN
     if multi:

@@ -25,17 +25,31 @@ from typing import Any
 from . import _expr
 from . import _msgpack as mp
 from . import _protocol as p
-from ._protocol import UnsupportedError
+from ._protocol import (
+    INVERTED,
+    RT_COUNT,
+    RT_EXISTS,
+    RT_INDEX,
+    RT_INDEX_RANGE,
+    RT_KEY,
+    RT_KEY_VALUE,
+    RT_NONE,
+    RT_ORDERED_MAP,
+    RT_RANK,
+    RT_RANK_RANGE,
+    RT_REVINDEX,
+    RT_REVINDEX_RANGE,
+    RT_REVRANK,
+    RT_REVRANK_RANGE,
+    RT_UNORDERED_MAP,
+    RT_VALUE,
+    UnsupportedError,
+)
 from ._values import OpError, has_wildcard, msgpack_cmp, order_key
 
 RC_ELEMENT_NOT_FOUND = 23
 RC_ELEMENT_EXISTS = 24
 
-INVERTED = 0x10000
-RT_NONE, RT_INDEX, RT_REVINDEX, RT_RANK, RT_REVRANK, RT_COUNT = 0, 1, 2, 3, 4, 5
-RT_KEY, RT_VALUE, RT_KEY_VALUE = 6, 7, 8
-RT_INDEX_RANGE, RT_REVINDEX_RANGE, RT_RANK_RANGE, RT_REVRANK_RANGE = 9, 10, 11, 12
-RT_EXISTS, RT_UNORDERED_MAP, RT_ORDERED_MAP = 13, 16, 17
 _INDEX_RANGES = (RT_INDEX_RANGE, RT_REVINDEX_RANGE)
 _RANK_RANGES = (RT_RANK_RANGE, RT_REVRANK_RANGE)
 _ELEMENTS = (RT_KEY, RT_VALUE, RT_KEY_VALUE, RT_UNORDERED_MAP, RT_ORDERED_MAP)

@@ -148,6 +148,14 @@ PT_MAP = 19
 PT_LIST = 20
 PT_GEOJSON = 23
 
+# -- CDT result types (a list or map read's return type; INVERTED: the complement) --
+
+INVERTED = 0x10000
+RT_NONE, RT_INDEX, RT_REVINDEX, RT_RANK, RT_REVRANK, RT_COUNT = 0, 1, 2, 3, 4, 5
+RT_KEY, RT_VALUE, RT_KEY_VALUE = 6, 7, 8
+RT_INDEX_RANGE, RT_REVINDEX_RANGE, RT_RANK_RANGE, RT_REVRANK_RANGE = 9, 10, 11, 12
+RT_EXISTS, RT_UNORDERED_MAP, RT_ORDERED_MAP = 13, 16, 17
+
 # -- result codes ------------------------------------------------------------
 
 RC_OK = 0
