@@ -170,8 +170,8 @@ def run(
         target.kill()
 
     def restart() -> None:
-        marks["restart"] = time.time()
         target.restart()
+        marks["restart"] = time.time()  # back: listening again (its start-up is not ours)
 
     try:
         with running_site(SITE, env, workers, preload=True) as (site, base):
