@@ -53,6 +53,8 @@ from http_load import (
 from http_load import warm as warm_site
 from http_load import wrk as wrk_run
 
+from aerospike_cache.server._server import random_node_name
+
 RECOVERY_BOUND_S = 5.0  # hits back within a few seconds of the server's return
 SITE = SITES["django-gunicorn"]
 ERROR = re.compile(r"aerospike_cache\.errors\.(\w+)")
@@ -103,14 +105,18 @@ class ServerProcess:
 
     def __init__(self) -> None:
         self.port = free_port()
-        self.proc, _ = start_aerospike(self.port)
+        # a real node comes back with its node id (derived from its MAC and port): a
+        # new id would look like another node replacing it, which clients treat otherwise
+        self.node_name = random_node_name()
+        self.proc, _ = start_aerospike(self.port, self.node_name)
         self.hosts = f"{HOST}:{self.port}"
 
     def kill(self) -> None:
         self.proc.kill9()
 
     def restart(self) -> None:
-        self.proc, _ = start_aerospike(self.port)  # empty, as a restarted in-memory node
+        # empty, as a restarted in-memory node
+        self.proc, _ = start_aerospike(self.port, self.node_name)
 
     def stop(self) -> None:
         self.proc.stop()

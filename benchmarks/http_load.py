@@ -243,10 +243,12 @@ def worker_pids(master: int) -> set[int]:
     return pids
 
 
-def start_aerospike(port: int = 0) -> tuple[Proc, int]:
-    """The embedded server in a process of its own (``port`` 0: a free one)."""
+def start_aerospike(port: int = 0, node_name: str | None = None) -> tuple[Proc, int]:
+    """The embedded server in a process of its own (``port`` 0: a free one; ``node_name``:
+    a fixed node id, as a real node keeps its own across restarts)."""
     cmd = [sys.executable, "-m", "aerospike_cache.server", "--host", HOST, "--port", str(port)]
     cmd += ["--namespace", NAMESPACE]
+    cmd += ["--node-name", node_name] if node_name else []
     server = Proc("aerospike", cmd, dict(os.environ), ROOT)
     found = server.wait_for(r"listening on \[?[0-9A-Za-z_.:-]+?\]?:(\d+)", timeout=30)
     return server, int(found.group(1))
