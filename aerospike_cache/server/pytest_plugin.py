@@ -298,23 +298,26 @@ def _lease_for_this_process() -> int | None:
     hosts = real_cluster_hosts()
     namespace, cluster_name = _target_names()
     owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-    client = aerospike.client(client_config(hosts or [], cluster_name))
+    client = None
     try:
-        client.connect()
+        client = aerospike.client(client_config(hosts or [], cluster_name))
+        if not client.is_connected():  # 19.x connects in the constructor
+            client.connect()
         number = lease_pool_slice(client, namespace, owner, time.time())
     except aex.AerospikeError as exc:
-        client.close()
-        warnings.warn(f"{_UNLEASED} (the lease failed: {exc})", stacklevel=3)
+        if client is not None:
+            client.close()
+        warnings.warn(f"{_UNLEASED} (the lease failed: {exc})", stacklevel=4)
         return None
     if number is None:
         client.close()
         warnings.warn(
             f"{_UNLEASED}: all {SET_POOL_SLICES} slices are leased (stale leases are taken "
             f"over after {LEASE_STALE_S // 3600} h, or remove the records of set {LEASE_SET!r})",
-            stacklevel=3,
+            stacklevel=4,
         )
         return None
-    atexit.register(_release_at_exit, client, namespace, number, owner)
+    atexit.register(_release_at_exit, os.getpid(), client, namespace, number, owner)
     return number
 
 
@@ -324,7 +327,9 @@ _UNLEASED = (
 )
 
 
-def _release_at_exit(client: Any, namespace: str, number: int, owner: str) -> None:
+def _release_at_exit(pid: int, client: Any, namespace: str, number: int, owner: str) -> None:
+    if os.getpid() != pid:  # a forked child: the lease and the client are the parent's
+        return
     try:
         release_pool_slice(client, namespace, number, owner)
     finally:
