@@ -294,3 +294,18 @@ def test_concurrent_sessions_lease_different_slices_of_the_set_pool(
     assert lease("late") == held[0]
     # a session that died without giving its slice back: taken over once stale
     assert lease("after", now + LEASE_STALE_S + 1) is not None
+
+
+def test_only_the_leasing_process_gives_its_slice_back_at_exit(
+    aerospike_client: Any, aerospike_server: Any
+) -> None:
+    ns = aerospike_server.namespace
+    number = lease_pool_slice(aerospike_client, ns, "a-parent", time.time())
+    assert number is not None
+    try:
+        # a forked child runs the parent's atexit handlers: it must leave the lease alone
+        pytest_plugin._release_at_exit(os.getpid() + 1, aerospike_client, ns, number, "a-parent")
+        key = (ns, pytest_plugin.LEASE_SET, f"slice-{number}")
+        assert aerospike_client.get(key)[2]["owner"] == "a-parent"
+    finally:
+        release_pool_slice(aerospike_client, ns, number, "a-parent")
