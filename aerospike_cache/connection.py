@@ -338,6 +338,22 @@ class ClientRegistry:
             with contextlib.suppress(Exception):
                 client.close()
 
+    def discard_hosts(self, hosts: Iterable[tuple[str, int]]) -> None:
+        """Close and forget the clients seeded with any of these ``(host, port)``: their
+        cluster is gone for good (a test's private server). A later server on a reused
+        port would otherwise meet a client still holding the old node, and answer -8
+        (no node for the partition) until a tend replaced it."""
+        gone = {(host, port) for host, port in hosts}
+        with self._lock:
+            keys = [
+                key
+                for key, entry in self._entries.items()
+                if any(tuple(h[:2]) in gone for h in entry.config.get("hosts", ()))
+            ]
+            entries = [self._entries.pop(key) for key in keys]
+        for entry in entries:
+            self.discard(entry)
+
     def close_all(self) -> None:
         """Close every client this process built (for tests and shutdown hooks)."""
         with self._lock:

@@ -371,7 +371,17 @@ def embedded_server() -> Iterator[EmbeddedServer]:
     try:
         yield server
     finally:
-        server.close()
+        _stop(server)
+
+
+def _stop(server: EmbeddedServer | EmbeddedCluster) -> None:
+    """Close a test's private server, and the package's shared clients of it: its port
+    may serve another test's server next (see ``ClientRegistry.discard_hosts``)."""
+    from ..connection import registry
+
+    hosts = list(server.hosts)
+    server.close()
+    registry.discard_hosts(hosts)
 
 
 @pytest.fixture
@@ -390,7 +400,7 @@ def make_embedded_server() -> Iterator[Callable[..., EmbeddedServer]]:
         yield make
     finally:
         for server in started:
-            server.close()
+            _stop(server)
 
 
 @pytest.fixture(scope="session")
@@ -426,4 +436,4 @@ def embedded_cluster() -> Iterator[Callable[..., EmbeddedCluster]]:
         yield make
     finally:
         for cluster in started:
-            cluster.close()
+            _stop(cluster)

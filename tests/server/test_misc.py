@@ -309,3 +309,30 @@ def test_only_the_leasing_process_gives_its_slice_back_at_exit(
         assert aerospike_client.get(key)[2]["owner"] == "a-parent"
     finally:
         release_pool_slice(aerospike_client, ns, number, "a-parent")
+
+
+@pytest.mark.embedded_only("starts private servers on a port of its choosing")
+def test_a_private_server_stopped_by_the_plugin_leaves_no_client_for_its_port() -> None:
+    from aerospike_cache.errors import CacheUnavailable
+    from aerospike_cache.store import AerospikeStore
+
+    options: dict[str, Any] = {"namespace": "cache", "client_config": {"tend_interval": 250}}
+    first = EmbeddedServer(namespaces=["cache"], isolated=True).start()
+    AerospikeStore(first.hosts, **options).set("k", 1, 60)
+    pytest_plugin._stop(first)
+    # the next test's server on the same port is another node (another node id): a client
+    # left tending the first one drops "its" node and answers -8 until it finds the new one
+    second = EmbeddedServer(port=first.port, namespaces=["cache"], isolated=True).start()
+    try:
+        store = AerospikeStore(second.hosts, **options)
+        failed = 0
+        deadline = time.monotonic() + 1.2  # a few tends
+        while time.monotonic() < deadline:
+            try:
+                store.get("k")
+            except CacheUnavailable:
+                failed += 1
+            time.sleep(0.005)
+        assert failed == 0
+    finally:
+        pytest_plugin._stop(second)
