@@ -200,6 +200,7 @@ def merging_server() -> Any:
 
     with EmbeddedServer(namespaces={"merging": {"conflict_resolve_writes": True}}) as server:
         yield server
+    registry.discard_hosts(server.hosts)  # its port may serve another server next
 
 
 @pytest.fixture(
