@@ -56,22 +56,41 @@ class Histogram(list[int]):
     def total(self) -> int:
         return sum(self) + sum(self.slow)
 
+    def percentiles(self, *fractions: float) -> tuple[int, list[float | None]]:
+        """``(count, [upper bound of the bucket holding each quantile])``, walking the buckets
+        only as far as the highest quantile (``None``: no data). ``fractions`` ascending."""
+        linear = sum(self)
+        total = linear + sum(self.slow)
+        if not total:
+            return 0, [None] * len(fractions)
+        ranks = [max(1, round(f * total)) for f in fractions]
+        low = [r for r in ranks if r <= linear]  # in the 1 µs buckets; the others beyond
+        out: list[float | None] = []
+        if low:
+            out += _walk(self, low, 0, lambda micros: (micros + 1) / 1e6)
+        if len(low) < len(ranks):
+            last = len(_BOUNDS) - 1
+            out += _walk(self.slow, ranks[len(low) :], linear, lambda i: _BOUNDS[min(i, last)])
+        return total, out
+
     def percentile(self, fraction: float) -> float | None:
         """The upper bound of the bucket holding the ``fraction`` quantile (``None``: no data)."""
-        total = self.total
-        if not total:
-            return None
-        rank = max(1, round(fraction * total))
-        seen = 0
-        for micros, count in enumerate(self):
-            seen += count
-            if seen >= rank:
-                return (micros + 1) / 1e6
-        for index, count in enumerate(self.slow):
-            seen += count
-            if seen >= rank:
-                return _BOUNDS[min(index, len(_BOUNDS) - 1)]
-        return _BOUNDS[-1]  # pragma: no cover - counts always sum to total
+        return self.percentiles(fraction)[1][0]
+
+
+def _walk(
+    counts: list[int], ranks: list[int], seen: int, bound: Callable[[int], float]
+) -> list[float]:
+    """``bound(index)`` of the bucket where the running count (from ``seen``) first
+    reaches each rank; stops at the last one."""
+    out: list[float] = []
+    for index, count in enumerate(counts):
+        seen += count
+        while seen >= ranks[len(out)]:
+            out.append(bound(index))
+            if len(out) == len(ranks):
+                return out
+    return out
 
 
 class Stats:
@@ -151,14 +170,7 @@ class Stats:
         with self._lock:
             counts = {name: getattr(self, name) for name in COUNTERS}
             errors = dict(sorted(self._errors.items()))
-            latency = {
-                op: {
-                    "count": hist.total,
-                    "p50_ms": _ms(hist.percentile(0.50)),
-                    "p99_ms": _ms(hist.percentile(0.99)),
-                }
-                for op, hist in sorted(self._latency.items())
-            }
+            latency = {op: _summary(hist) for op, hist in sorted(self._latency.items())}
             openings, since, refused = self._openings, self._since, self._refused
         reads = counts["hits"] + counts["misses"]
         return {
@@ -170,6 +182,11 @@ class Stats:
             "breaker": {"state": breaker_state, "openings": openings},
             "latency": latency,
         }
+
+
+def _summary(hist: Histogram) -> dict[str, Any]:
+    count, (p50, p99) = hist.percentiles(0.50, 0.99)
+    return {"count": count, "p50_ms": _ms(p50), "p99_ms": _ms(p99)}
 
 
 def stats_of(store: Any) -> dict[str, Any]:

@@ -138,7 +138,7 @@ def similar_products(slug: str) -> list[str]:
     return [p.slug for p in sorted(same, key=lambda p: abs(p.price - product.price))[:3]]
 
 
-# stats() costs about eight cache reads (it summarizes latency histograms): the footer
+# stats() costs about two cache reads (it summarizes latency histograms): the footer
 # recomputes it at most once a second, so that it does not weigh on every page.
 _footer: tuple[float, str] = (0.0, "")
 

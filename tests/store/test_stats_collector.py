@@ -67,6 +67,9 @@ def test_percentiles_are_within_a_bucket_of_the_truth() -> None:
     assert p50 is not None and p99 is not None
     assert 500e-6 <= p50 <= 500e-6 * 1.091
     assert 990e-6 <= p99 <= 990e-6 * 1.091
+    assert hist.percentiles(0.5, 0.99) == (1000, [p50, p99])  # one pass, the same answers
+    hist.add(5.0)  # past the linear buckets
+    assert hist.percentiles(0.5, 1.0)[1][1] == pytest.approx(5.0, rel=0.091)
     assert Histogram().percentile(0.5) is None
 
 

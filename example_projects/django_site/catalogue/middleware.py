@@ -61,7 +61,7 @@ class CacheStatusMiddleware:
         return response
 
 
-# stats() costs about eight cache reads (it summarizes latency histograms): the footer
+# stats() costs about two cache reads (it summarizes latency histograms): the footer
 # recomputes it at most once a second, so that it does not weigh on every page.
 _footer: tuple[float, str] = (0.0, "")
 
