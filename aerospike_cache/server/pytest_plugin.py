@@ -52,6 +52,7 @@ from __future__ import annotations
 import atexit
 import itertools
 import os
+import re
 import socket
 import time
 import uuid
@@ -318,7 +319,21 @@ def _lease_for_this_process() -> int | None:
         )
         return None
     atexit.register(_release_at_exit, os.getpid(), client, namespace, number, owner)
+    try:  # the slice is ours now: what an interrupted session left in it goes first
+        clean_slice(client, namespace, number)
+    except aex.AerospikeError as exc:
+        warnings.warn(f"the leased slice {number:x} could not be cleaned: {exc}", stacklevel=4)
     return number
+
+
+def clean_slice(client: Any, namespace: str, number: int) -> list[str]:
+    """Truncate the sets of ``aerospike_set``'s names in slice ``number`` that hold records,
+    and the sets tests derived from them (``t_<slice>_<n>_...``); returns their names."""
+    in_slice = re.compile(rf"t_{number:x}_\d+(_.*)?").fullmatch
+    names = sets_holding_records(client, namespace, lambda name: bool(in_slice(name)))
+    for name in names:
+        client.truncate(namespace, name, 0)
+    return names
 
 
 _UNLEASED = (
@@ -336,6 +351,20 @@ def _release_at_exit(pid: int, client: Any, namespace: str, number: int, owner: 
         client.close()
 
 
+def sets_holding_records(client: Any, namespace: str, match: Callable[[str], bool]) -> list[str]:
+    """The namespace's sets holding records on some node whose name ``match`` accepts."""
+    found: set[str] = set()
+    for error, answer in client.info_all(f"sets/{namespace}").values():
+        if error or not answer:
+            continue
+        for item in answer.split("\t")[-1].strip().split(";"):
+            fields = dict(kv.split("=", 1) for kv in item.split(":") if "=" in kv)
+            name = fields.get("set", "")
+            if name and fields.get("objects", "0") != "0" and match(name):
+                found.add(name)
+    return sorted(found)
+
+
 def set_name_unclean(name: str) -> None:
     """Never hand ``name`` out again: its records may still be there."""
     _unclean_set_names.add(name)
@@ -349,8 +378,14 @@ def aerospike_set(aerospike_server: AerospikeTestServer, aerospike_client: Any) 
         # the name is used again: a truncate spares records written in its own
         # millisecond, so start it in a later one
         time.sleep(0.002)
+    ns = aerospike_server.namespace
     try:
-        aerospike_client.truncate(aerospike_server.namespace, name, 0)
+        aerospike_client.truncate(ns, name, 0)
+        if aerospike_server.embedded is None:
+            # and the sets a test derived from it ("<name>_2"): the name comes back
+            derived = sets_holding_records(aerospike_client, ns, lambda s: s.startswith(name + "_"))
+            for other in derived:
+                aerospike_client.truncate(ns, other, 0)
     except Exception:  # the test broke the connection: the name is not clean, drop it
         set_name_unclean(name)
 

@@ -336,3 +336,36 @@ def test_a_private_server_stopped_by_the_plugin_leaves_no_client_for_its_port() 
         assert failed == 0
     finally:
         pytest_plugin._stop(second)
+
+
+def test_the_sets_a_test_derived_from_its_set_are_found_for_cleaning(
+    aerospike_client: Any, aerospike_server: Any, aerospike_set: str
+) -> None:
+    ns = aerospike_server.namespace
+    for suffix in ("_django", "_2"):
+        aerospike_client.put((ns, aerospike_set + suffix, "k"), {"a": 1})
+    aerospike_client.put((ns, aerospike_set, "k"), {"a": 1})
+
+    def derived(name: str) -> bool:
+        return name.startswith(aerospike_set + "_")
+
+    found = pytest_plugin.sets_holding_records(aerospike_client, ns, derived)
+    assert found == sorted([aerospike_set + "_2", aerospike_set + "_django"])
+    for name in found:
+        aerospike_client.truncate(ns, name, 0)
+
+
+@pytest.mark.embedded_only("writes into the set-name pool's own names")
+def test_a_leased_slice_is_cleaned_of_what_an_interrupted_session_left(
+    aerospike_client: Any, aerospike_server: Any
+) -> None:
+    ns = aerospike_server.namespace
+    left = ["t_5_3", "t_5_3_django", "t_5_60_2"]
+    for name in [*left, "t_6_3", "t_5_x", "orders_5_3"]:
+        aerospike_client.put((ns, name, "k"), {"a": 1})
+    time.sleep(0.002)  # a truncate spares records written in its own millisecond
+    assert pytest_plugin.clean_slice(aerospike_client, ns, 5) == sorted(left)
+    assert pytest_plugin.clean_slice(aerospike_client, ns, 5) == []  # gone
+    for name in ["t_6_3", "t_5_x", "orders_5_3"]:  # other slices' and other names: kept
+        assert aerospike_client.get((ns, name, "k"))[2] == {"a": 1}
+        aerospike_client.truncate(ns, name, 0)
