@@ -353,12 +353,12 @@ def _release_at_exit(pid: int, client: Any, namespace: str, number: int, owner: 
 
 def sets_holding_records(client: Any, namespace: str, match: Callable[[str], bool]) -> list[str]:
     """The namespace's sets holding records on some node whose name ``match`` accepts."""
+    from ..store.stats import info_values, parse_pairs  # the store's info parsing
+
     found: set[str] = set()
-    for error, answer in client.info_all(f"sets/{namespace}").values():
-        if error or not answer:
-            continue
-        for item in answer.split("\t")[-1].strip().split(";"):
-            fields = dict(kv.split("=", 1) for kv in item.split(":") if "=" in kv)
+    for answer in info_values(client.info_all(f"sets/{namespace}")).values():
+        for item in answer.split(";"):  # a set each: "ns=...:set=...:objects=...:..."
+            fields = parse_pairs(item, ":")
             name = fields.get("set", "")
             if name and fields.get("objects", "0") != "0" and match(name):
                 found.add(name)
